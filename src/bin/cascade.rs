@@ -1,0 +1,435 @@
+//! The `cascade` command: list, run, check and benchmark scenarios natively.
+//!
+//! The only part of the root package that reads files, writes to stdout or reads the clock.
+
+use cascade::check;
+use cascade::scenario::{self, Scenario};
+use cascade::sim::Simulation;
+use cascade::time::{format_clock, parse_duration, us_to_s};
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::{Map, Value, json};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(
+    name = "cascade",
+    version,
+    about = "Replay documented cascading outages in a deterministic simulation"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the bundled scenarios.
+    List {
+        /// Output format (text or json).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Run one scenario and print its figures.
+    Run {
+        /// A bundled scenario id, or the path of a scenario file.
+        scenario: String,
+        /// Apply a named fix (repeatable).
+        #[arg(long = "fix", value_name = "NAME")]
+        fixes: Vec<String>,
+        /// Override a parameter by its path in the file (repeatable), e.g. clients.users.rate_rps=90.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// Seed of the run (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Stop at this virtual time (e.g. 90s, 5m, 1h; default: the scenario's duration).
+        #[arg(long, value_name = "DURATION")]
+        until: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Run the expectations of scenarios (all bundled ones by default).
+    Check {
+        /// Bundled scenario ids or scenario file paths.
+        scenarios: Vec<String>,
+    },
+    /// Measure simulation speed: medians over several runs.
+    Bench {
+        /// Bundled scenario ids or paths (default: all bundled).
+        scenarios: Vec<String>,
+        /// Runs per scenario.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Output format (text or json).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    match cli.command {
+        Command::List { format } => list(format),
+        Command::Run {
+            scenario,
+            fixes,
+            sets,
+            seed,
+            until,
+            format,
+        } => run_one(&scenario, &fixes, &sets, seed, until.as_deref(), format),
+        Command::Check { scenarios } => check_all(&scenarios),
+        Command::Bench {
+            scenarios,
+            runs,
+            format,
+        } => bench(&scenarios, runs.max(1), format),
+    }
+}
+
+/// Loads a bundled scenario by id, or a scenario file by path.
+fn load(reference: &str) -> Result<Scenario, String> {
+    let looks_like_path = reference.contains('/') || reference.ends_with(".toml");
+    if !looks_like_path {
+        if let Some(found) = scenario::find_bundled(reference) {
+            return found.map_err(|err| err.to_string());
+        }
+        let ids: Vec<&str> = scenario::bundled()
+            .iter()
+            .map(|b| b.file_name.trim_end_matches(".toml"))
+            .collect();
+        if !std::path::Path::new(reference).exists() {
+            return Err(format!(
+                "no bundled scenario `{reference}`; bundled: {}",
+                ids.join(", ")
+            ));
+        }
+    }
+    let text = std::fs::read_to_string(reference)
+        .map_err(|err| format!("{reference}: cannot read: {err}"))?;
+    Scenario::parse(reference, &text).map_err(|err| err.to_string())
+}
+
+fn all_bundled() -> Result<Vec<Scenario>, String> {
+    scenario::bundled()
+        .iter()
+        .map(|b| Scenario::parse(b.file_name, b.source).map_err(|err| err.to_string()))
+        .collect()
+}
+
+fn load_many(references: &[String]) -> Result<Vec<Scenario>, String> {
+    if references.is_empty() {
+        all_bundled()
+    } else {
+        references.iter().map(|r| load(r)).collect()
+    }
+}
+
+fn list(format: Format) -> Result<ExitCode, String> {
+    let scenarios = all_bundled()?;
+    match format {
+        Format::Json => {
+            let items: Vec<Value> = scenarios
+                .iter()
+                .map(|s| {
+                    let m = &s.file.scenario;
+                    json!({
+                        "id": m.id, "title": m.title, "organisation": m.organisation, "date": m.date,
+                        "source_url": m.source_url, "duration_s": m.duration_s,
+                        "fixes": s.file.fixes.keys().collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&items).expect("JSON"));
+        }
+        _ => {
+            for s in &scenarios {
+                let m = &s.file.scenario;
+                let fixes: Vec<&str> = s.file.fixes.keys().map(String::as_str).collect();
+                println!(
+                    "{:<40} {} ({}{})",
+                    m.id,
+                    m.title,
+                    m.organisation,
+                    if m.date.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {}", m.date)
+                    }
+                );
+                println!(
+                    "{:<40} fixes: {}",
+                    "",
+                    if fixes.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        fixes.join(", ")
+                    }
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_one(
+    reference: &str,
+    fixes: &[String],
+    sets: &[String],
+    seed: Option<u64>,
+    until: Option<&str>,
+    format: Format,
+) -> Result<ExitCode, String> {
+    let scenario = load(reference)?;
+    let overrides = sets
+        .iter()
+        .map(|s| {
+            s.split_once('=')
+                .map(|(p, v)| (p.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| {
+                    format!("--set {s}: expected PATH=VALUE, like clients.users.rate_rps=90")
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let variant = scenario
+        .variant(fixes, &overrides)
+        .map_err(|err| err.to_string())?;
+    let seed = seed.unwrap_or(variant.file.scenario.seed);
+    let mut sim = Simulation::new(&variant, seed);
+    let until_us = match until {
+        Some(text) => parse_duration(text).map_err(|err| format!("--until: {err}"))?,
+        None => sim.end_us(),
+    };
+    sim.run_until(until_us).map_err(|err| err.to_string())?;
+    let totals = sim.totals();
+    let metrics = sim.metrics();
+    match format {
+        Format::Json => {
+            let mut series = Map::new();
+            for (name, values) in metrics.iter() {
+                series.insert(name.to_string(), json!(values));
+            }
+            let report = json!({
+                "scenario": scenario.id(),
+                "seed": seed,
+                "fixes": fixes,
+                "until_s": us_to_s(sim.now_us()),
+                "events": sim.events(),
+                "trace_hash": sim.trace_hash().hex(),
+                "requests": {
+                    "total": totals.total, "success": totals.success, "error": totals.error,
+                    "timeout": totals.timeout, "shed": totals.shed, "in_flight": totals.in_flight,
+                },
+                "series": series,
+            });
+            println!("{}", serde_json::to_string_pretty(&report).expect("JSON"));
+        }
+        Format::Csv => print!("{}", csv(metrics)),
+        Format::Text => {
+            let m = &variant.file.scenario;
+            println!("{} — {}", m.id, m.title);
+            println!(
+                "seed {seed}, fixes: {}, until {} ({} events, trace {})",
+                if fixes.is_empty() {
+                    "none".to_string()
+                } else {
+                    fixes.join(", ")
+                },
+                format_clock(sim.now_us()),
+                sim.events(),
+                sim.trace_hash().hex()
+            );
+            println!(
+                "requests: {} total, {} success, {} error, {} timeout, {} shed, {} in flight",
+                totals.total,
+                totals.success,
+                totals.error,
+                totals.timeout,
+                totals.shed,
+                totals.in_flight
+            );
+            let mut columns = vec![
+                "t_s",
+                "offered_rps",
+                "success_rps",
+                "timeout_rps",
+                "error_rps",
+                "p99_ms",
+            ];
+            columns.extend(m.key_series.iter().map(String::as_str));
+            print!("{}", table(metrics, &columns, 12));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every series as CSV: a header of names, then one row per window.
+fn csv(metrics: &cascade::metrics::Metrics) -> String {
+    let mut out = metrics.names().join(",");
+    out.push('\n');
+    for row in 0..metrics.len() {
+        let cells: Vec<String> = metrics
+            .iter()
+            .map(|(_, values)| format_number(values[row]))
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+fn format_number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{}", value as i64)
+    } else {
+        format!("{value:.3}")
+    }
+}
+
+/// A fixed-width table of some series at about `rows` evenly spaced windows.
+fn table(metrics: &cascade::metrics::Metrics, columns: &[&str], rows: usize) -> String {
+    let mut out = String::new();
+    for name in columns {
+        out.push_str(&format!("{:>width$} ", name, width = name.len().max(9)));
+    }
+    out.push('\n');
+    let len = metrics.len();
+    if len == 0 {
+        return out;
+    }
+    let step = len.div_ceil(rows).max(1);
+    for row in (step - 1..len).step_by(step) {
+        for name in columns {
+            let value = metrics.series(name).map_or(f64::NAN, |v| v[row]);
+            out.push_str(&format!("{:>width$.1} ", value, width = name.len().max(9)));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn check_all(references: &[String]) -> Result<ExitCode, String> {
+    let scenarios = load_many(references)?;
+    let (mut passed, mut failed) = (0, 0);
+    for scenario in &scenarios {
+        for result in check::run_all(scenario)? {
+            let values: Vec<String> = result
+                .seeds
+                .iter()
+                .map(|s| format!("seed {}: {:.2}", s.seed, s.value))
+                .collect();
+            let verdict = if result.passed() { "PASS" } else { "FAIL" };
+            println!(
+                "{verdict} {} :: {} — {} [{}]",
+                scenario.id(),
+                result.name,
+                result.requirement,
+                values.join(", ")
+            );
+            if result.passed() {
+                passed += 1
+            } else {
+                failed += 1
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+fn bench(references: &[String], runs: usize, format: Format) -> Result<ExitCode, String> {
+    let scenarios = load_many(references)?;
+    let mut rows = Vec::new();
+    let (mut total_events, mut total_wall_s, mut total_sim_s) = (0u64, 0.0, 0.0);
+    for scenario in &scenarios {
+        let variant = scenario.variant(&[], &[]).map_err(|err| err.to_string())?;
+        let mut walls = Vec::new();
+        let mut events = 0;
+        let mut sim_s = 0.0;
+        for _ in 0..runs {
+            let mut sim = Simulation::new(&variant, variant.file.scenario.seed);
+            let start = Instant::now();
+            sim.run_to_end().map_err(|err| err.to_string())?;
+            walls.push(start.elapsed().as_secs_f64());
+            events = sim.events();
+            sim_s = us_to_s(sim.now_us());
+        }
+        let wall_s = median(&mut walls);
+        total_events += events;
+        total_wall_s += wall_s;
+        total_sim_s += sim_s;
+        rows.push((scenario.id().to_string(), events, wall_s, sim_s));
+    }
+    let per = |events: u64, wall: f64, sim: f64| (events as f64 / wall, sim / wall);
+    match format {
+        Format::Json => {
+            let mut items: Vec<Value> = rows
+                .iter()
+                .map(|(id, events, wall, sim)| {
+                    let (eps, speed) = per(*events, *wall, *sim);
+                    json!({"scenario": id, "events": events, "wall_s": wall, "simulated_s": sim, "events_per_s": eps, "sim_s_per_wall_s": speed})
+                })
+                .collect();
+            let (eps, speed) = per(total_events, total_wall_s, total_sim_s);
+            items.push(json!({"scenario": "total", "events": total_events, "wall_s": total_wall_s, "simulated_s": total_sim_s, "events_per_s": eps, "sim_s_per_wall_s": speed}));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &json!({"runs": runs, "statistic": "median", "results": items})
+                )
+                .expect("JSON")
+            );
+        }
+        _ => {
+            println!(
+                "{:<40} {:>12} {:>10} {:>14} {:>16}",
+                "scenario", "events", "wall ms", "events/s", "sim s / wall s"
+            );
+            let print = |id: &str, events: u64, wall: f64, sim: f64| {
+                let (eps, speed) = per(events, wall, sim);
+                println!(
+                    "{id:<40} {events:>12} {:>10.2} {eps:>14.0} {speed:>16.0}",
+                    wall * 1e3
+                );
+            };
+            for (id, events, wall, sim) in &rows {
+                print(id, *events, *wall, *sim);
+            }
+            print("total", total_events, total_wall_s, total_sim_s);
+            println!("(median of {runs} runs per scenario, release build recommended)");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,136 @@
+//! Runs a scenario's expectations: each a statistic of one series over a time range, per seed.
+
+use crate::scenario::{END_OF_RUN_S, Expectation, Scenario, Stat};
+use crate::sim::{SimError, Simulation};
+
+/// The result of one expectation for one seed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedResult {
+    /// The seed.
+    pub seed: u64,
+    /// The statistic measured.
+    pub value: f64,
+    /// Whether it lies within the bounds.
+    pub passed: bool,
+}
+
+/// The result of one expectation over all its seeds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckResult {
+    /// The expectation's name.
+    pub name: String,
+    /// A readable statement of what was required.
+    pub requirement: String,
+    /// Per seed.
+    pub seeds: Vec<SeedResult>,
+}
+
+impl CheckResult {
+    /// True when every seed passed.
+    pub fn passed(&self) -> bool {
+        self.seeds.iter().all(|s| s.passed)
+    }
+}
+
+/// Reduces the windows of `values` whose end time `t_s` lies in (from_s, to_s].
+pub fn statistic(t_s: &[f64], values: &[f64], from_s: f64, to_s: f64, stat: Stat) -> f64 {
+    let selected: Vec<f64> = t_s
+        .iter()
+        .zip(values)
+        .filter(|&(&t, _)| t > from_s + 1e-9 && t <= to_s + 1e-9)
+        .map(|(_, &v)| v)
+        .collect();
+    if selected.is_empty() {
+        return f64::NAN;
+    }
+    match stat {
+        Stat::Mean => selected.iter().sum::<f64>() / selected.len() as f64,
+        Stat::Sum => selected.iter().sum(),
+        Stat::Max => selected.iter().copied().fold(f64::MIN, f64::max),
+        Stat::Min => selected.iter().copied().fold(f64::MAX, f64::min),
+    }
+}
+
+fn requirement(e: &Expectation, to_s: f64) -> String {
+    let stat = match e.stat {
+        Stat::Mean => "mean",
+        Stat::Max => "max",
+        Stat::Min => "min",
+        Stat::Sum => "sum",
+    };
+    let fixes = if e.fixes.is_empty() {
+        "as it happened".to_string()
+    } else {
+        format!("with {}", e.fixes.join(" + "))
+    };
+    let bounds = match (e.at_least != f64::MIN, e.at_most != f64::MAX) {
+        (true, true) => format!("in [{}, {}]", e.at_least, e.at_most),
+        (true, false) => format!(">= {}", e.at_least),
+        _ => format!("<= {}", e.at_most),
+    };
+    format!(
+        "{stat} {} over {}-{} s {bounds} ({fixes})",
+        e.series, e.from_s, to_s
+    )
+}
+
+/// Runs one expectation for each of its seeds.
+pub fn run_expectation(scenario: &Scenario, e: &Expectation) -> Result<CheckResult, String> {
+    let variant = scenario
+        .variant(&e.fixes, &[])
+        .map_err(|err| err.to_string())?;
+    let to_s = if e.to_s == END_OF_RUN_S {
+        variant.file.scenario.duration_s
+    } else {
+        e.to_s
+    };
+    let mut seeds = Vec::new();
+    for &seed in &e.seeds {
+        let mut sim = Simulation::new(&variant, seed);
+        sim.run_until(crate::time::s_to_us(to_s))
+            .map_err(|err: SimError| err.to_string())?;
+        let metrics = sim.metrics();
+        let t_s = metrics.series("t_s").unwrap_or_default();
+        let values = metrics
+            .series(&e.series)
+            .ok_or_else(|| format!("no series `{}`", e.series))?;
+        let value = statistic(t_s, values, e.from_s, to_s, e.stat);
+        let passed = value >= e.at_least && value <= e.at_most;
+        seeds.push(SeedResult {
+            seed,
+            value,
+            passed,
+        });
+    }
+    Ok(CheckResult {
+        name: e.name.clone(),
+        requirement: requirement(e, to_s),
+        seeds,
+    })
+}
+
+/// Runs every expectation of a scenario.
+pub fn run_all(scenario: &Scenario) -> Result<Vec<CheckResult>, String> {
+    scenario
+        .file
+        .expectations
+        .iter()
+        .map(|e| run_expectation(scenario, e))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statistics_cover_the_half_open_range() {
+        let t = [1.0, 2.0, 3.0, 4.0];
+        let v = [10.0, 20.0, 30.0, 40.0];
+        assert_eq!(statistic(&t, &v, 1.0, 3.0, Stat::Mean), 25.0);
+        assert_eq!(statistic(&t, &v, 0.0, 4.0, Stat::Max), 40.0);
+        assert_eq!(statistic(&t, &v, 0.0, 4.0, Stat::Min), 10.0);
+        assert_eq!(statistic(&t, &v, 2.0, 4.0, Stat::Sum), 70.0);
+        assert!(statistic(&t, &v, 4.0, 5.0, Stat::Mean).is_nan());
+    }
+}

@@ -1,0 +1,254 @@
+//! Windowed time series of a run: counts, rates, latency percentiles and component gauges.
+//!
+//! One row per window of virtual time (default 1 s). A window's latency percentiles come from a
+//! fixed-size log-bucket histogram that is cleared when the window closes, so memory grows with
+//! the number of windows only, never with the number of requests.
+
+use crate::scenario::ScenarioFile;
+use crate::time::{TimeUs, US_PER_MS};
+
+/// Names of the run-wide series, in column order (after `t_s`).
+pub const GLOBAL_SERIES: [&str; 11] = [
+    "offered_rps",
+    "attempted_rps",
+    "completed_rps",
+    "success_rps",
+    "error_rps",
+    "timeout_rps",
+    "shed_rps",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "retry_amplification_ratio",
+];
+
+/// Per-service series suffixes: `<service>.<suffix>`.
+pub const SERVICE_SERIES: [&str; 3] = [
+    "queue_depth_req",
+    "busy_workers_count",
+    "healthy_instances_count",
+];
+
+/// Every series name a run of `file` produces, `t_s` first.
+pub fn series_names(file: &ScenarioFile) -> Vec<String> {
+    let mut names = vec!["t_s".to_string()];
+    names.extend(GLOBAL_SERIES.iter().map(|s| s.to_string()));
+    for service in file.services.keys() {
+        names.extend(SERVICE_SERIES.iter().map(|s| format!("{service}.{s}")));
+    }
+    names
+}
+
+const SUB_BUCKETS: usize = 16;
+const HISTOGRAM_BUCKETS: usize = 64 * SUB_BUCKETS;
+
+/// A log-bucketed latency histogram: 16 buckets per power of two (about 4% relative error).
+#[derive(Clone, Debug)]
+pub struct Histogram {
+    counts: Vec<u32>,
+    total: u64,
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram {
+            counts: vec![0; HISTOGRAM_BUCKETS],
+            total: 0,
+        }
+    }
+}
+
+fn bucket_of(us: u64) -> usize {
+    if us < SUB_BUCKETS as u64 {
+        return us as usize;
+    }
+    let exponent = 63 - us.leading_zeros() as usize; // ≥ 4
+    let mantissa = ((us >> (exponent - 4)) & 15) as usize;
+    (exponent - 3) * SUB_BUCKETS + mantissa
+}
+
+fn bucket_midpoint_us(bucket: usize) -> f64 {
+    if bucket < SUB_BUCKETS {
+        return bucket as f64;
+    }
+    let exponent = bucket / SUB_BUCKETS + 3;
+    let mantissa = (bucket % SUB_BUCKETS) as u64;
+    let low = (SUB_BUCKETS as u64 + mantissa) << (exponent - 4);
+    let width = 1u64 << (exponent - 4);
+    low as f64 + width as f64 / 2.0
+}
+
+impl Histogram {
+    /// Counts one latency.
+    pub fn record(&mut self, us: TimeUs) {
+        self.counts[bucket_of(us)] += 1;
+        self.total += 1;
+    }
+
+    /// The latency below which a fraction `q` of the recorded ones lie, in µs (0 when empty).
+    pub fn quantile_us(&self, q: f64) -> f64 {
+        if self.total == 0 {
+            return 0.0;
+        }
+        let rank = ((q * self.total as f64).ceil() as u64).clamp(1, self.total);
+        let mut seen = 0u64;
+        for (bucket, &count) in self.counts.iter().enumerate() {
+            seen += count as u64;
+            if seen >= rank {
+                return bucket_midpoint_us(bucket);
+            }
+        }
+        bucket_midpoint_us(HISTOGRAM_BUCKETS - 1)
+    }
+
+    /// Forgets everything recorded.
+    pub fn clear(&mut self) {
+        if self.total > 0 {
+            self.counts.iter_mut().for_each(|c| *c = 0);
+            self.total = 0;
+        }
+    }
+}
+
+/// Counts accumulated during the current window.
+#[derive(Clone, Debug, Default)]
+pub struct WindowCounts {
+    /// New requests (first attempts).
+    pub offered: u64,
+    /// Attempts sent, retries included.
+    pub attempted: u64,
+    /// Attempts a server finished working on.
+    pub completed: u64,
+    /// Requests that ended in success.
+    pub success: u64,
+    /// Requests that ended in an error.
+    pub error: u64,
+    /// Requests whose last attempt timed out.
+    pub timeout: u64,
+    /// Requests refused by admission control (full queue).
+    pub shed: u64,
+    /// End-to-end latency of successful requests.
+    pub latency: Histogram,
+}
+
+/// The series of a run: one column per name, one value per closed window.
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    /// Width of a window, in µs.
+    pub window_us: TimeUs,
+    names: Vec<String>,
+    columns: Vec<Vec<f64>>,
+}
+
+impl Metrics {
+    /// Empty series for a run of `file`.
+    pub fn new(file: &ScenarioFile, window_us: TimeUs) -> Self {
+        let names = series_names(file);
+        let columns = vec![Vec::new(); names.len()];
+        Metrics {
+            window_us,
+            names,
+            columns,
+        }
+    }
+
+    /// Closes a window: `end_us` is its end; `gauges` holds the per-service values in
+    /// `series_names` order.
+    pub fn close_window(&mut self, end_us: TimeUs, counts: &WindowCounts, gauges: &[f64]) {
+        let per_s = 1_000_000.0 / self.window_us as f64;
+        let ms = |q: f64| counts.latency.quantile_us(q) / US_PER_MS as f64;
+        let amplification = if counts.offered > 0 {
+            counts.attempted as f64 / counts.offered as f64
+        } else {
+            0.0
+        };
+        let row = [
+            end_us as f64 / 1e6,
+            counts.offered as f64 * per_s,
+            counts.attempted as f64 * per_s,
+            counts.completed as f64 * per_s,
+            counts.success as f64 * per_s,
+            counts.error as f64 * per_s,
+            counts.timeout as f64 * per_s,
+            counts.shed as f64 * per_s,
+            ms(0.50),
+            ms(0.95),
+            ms(0.99),
+            amplification,
+        ];
+        debug_assert_eq!(row.len() + gauges.len(), self.columns.len());
+        for (column, value) in self.columns.iter_mut().zip(row.iter().chain(gauges)) {
+            column.push(*value);
+        }
+    }
+
+    /// Number of closed windows.
+    pub fn len(&self) -> usize {
+        self.columns[0].len()
+    }
+
+    /// True before the first window closes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Series names, `t_s` first.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// A series by name.
+    pub fn series(&self, name: &str) -> Option<&[f64]> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| self.columns[i].as_slice())
+    }
+
+    /// Every series as (name, values), `t_s` first.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[f64])> {
+        self.names
+            .iter()
+            .map(String::as_str)
+            .zip(self.columns.iter().map(Vec::as_slice))
+    }
+
+    /// Drops windows after the first `len` (used when a run is rewound to a checkpoint).
+    pub fn truncate(&mut self, len: usize) {
+        self.columns.iter_mut().for_each(|c| c.truncate(len));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_quantiles_are_within_a_few_percent() {
+        let mut h = Histogram::default();
+        for ms in 1..=1000u64 {
+            h.record(ms * 1000);
+        }
+        for (q, expected_ms) in [(0.5, 500.0), (0.95, 950.0), (0.99, 990.0)] {
+            let got = h.quantile_us(q) / 1000.0;
+            assert!(
+                (got - expected_ms).abs() / expected_ms < 0.05,
+                "q{q}: {got} vs {expected_ms}"
+            );
+        }
+        h.clear();
+        assert_eq!(h.quantile_us(0.5), 0.0);
+    }
+
+    #[test]
+    fn buckets_are_monotonic() {
+        let mut last = 0;
+        for us in (0..5_000_000u64).step_by(997) {
+            let b = bucket_of(us);
+            assert!(b >= last);
+            assert!(b < HISTOGRAM_BUCKETS);
+            last = b;
+        }
+        assert!(bucket_of(u64::MAX) < HISTOGRAM_BUCKETS);
+    }
+}

@@ -1,0 +1,200 @@
+//! Scenarios: reading a TOML file, validating it, and applying fixes and overrides to it.
+//!
+//! [`Scenario::parse`] turns text into a validated scenario or a [`ScenarioError`] that names the
+//! file, line, column and parameter path. [`Scenario::variant`] applies named fixes and `--set`
+//! overrides through one patch mechanism and validates the result again.
+
+mod patch;
+pub mod schema;
+pub mod source_map;
+mod validate;
+
+pub use patch::parse_value;
+pub use schema::*;
+pub use source_map::LineCol;
+pub use validate::reachable_services;
+
+use serde::Deserialize;
+use std::fmt;
+
+/// A scenario file compiled into the core (from `scenarios/*.toml`).
+#[derive(Clone, Copy, Debug)]
+pub struct BundledScenario {
+    /// File name, such as `retry-storm.toml`.
+    pub file_name: &'static str,
+    /// The file's text.
+    pub source: &'static str,
+}
+
+/// Every bundled scenario file, sorted by file name.
+pub fn bundled() -> &'static [BundledScenario] {
+    include!(concat!(env!("OUT_DIR"), "/bundled.rs"))
+}
+
+/// A problem with a scenario, pointing at where it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScenarioError {
+    /// The file (or other source) name.
+    pub file: String,
+    /// Where in the file, when known.
+    pub location: Option<LineCol>,
+    /// The parameter path concerned, when known.
+    pub path: Option<String>,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(at) = self.location {
+            write!(f, ":{}:{}", at.line, at.column)?;
+        }
+        if let Some(path) = &self.path {
+            write!(f, ": `{path}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// A parsed and validated scenario, with its source kept for error messages.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// The scenario as written (defaults filled in).
+    pub file: ScenarioFile,
+    name: String,
+    text: String,
+}
+
+/// A scenario with fixes and overrides applied, validated: what a simulation is built from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variant {
+    /// The patched scenario.
+    pub file: ScenarioFile,
+    /// The fixes applied, in the order given.
+    pub fixes: Vec<String>,
+}
+
+impl Scenario {
+    /// Parses and validates `text`; `name` is used in error messages (a file name or path).
+    pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
+        let file: ScenarioFile = toml::from_str(text).map_err(|err| {
+            let offset = err.span().map(|span| span.start);
+            ScenarioError {
+                file: name.to_string(),
+                location: offset.map(|o| source_map::line_col(text, o)),
+                path: offset.and_then(|o| source_map::path_at(text, o)),
+                message: err.message().trim().to_string(),
+            }
+        })?;
+        let scenario = Scenario {
+            file,
+            name: name.to_string(),
+            text: text.to_string(),
+        };
+        validate::check(&scenario.file)
+            .map_err(|(path, message)| scenario.error_at(&path, message))?;
+        for fix in scenario.file.fixes.keys() {
+            scenario.variant(std::slice::from_ref(fix), &[])?;
+        }
+        Ok(scenario)
+    }
+
+    /// The scenario's id.
+    pub fn id(&self) -> &str {
+        &self.file.scenario.id
+    }
+
+    /// The name used in error messages.
+    pub fn source_name(&self) -> &str {
+        &self.name
+    }
+
+    /// An error located at `path` in this scenario's source.
+    pub fn error_at(&self, path: &str, message: String) -> ScenarioError {
+        ScenarioError {
+            file: self.name.clone(),
+            location: source_map::locate(&self.text, path),
+            path: Some(path.to_string()),
+            message,
+        }
+    }
+
+    /// Applies the named fixes, then each `(path, value)` override, and validates the result.
+    pub fn variant(
+        &self,
+        fixes: &[String],
+        overrides: &[(String, String)],
+    ) -> Result<Variant, ScenarioError> {
+        let mut tree = toml::Value::try_from(&self.file).map_err(|err| {
+            self.error_at("scenario", format!("cannot be represented as TOML: {err}"))
+        })?;
+        for name in fixes {
+            let fix = self.file.fixes.get(name).ok_or_else(|| {
+                let known: Vec<&str> = self.file.fixes.keys().map(String::as_str).collect();
+                self.error_at(
+                    "fixes",
+                    format!(
+                        "there is no fix `{name}`; this scenario's fixes are: {}",
+                        or_none(&known)
+                    ),
+                )
+            })?;
+            for (path, value) in &fix.set {
+                patch::apply(&mut tree, path, value.clone()).map_err(|message| {
+                    self.error_at(
+                        &format!("fixes.{name}.set"),
+                        format!("fix `{name}`: {message}"),
+                    )
+                })?;
+            }
+        }
+        for (path, text) in overrides {
+            patch::apply(&mut tree, path, parse_value(text)).map_err(|message| ScenarioError {
+                file: self.name.clone(),
+                location: None,
+                path: Some(path.clone()),
+                message: format!("--set {path}={text}: {message}"),
+            })?;
+        }
+        let file = ScenarioFile::deserialize(tree).map_err(|err| ScenarioError {
+            file: self.name.clone(),
+            location: None,
+            path: None,
+            message: format!(
+                "after applying fixes {fixes:?} and overrides: {}",
+                err.message().trim()
+            ),
+        })?;
+        validate::check(&file).map_err(|(path, message)| {
+            let mut err = self.error_at(&path, message);
+            err.message = format!(
+                "after applying fixes {fixes:?} and overrides: {}",
+                err.message
+            );
+            err
+        })?;
+        Ok(Variant {
+            file,
+            fixes: fixes.to_vec(),
+        })
+    }
+}
+
+fn or_none(names: &[&str]) -> String {
+    if names.is_empty() {
+        "(none)".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Finds a bundled scenario by id and parses it.
+pub fn find_bundled(id: &str) -> Option<Result<Scenario, ScenarioError>> {
+    bundled()
+        .iter()
+        .find(|b| b.file_name.strip_suffix(".toml") == Some(id))
+        .map(|b| Scenario::parse(b.file_name, b.source))
+}

@@ -1,0 +1,184 @@
+//! Each kind of malformed scenario gets its own clear message naming the file, line and field.
+
+use cascade::scenario::{Scenario, ScenarioError};
+
+const GOOD: &str = r#"[scenario]
+id = "tiny"
+title = "Tiny"
+duration_s = 10
+
+[clients.users]
+target = "lb"
+rate_rps = 10
+
+[load_balancers.lb]
+backends = ["api"]
+
+[services.api]
+workers = 2
+endpoints.default.service_time = { distribution = "constant", ms = 10 }
+
+[fixes.more-workers]
+description = "More workers."
+set = { "services.api.workers" = 8 }
+"#;
+
+fn error(text: &str) -> ScenarioError {
+    Scenario::parse("tiny.toml", text).expect_err("should be refused")
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .expect("needle in text")
+        + 1
+}
+
+#[test]
+fn the_good_scenario_parses() {
+    Scenario::parse("tiny.toml", GOOD).unwrap();
+}
+
+#[test]
+fn syntax_errors_name_the_line() {
+    let text = GOOD.replace("rate_rps = 10", "rate_rps = = 10");
+    let err = error(&text);
+    assert_eq!(err.file, "tiny.toml");
+    assert_eq!(err.location.unwrap().line, line_of(&text, "rate_rps"));
+    assert!(err.to_string().starts_with("tiny.toml:8:"), "{err}");
+}
+
+#[test]
+fn unknown_fields_are_refused_with_their_path() {
+    let text = GOOD.replace("rate_rps = 10", "rate_rps = 10\nretries = 3");
+    let err = error(&text);
+    assert!(err.message.contains("unknown field `retries`"), "{err}");
+    assert_eq!(err.location.unwrap().line, line_of(&text, "retries"));
+    assert!(
+        err.path.as_deref().unwrap().starts_with("clients.users"),
+        "{err}"
+    );
+}
+
+#[test]
+fn wrong_types_say_what_was_expected() {
+    let text = GOOD.replace("workers = 2", "workers = \"two\"");
+    let err = error(&text);
+    assert_eq!(
+        err.location.unwrap().line,
+        line_of(&text, "workers = \"two\"")
+    );
+    assert!(err.message.contains("invalid type"), "{err}");
+}
+
+#[test]
+fn unknown_component_references_are_refused() {
+    let text = GOOD.replace("backends = [\"api\"]", "backends = [\"apii\"]");
+    let err = error(&text);
+    assert_eq!(err.path.as_deref(), Some("load_balancers.lb.backends.0"));
+    assert!(err.message.contains("`apii` is not a service"), "{err}");
+    assert_eq!(err.location.unwrap().line, line_of(&text, "backends"));
+}
+
+#[test]
+fn wiring_cycles_are_refused() {
+    let text = GOOD.replace(
+        "[load_balancers.lb]\nbackends = [\"api\"]",
+        "[load_balancers.lb]\nbackends = [\"edge\"]\n\n[load_balancers.edge]\nbackends = [\"lb\"]",
+    );
+    let err = error(&text);
+    assert!(err.message.contains("cycle"), "{err}");
+    assert!(
+        err.message.contains("edge → lb → edge") || err.message.contains("lb → edge → lb"),
+        "{err}"
+    );
+}
+
+#[test]
+fn negative_and_absurd_values_are_refused() {
+    let err = error(&GOOD.replace("rate_rps = 10", "rate_rps = -5"));
+    assert_eq!(err.path.as_deref(), Some("clients.users.rate_rps"));
+    assert!(err.message.contains("expected a value from 0"), "{err}");
+    let err = error(&GOOD.replace("rate_rps = 10", "rate_rps = 1e9"));
+    assert!(err.message.contains("100000"), "{err}");
+    let err = error(&GOOD.replace("duration_s = 10", "duration_s = 1000000"));
+    assert_eq!(err.path.as_deref(), Some("scenario.duration_s"));
+    let err = error(&GOOD.replace("workers = 2", "workers = 0"));
+    assert_eq!(err.path.as_deref(), Some("services.api.workers"));
+}
+
+#[test]
+fn size_limits_are_enforced_with_a_message() {
+    let err = error(&GOOD.replace("duration_s = 10", "duration_s = 86400\nwindow_ms = 10"));
+    assert!(err.message.contains("windows"), "{err}");
+}
+
+#[test]
+fn fixes_that_patch_missing_fields_are_refused() {
+    let text = GOOD.replace(
+        "\"services.api.workers\" = 8",
+        "\"services.api.wokers\" = 8",
+    );
+    let err = error(&text);
+    assert!(err.message.contains("fix `more-workers`"), "{err}");
+    assert!(
+        err.message.contains("`services.api.wokers` does not exist"),
+        "{err}"
+    );
+    assert_eq!(err.location.unwrap().line, line_of(&text, "set = {"));
+}
+
+#[test]
+fn fixes_that_patch_with_the_wrong_type_are_refused() {
+    let err = error(&GOOD.replace(
+        "\"services.api.workers\" = 8",
+        "\"services.api.workers\" = \"eight\"",
+    ));
+    assert!(
+        err.message.contains("expects an integer, not a string"),
+        "{err}"
+    );
+}
+
+#[test]
+fn overrides_name_the_path_and_value() {
+    let scenario = Scenario::parse("tiny.toml", GOOD).unwrap();
+    let err = scenario
+        .variant(&[], &[("services.api.nope".into(), "3".into())])
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("--set services.api.nope=3"),
+        "{err}"
+    );
+    let err = scenario.variant(&["no-such-fix".into()], &[]).unwrap_err();
+    assert!(
+        err.message.contains("there is no fix `no-such-fix`"),
+        "{err}"
+    );
+    assert!(err.message.contains("more-workers"), "{err}");
+    let err = scenario
+        .variant(&[], &[("clients.users.rate_rps".into(), "-1".into())])
+        .unwrap_err();
+    assert!(err.message.contains("expected a value from 0"), "{err}");
+}
+
+#[test]
+fn missing_required_fields_are_named() {
+    let err = error(&GOOD.replace("title = \"Tiny\"\n", ""));
+    assert!(err.message.contains("missing field `title`"), "{err}");
+}
+
+#[test]
+fn unknown_timeline_targets_and_series_are_refused() {
+    let text = format!(
+        "{GOOD}\n[[timeline]]\nat_s = 1\naction = \"stop_accepting\"\ntarget = \"api#3\"\n"
+    );
+    let err = error(&text);
+    assert_eq!(err.path.as_deref(), Some("timeline.0.target"));
+    assert!(err.message.contains("instance number below 1"), "{err}");
+    let text = format!(
+        "{GOOD}\n[[beats]]\nat_s = 1\ntitle = \"t\"\ncaption = \"c\"\nwatch = \"nonsense_rps\"\n"
+    );
+    let err = error(&text);
+    assert!(err.message.contains("is not a series"), "{err}");
+}

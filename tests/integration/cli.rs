@@ -1,0 +1,247 @@
+//! The `cascade` binary as a user runs it: list, run (text, JSON, CSV), check, bench, bad input.
+
+use std::process::Command;
+
+fn cascade(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_cascade"))
+        .args(args)
+        .output()
+        .expect("cascade runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn list_shows_every_bundled_scenario_in_text_and_json() {
+    let (code, out, _) = cascade(&["list"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("retry-storm") && out.contains("jitter"),
+        "{out}"
+    );
+    let (code, out, _) = cascade(&["list", "--format", "json"]);
+    assert_eq!(code, 0);
+    let items: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let ids: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), cascade::scenario::bundled().len());
+    assert!(items[0]["fixes"].is_array());
+}
+
+#[test]
+fn run_json_is_the_documented_contract() {
+    let (code, out, err) = cascade(&[
+        "run",
+        "retry-storm",
+        "--seed",
+        "4",
+        "--until",
+        "30s",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for key in [
+        "scenario",
+        "seed",
+        "fixes",
+        "until_s",
+        "events",
+        "trace_hash",
+        "requests",
+        "series",
+    ] {
+        assert!(report.get(key).is_some(), "missing `{key}`");
+    }
+    assert_eq!(report["seed"], 4);
+    assert_eq!(report["until_s"], 30.0);
+    let requests = &report["requests"];
+    let total = requests["total"].as_u64().unwrap();
+    let parts: u64 = ["success", "error", "timeout", "shed", "in_flight"]
+        .iter()
+        .map(|k| requests[*k].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, parts);
+    let series = report["series"].as_object().unwrap();
+    let len = series["t_s"].as_array().unwrap().len();
+    assert_eq!(len, 30);
+    for key in [
+        "offered_rps",
+        "success_rps",
+        "error_rps",
+        "timeout_rps",
+        "shed_rps",
+        "p50_ms",
+        "p99_ms",
+        "server-a.queue_depth_req",
+        "server-b.healthy_instances_count",
+    ] {
+        assert_eq!(
+            series[key].as_array().map(Vec::len),
+            Some(len),
+            "series `{key}`"
+        );
+    }
+}
+
+#[test]
+fn csv_holds_the_same_series_as_json() {
+    let (_, json_out, _) = cascade(&["run", "retry-storm", "--format", "json"]);
+    let (code, csv_out, _) = cascade(&["run", "retry-storm", "--format", "csv"]);
+    assert_eq!(code, 0);
+    let report: serde_json::Value = serde_json::from_str(&json_out).unwrap();
+    let series = report["series"].as_object().unwrap();
+    let mut lines = csv_out.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header.len(), series.len());
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|c| c.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 60);
+    for (column, name) in header.iter().enumerate() {
+        let values = series[*name].as_array().unwrap();
+        for (row, value) in rows.iter().zip(values) {
+            assert!(
+                (row[column] - value.as_f64().unwrap()).abs() < 1e-3,
+                "{name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn fixes_and_overrides_change_the_run() {
+    let hash = |args: &[&str]| {
+        let (code, out, err) = cascade(args);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["trace_hash"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let plain = hash(&["run", "retry-storm", "--format", "json"]);
+    assert_eq!(plain, hash(&["run", "retry-storm", "--format", "json"]));
+    assert_ne!(
+        plain,
+        hash(&["run", "retry-storm", "--fix", "jitter", "--format", "json"])
+    );
+    assert_ne!(
+        plain,
+        hash(&[
+            "run",
+            "retry-storm",
+            "--set",
+            "clients.users.rate_rps=50",
+            "--format",
+            "json"
+        ])
+    );
+}
+
+#[test]
+fn text_output_summarises_the_run() {
+    let (code, out, _) = cascade(&["run", "retry-storm"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("requests:") && out.contains("success_rps"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_input_gives_a_clear_error_and_exit_code_2() {
+    let (code, _, err) = cascade(&["run", "no-such-scenario"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no bundled scenario `no-such-scenario`") && err.contains("retry-storm"),
+        "{err}"
+    );
+    let (code, _, err) = cascade(&["run", "retry-storm", "--set", "clients.users.nope=1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("`clients.users.nope` does not exist"), "{err}");
+    let (code, _, err) = cascade(&["run", "retry-storm", "--set", "oops"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("expected PATH=VALUE"), "{err}");
+    let (code, _, err) = cascade(&["run", "retry-storm", "--until", "5 fortnights"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--until"), "{err}");
+    let (code, _, err) = cascade(&["run", "/nonexistent/x.toml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read"), "{err}");
+}
+
+#[test]
+fn a_scenario_file_with_an_error_is_reported_with_its_line() {
+    let dir = std::env::temp_dir().join(format!("cascade-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("broken.toml");
+    std::fs::write(
+        &path,
+        "[scenario]\nid = \"broken\"\ntitle = \"b\"\nduration_s = 10\nbogus = 1\n",
+    )
+    .unwrap();
+    let (code, _, err) = cascade(&["run", path.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("broken.toml:5:1") && err.contains("unknown field `bogus`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_passes_for_the_bundled_scenarios() {
+    let (code, out, _) = cascade(&["check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.lines().all(|l| !l.starts_with("FAIL")), "{out}");
+    assert!(out.contains("PASS retry-storm"), "{out}");
+}
+
+#[test]
+fn check_fails_with_a_failing_expectation() {
+    let dir = std::env::temp_dir().join(format!("cascade-check-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("impossible.toml");
+    let text = r#"[scenario]
+id = "impossible"
+title = "impossible"
+duration_s = 5
+[clients.c]
+target = "s"
+rate_rps = 10
+[services.s]
+endpoints.default.service_time = { distribution = "constant", ms = 1 }
+[[expectations]]
+name = "more successes than requests"
+series = "success_rps"
+at_least = 1000
+"#;
+    std::fs::write(&path, text).unwrap();
+    let (code, out, _) = cascade(&["check", path.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAIL impossible :: more successes than requests"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bench_reports_events_per_second_and_simulated_speed() {
+    let (code, out, err) = cascade(&["bench", "retry-storm", "--runs", "1", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let first = &report["results"][0];
+    assert_eq!(first["scenario"], "retry-storm");
+    assert!(first["events_per_s"].as_f64().unwrap() > 0.0);
+    assert!(first["sim_s_per_wall_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(report["results"][1]["scenario"], "total");
+}

@@ -1,0 +1,7 @@
+//! Native integration tests, as one binary: scenarios, determinism, invariants, bad input, CLI.
+
+mod bad_input;
+mod cli;
+mod determinism;
+mod invariants;
+mod scenarios;

@@ -1,0 +1,86 @@
+//! Every bundled scenario parses, and every expectation it states holds for every seed it names.
+
+use cascade::check;
+use cascade::scenario::{self, Scenario};
+
+fn all() -> Vec<Scenario> {
+    scenario::bundled()
+        .iter()
+        .map(|b| Scenario::parse(b.file_name, b.source).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
+}
+
+#[test]
+fn every_bundled_scenario_is_named_after_its_id() {
+    let bundled = scenario::bundled();
+    assert!(!bundled.is_empty(), "scenarios/ holds no .toml file");
+    for (b, s) in bundled.iter().zip(all()) {
+        assert_eq!(b.file_name, format!("{}.toml", s.id()));
+    }
+}
+
+#[test]
+fn every_expectation_of_every_scenario_holds() {
+    let mut failures = Vec::new();
+    for scenario in all() {
+        for result in check::run_all(&scenario).expect("expectations run") {
+            if !result.passed() {
+                failures.push(format!(
+                    "{} :: {} — {}: {:?}\n  reproduce: cargo run --release -- check {}",
+                    scenario.id(),
+                    result.name,
+                    result.requirement,
+                    result.seeds,
+                    scenario.id()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "failed expectations:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_fix_changes_the_run() {
+    for scenario in all() {
+        let base = scenario.variant(&[], &[]).unwrap();
+        let mut plain = cascade::Simulation::new(&base, 1);
+        plain.run_to_end().unwrap();
+        for fix in scenario.file.fixes.keys() {
+            let variant = scenario.variant(std::slice::from_ref(fix), &[]).unwrap();
+            let mut fixed = cascade::Simulation::new(&variant, 1);
+            fixed.run_to_end().unwrap();
+            assert_ne!(
+                plain.trace_hash(),
+                fixed.trace_hash(),
+                "{}: fix `{fix}` changes nothing",
+                scenario.id()
+            );
+        }
+    }
+}
+
+#[test]
+fn retry_storm_collapses_after_the_trigger_and_jitter_recovers() {
+    let scenario = scenario::find_bundled("retry-storm").unwrap().unwrap();
+    let run = |fixes: &[String], seed| {
+        let variant = scenario.variant(fixes, &[]).unwrap();
+        let mut sim = cascade::Simulation::new(&variant, seed);
+        sim.run_to_end().unwrap();
+        let success = sim.metrics().series("success_rps").unwrap().to_vec();
+        success[40..60].iter().sum::<f64>() / 20.0
+    };
+    for seed in 1..=5 {
+        assert!(
+            run(&[], seed) < 5.0,
+            "seed {seed}: the storm should persist to the end"
+        );
+        assert!(
+            run(&["jitter".to_string()], seed) > 60.0,
+            "seed {seed}: jitter should recover"
+        );
+    }
+}

@@ -1,0 +1,48 @@
+//! Cascade Lab's web front end: a Yew app that runs the simulation core in wasm and draws charts.
+//!
+//! The UI owns no simulation logic: it asks the core to run to a time, reads the metrics and
+//! draws them.
+
+pub mod app;
+pub mod charts;
+pub mod components;
+pub mod state;
+
+use wasm_bindgen::JsCast;
+
+/// Shows a visible error with a reload link when the app panics, instead of a blank page.
+pub fn install_panic_screen() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info.to_string();
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let Ok(panel) = document.create_element("div") else {
+            return;
+        };
+        panel.set_id("fatal");
+        let _ = panel.set_attribute("role", "alert");
+        panel.set_inner_html(
+            "<h2>Cascade Lab stopped</h2><p>Something went wrong inside the app. \
+             <a href=\"\">Reload the page</a> to start again.</p><pre></pre>",
+        );
+        if let Ok(Some(pre)) = panel.query_selector("pre") {
+            pre.set_text_content(Some(&message));
+        }
+        if let Some(body) = document.body() {
+            let _ = body.append_child(panel.unchecked_ref());
+        }
+    }));
+}
+
+/// Mounts the app on the page's `<main id="app">` (or the body).
+pub fn start() {
+    install_panic_screen();
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a browser document");
+    match document.get_element_by_id("app") {
+        Some(root) => yew::Renderer::<app::App>::with_root(root).render(),
+        None => yew::Renderer::<app::App>::new().render(),
+    };
+}
