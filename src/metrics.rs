@@ -22,19 +22,47 @@ pub const GLOBAL_SERIES: [&str; 11] = [
     "retry_amplification_ratio",
 ];
 
-/// Per-service series suffixes: `<service>.<suffix>`.
-pub const SERVICE_SERIES: [&str; 3] = [
+/// Per-service series suffixes: `<service>.<suffix>`. Memory is the peak of any instance.
+pub const SERVICE_SERIES: [&str; 6] = [
     "queue_depth_req",
     "busy_workers_count",
     "healthy_instances_count",
+    "memory_mb",
+    "connections_count",
+    "restarts_count",
 ];
 
-/// Every series name a run of `file` produces, `t_s` first.
+/// Per-datastore series suffixes: `<datastore>.<suffix>`.
+pub const DATASTORE_SERIES: [&str; 4] = [
+    "cpu_pct",
+    "running_queries_count",
+    "queued_queries_count",
+    "killed_queries_count",
+];
+
+/// Per-cache series suffix (look-aside and HTTP caches): `<cache>.hit_ratio`.
+pub const CACHE_SERIES: &str = "hit_ratio";
+
+/// Per connections-population series suffix: `<client>.connected_count`.
+pub const CONNECTION_SERIES: &str = "connected_count";
+
+/// Every series name a run of `file` produces, `t_s` first, in column order.
 pub fn series_names(file: &ScenarioFile) -> Vec<String> {
     let mut names = vec!["t_s".to_string()];
     names.extend(GLOBAL_SERIES.iter().map(|s| s.to_string()));
     for service in file.services.keys() {
         names.extend(SERVICE_SERIES.iter().map(|s| format!("{service}.{s}")));
+    }
+    for datastore in file.datastores.keys() {
+        names.extend(DATASTORE_SERIES.iter().map(|s| format!("{datastore}.{s}")));
+    }
+    for cache in file.caches.keys().chain(file.http_caches.keys()) {
+        names.push(format!("{cache}.{CACHE_SERIES}"));
+    }
+    for (name, client) in &file.clients {
+        if client.kind == crate::scenario::ClientKind::Connections {
+            names.push(format!("{name}.{CONNECTION_SERIES}"));
+        }
     }
     names
 }

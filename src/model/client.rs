@@ -1,8 +1,8 @@
-//! Client populations: open-loop arrivals, per-attempt timeouts, and the retry/backoff policy.
+//! Clients: open-loop arrival gaps, the retry/backoff policy, and persistent-connection clients.
 
 use crate::rng::Rng;
-use crate::scenario::{Arrival, Backoff, ClientSpec, Jitter};
-use crate::time::{TimeUs, US_PER_S, ms_to_us, s_to_us};
+use crate::scenario::{Arrival, Backoff, Jitter};
+use crate::time::{TimeUs, US_PER_S};
 
 /// When and how a failed attempt is retried.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,70 +47,65 @@ impl RetryPolicy {
     }
 }
 
-/// A client population's run-time state.
-#[derive(Clone, Debug)]
-pub struct Client {
-    /// Where the requests go.
-    pub route: crate::model::load_balancer::Route,
-    /// Endpoint index to call on each service (indexed by service), `u16::MAX` where absent.
-    pub endpoint_by_service: Vec<u16>,
-    /// Arrival process.
-    pub arrival: Arrival,
-    /// Current rate, requests per second.
-    pub rate_rps: f64,
-    /// Rate changes: (time, new rate), in time order.
-    pub rate_changes: Vec<(TimeUs, f64)>,
-    /// Per-attempt timeout, µs.
-    pub timeout_us: TimeUs,
-    /// Retry policy.
-    pub retry: RetryPolicy,
-    /// Increments when the rate changes, so that arrivals scheduled at the old rate are dropped.
-    pub arrival_epoch: u32,
+/// Where a connection client stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceState {
+    /// Not connected; a (re)connect is scheduled (or none, if it gave up).
+    Waiting,
+    /// Connect requests are in flight.
+    Connecting,
+    /// Connected to its instance.
+    Connected,
 }
 
-impl Client {
-    /// Builds the run-time state from the spec (route and endpoints are resolved by the caller).
-    pub fn new(
-        spec: &ClientSpec,
-        route: crate::model::load_balancer::Route,
-        endpoint_by_service: Vec<u16>,
-    ) -> Self {
-        let mut rate_changes: Vec<(TimeUs, f64)> = spec
-            .rate_changes
-            .iter()
-            .map(|c| (s_to_us(c.at_s), c.rate_rps))
-            .collect();
-        rate_changes.sort_by_key(|c| c.0);
-        Client {
-            route,
-            endpoint_by_service,
-            arrival: spec.arrival,
-            rate_rps: spec.rate_rps,
-            rate_changes,
-            timeout_us: ms_to_us(spec.timeout_ms),
-            retry: RetryPolicy {
-                max_retries: spec.max_retries,
-                backoff: spec.backoff,
-                base_us: ms_to_us(spec.backoff_base_ms),
-                cap_us: ms_to_us(spec.backoff_cap_ms),
-                jitter: spec.jitter,
-            },
-            arrival_epoch: 0,
-        }
-    }
+/// One client of a connections population.
+#[derive(Clone, Copy, Debug)]
+pub struct Device {
+    /// Where it stands.
+    pub state: DeviceState,
+    /// The instance it is (or is getting) connected to: (service, instance).
+    pub instance: (u16, u16),
+    /// Bumps on every state change, so stale events and replies are dropped.
+    pub epoch: u32,
+    /// Consecutive failed connects (drives the reconnect backoff).
+    pub failures: u32,
+    /// Connect requests still outstanding.
+    pub pending: u32,
+    /// The last reconnect delay, µs (for decorrelated jitter).
+    pub last_delay_us: TimeUs,
+}
 
-    /// Gap until the next arrival at the current rate, or `None` when the rate is zero.
-    pub fn next_gap_us(&self, rng: &mut Rng) -> Option<TimeUs> {
-        if self.rate_rps <= 0.0 {
-            return None;
+impl Device {
+    /// A client that has not connected yet.
+    pub fn new() -> Self {
+        Device {
+            state: DeviceState::Waiting,
+            instance: (0, 0),
+            epoch: 0,
+            failures: 0,
+            pending: 0,
+            last_delay_us: 0,
         }
-        let mean_us = US_PER_S as f64 / self.rate_rps;
-        let gap = match self.arrival {
-            Arrival::Poisson => rng.exponential(mean_us),
-            Arrival::Uniform => mean_us,
-        };
-        Some((gap as TimeUs).max(1))
     }
+}
+
+impl Default for Device {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Gap until the next open-loop arrival at `rate_rps`, or `None` when the rate is zero.
+pub fn next_gap_us(arrival: Arrival, rate_rps: f64, rng: &mut Rng) -> Option<TimeUs> {
+    if rate_rps <= 0.0 {
+        return None;
+    }
+    let mean_us = US_PER_S as f64 / rate_rps;
+    let gap = match arrival {
+        Arrival::Poisson => rng.exponential(mean_us),
+        Arrival::Uniform => mean_us,
+    };
+    Some((gap as TimeUs).max(1))
 }
 
 #[cfg(test)]
@@ -154,5 +149,23 @@ mod tests {
         assert!((0..1_000).all(|_| (400..=800).contains(&equal.delay_us(4, 0, &mut rng))));
         let decorrelated = policy(Backoff::Exponential, Jitter::Decorrelated);
         assert!((0..1_000).all(|_| (100..=900).contains(&decorrelated.delay_us(2, 300, &mut rng))));
+    }
+}
+
+#[cfg(test)]
+mod arrival_tests {
+    use super::*;
+
+    #[test]
+    fn arrival_gaps_have_the_rate_as_mean() {
+        let mut rng = Rng::new(11);
+        assert_eq!(next_gap_us(Arrival::Poisson, 0.0, &mut rng), None);
+        assert_eq!(next_gap_us(Arrival::Uniform, 4.0, &mut rng), Some(250_000));
+        let n = 20_000;
+        let total: u64 = (0..n)
+            .map(|_| next_gap_us(Arrival::Poisson, 100.0, &mut rng).unwrap())
+            .sum();
+        let mean_ms = total as f64 / n as f64 / 1_000.0;
+        assert!((mean_ms - 10.0).abs() < 0.3, "mean gap {mean_ms} ms");
     }
 }

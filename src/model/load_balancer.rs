@@ -1,49 +1,75 @@
-//! Load balancing: which instance of which service receives an attempt.
+//! Load balancing: which instance receives a request (round robin, least outstanding, random,
+//! or sticky by client), skipping instances that readiness probes took out of rotation.
 
 use crate::rng::Rng;
 use crate::scenario::BalancePolicy;
 
-/// Where a client's requests enter the system.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Route {
-    /// A service directly (its instances in turn).
-    Service(u16),
-    /// A load balancer.
-    Balancer(u16),
-}
-
 /// A service instance, by service index and instance number.
 pub type InstanceRef = (u16, u16);
 
-/// A load balancer's run-time state: its instances flattened from its backends.
-#[derive(Clone, Debug)]
-pub struct Balancer {
-    /// Every instance behind it.
-    pub instances: Vec<InstanceRef>,
-    /// Choice policy.
-    pub policy: BalancePolicy,
-    /// Next instance for round robin.
-    pub cursor: usize,
+/// What the balancer knows of one candidate instance.
+#[derive(Clone, Copy, Debug)]
+pub struct Candidate {
+    /// The instance.
+    pub instance: InstanceRef,
+    /// Whether it is in rotation (readiness).
+    pub ready: bool,
+    /// Requests queued or in service on it.
+    pub outstanding: u32,
 }
 
-impl Balancer {
-    /// Picks an instance; `outstanding` reports the queued plus in-service count of one.
-    pub fn pick(&mut self, rng: &mut Rng, outstanding: impl Fn(InstanceRef) -> u32) -> InstanceRef {
-        match self.policy {
-            BalancePolicy::RoundRobin => {
-                let chosen = self.instances[self.cursor];
-                self.cursor = (self.cursor + 1) % self.instances.len();
-                chosen
+/// A 64-bit mix of a client id, for sticky sessions.
+pub fn sticky_hash(id: u64) -> u64 {
+    let mut z = id.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Picks an instance among `candidates`, or `None` when none is in rotation.
+/// `cursor` is the balancer's round-robin position; `sticky_id` pins a client to an instance by
+/// hashing over all candidates, ready or not (as IP-hash stickiness does).
+pub fn pick(
+    candidates: &[Candidate],
+    policy: BalancePolicy,
+    cursor: &mut usize,
+    sticky_id: Option<u64>,
+    rng: &mut Rng,
+) -> Option<InstanceRef> {
+    if candidates.is_empty() {
+        return None;
+    }
+    if let Some(id) = sticky_id {
+        return Some(candidates[(sticky_hash(id) % candidates.len() as u64) as usize].instance);
+    }
+    let ready: usize = candidates.iter().filter(|c| c.ready).count();
+    if ready == 0 {
+        return None;
+    }
+    match policy {
+        BalancePolicy::RoundRobin => {
+            for _ in 0..candidates.len() {
+                let candidate = candidates[*cursor % candidates.len()];
+                *cursor = (*cursor + 1) % candidates.len();
+                if candidate.ready {
+                    return Some(candidate.instance);
+                }
             }
-            BalancePolicy::Random => {
-                self.instances[rng.below(self.instances.len() as u64) as usize]
-            }
-            BalancePolicy::LeastOutstanding => *self
-                .instances
-                .iter()
-                .min_by_key(|&&i| outstanding(i))
-                .expect("a balancer has instances"),
+            None
         }
+        BalancePolicy::Random => {
+            let nth = rng.below(ready as u64) as usize;
+            candidates
+                .iter()
+                .filter(|c| c.ready)
+                .nth(nth)
+                .map(|c| c.instance)
+        }
+        BalancePolicy::LeastOutstanding => candidates
+            .iter()
+            .filter(|c| c.ready)
+            .min_by_key(|c| c.outstanding)
+            .map(|c| c.instance),
     }
 }
 
@@ -51,20 +77,105 @@ impl Balancer {
 mod tests {
     use super::*;
 
+    fn candidates() -> Vec<Candidate> {
+        vec![
+            Candidate {
+                instance: (0, 0),
+                ready: true,
+                outstanding: 5,
+            },
+            Candidate {
+                instance: (1, 0),
+                ready: false,
+                outstanding: 0,
+            },
+            Candidate {
+                instance: (1, 1),
+                ready: true,
+                outstanding: 2,
+            },
+        ]
+    }
+
     #[test]
-    fn round_robin_cycles_and_least_outstanding_prefers_idle() {
+    fn round_robin_skips_instances_out_of_rotation() {
         let mut rng = Rng::new(1);
-        let mut lb = Balancer {
-            instances: vec![(0, 0), (1, 0), (1, 1)],
-            policy: BalancePolicy::RoundRobin,
-            cursor: 0,
-        };
-        let picks: Vec<_> = (0..4).map(|_| lb.pick(&mut rng, |_| 0)).collect();
-        assert_eq!(picks, vec![(0, 0), (1, 0), (1, 1), (0, 0)]);
-        lb.policy = BalancePolicy::LeastOutstanding;
+        let mut cursor = 0;
+        let picks: Vec<_> = (0..4)
+            .map(|_| {
+                pick(
+                    &candidates(),
+                    BalancePolicy::RoundRobin,
+                    &mut cursor,
+                    None,
+                    &mut rng,
+                )
+                .unwrap()
+            })
+            .collect();
+        assert_eq!(picks, vec![(0, 0), (1, 1), (0, 0), (1, 1)]);
+    }
+
+    #[test]
+    fn least_outstanding_prefers_the_idlest_ready_instance() {
+        let mut rng = Rng::new(1);
+        let picked = pick(
+            &candidates(),
+            BalancePolicy::LeastOutstanding,
+            &mut 0,
+            None,
+            &mut rng,
+        );
+        assert_eq!(picked, Some((1, 1)));
+    }
+
+    #[test]
+    fn sticky_clients_stay_put_even_on_an_unready_instance() {
+        let mut rng = Rng::new(1);
+        let first = pick(
+            &candidates(),
+            BalancePolicy::RoundRobin,
+            &mut 0,
+            Some(42),
+            &mut rng,
+        );
+        for _ in 0..5 {
+            assert_eq!(
+                pick(
+                    &candidates(),
+                    BalancePolicy::RoundRobin,
+                    &mut 0,
+                    Some(42),
+                    &mut rng
+                ),
+                first
+            );
+        }
+        let spread: std::collections::BTreeSet<_> = (0..100)
+            .map(|id| {
+                pick(
+                    &candidates(),
+                    BalancePolicy::RoundRobin,
+                    &mut 0,
+                    Some(id),
+                    &mut rng,
+                )
+            })
+            .collect();
+        assert_eq!(spread.len(), 3, "ids spread over every instance");
+    }
+
+    #[test]
+    fn no_ready_instance_means_no_pick() {
+        let mut rng = Rng::new(1);
+        let none = [Candidate {
+            instance: (0, 0),
+            ready: false,
+            outstanding: 0,
+        }];
         assert_eq!(
-            lb.pick(&mut rng, |i| if i == (1, 0) { 0 } else { 5 }),
-            (1, 0)
+            pick(&none, BalancePolicy::Random, &mut 0, None, &mut rng),
+            None
         );
     }
 }

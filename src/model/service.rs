@@ -1,4 +1,4 @@
-//! Service instances: a worker pool fed by a bounded FIFO queue, and what an endpoint costs.
+//! Service instances: health, a worker pool fed by a bounded FIFO queue, memory, connections.
 
 use crate::rng::Rng;
 use crate::scenario::Duration;
@@ -41,25 +41,33 @@ impl Sampler {
             Sampler::Lognormal(median, p99) => rng.lognormal(median, p99) as TimeUs,
         }
     }
+
+    /// The mean, µs (for documentation and checks).
+    pub fn mean_us(&self) -> f64 {
+        match *self {
+            Sampler::Constant(us) => us as f64,
+            Sampler::Exponential(mean) => mean,
+            Sampler::Uniform(lo, hi) => (lo + hi) / 2.0,
+            Sampler::Lognormal(median, p99) => {
+                let sigma = if p99 > median {
+                    libm::log(p99 / median) / 2.326_347_874_040_841
+                } else {
+                    0.0
+                };
+                median * libm::exp(sigma * sigma / 2.0)
+            }
+        }
+    }
 }
 
-/// What one request to an endpoint costs.
-#[derive(Clone, Debug)]
-pub struct Endpoint {
-    /// Worker time per request.
-    pub service_time: Sampler,
-    /// Probability of an error response.
-    pub error_probability: f64,
-}
-
-/// What an instance does with an arriving attempt.
+/// What an instance does with an arriving request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Admission {
-    /// A worker was free: start now.
+    /// A worker was free: start now (the worker is counted busy).
     Start,
     /// Queued behind others.
     Queued,
-    /// The instance is not accepting requests: answer with an error at once.
+    /// Down or not accepting: answer with an error at once.
     Refused,
     /// The queue is full: shed.
     Shed,
@@ -68,27 +76,63 @@ pub enum Admission {
 /// One instance's run-time state.
 #[derive(Clone, Debug)]
 pub struct Instance {
-    /// Whether it takes new requests.
+    /// Running (not crashed, stopped or restarting).
+    pub up: bool,
+    /// Takes new requests (false after `stop_accepting`).
     pub accepting: bool,
+    /// In load-balancer rotation (readiness).
+    pub ready: bool,
     /// Workers busy now.
     pub busy: u32,
     /// Jobs waiting for a worker, oldest first.
     pub queue: VecDeque<u32>,
+    /// Memory of the work in service, MB (base and connections are added by the caller).
+    pub work_memory_mb: f64,
+    /// Open client connections.
+    pub connections: u32,
+    /// Bumps on every crash or restart, so stale "back up" events are dropped.
+    pub epoch: u32,
 }
 
 impl Instance {
     /// A healthy, idle instance.
     pub fn new() -> Self {
         Instance {
+            up: true,
             accepting: true,
+            ready: true,
             busy: 0,
             queue: VecDeque::new(),
+            work_memory_mb: 0.0,
+            connections: 0,
+            epoch: 0,
         }
     }
 
     /// Requests queued or in service.
     pub fn outstanding(&self) -> u32 {
         self.busy + self.queue.len() as u32
+    }
+
+    /// Decides what to do with a new request (and counts a started one as busy).
+    pub fn admit(
+        &mut self,
+        workers: u32,
+        queue_capacity: u32,
+        counts_in_flight: bool,
+    ) -> Admission {
+        if !self.up || !self.accepting {
+            return Admission::Refused;
+        }
+        let held = self.queue.len() as u32 + if counts_in_flight { self.busy } else { 0 };
+        if self.busy < workers {
+            self.busy += 1;
+            Admission::Start
+        } else if held >= queue_capacity {
+            Admission::Shed
+        } else {
+            Admission::Queued
+        }
     }
 }
 
@@ -98,95 +142,40 @@ impl Default for Instance {
     }
 }
 
-/// A service's run-time state and parameters.
-#[derive(Clone, Debug)]
-pub struct Service {
-    /// Its name (for series).
-    pub name: String,
-    /// Workers per instance.
-    pub workers: u32,
-    /// Queue limit per instance.
-    pub queue_capacity: u32,
-    /// Whether in-service requests count against the limit.
-    pub queue_counts_in_flight: bool,
-    /// Drop queued work whose caller gave up.
-    pub honor_timeout: bool,
-    /// Endpoints, in name order.
-    pub endpoints: Vec<Endpoint>,
-    /// Instances.
-    pub instances: Vec<Instance>,
-    /// Next instance for direct (no balancer) traffic.
-    pub cursor: usize,
-}
-
-impl Service {
-    /// Decides what instance `i` does with a new attempt (and counts a started one as busy).
-    pub fn admit(&mut self, i: usize) -> Admission {
-        let instance = &mut self.instances[i];
-        if !instance.accepting {
-            return Admission::Refused;
-        }
-        let held = instance.queue.len() as u32
-            + if self.queue_counts_in_flight {
-                instance.busy
-            } else {
-                0
-            };
-        if instance.busy < self.workers {
-            instance.busy += 1;
-            Admission::Start
-        } else if held >= self.queue_capacity {
-            Admission::Shed
-        } else {
-            Admission::Queued
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn service(workers: u32, capacity: u32, counts_in_flight: bool) -> Service {
-        Service {
-            name: "s".into(),
-            workers,
-            queue_capacity: capacity,
-            queue_counts_in_flight: counts_in_flight,
-            honor_timeout: false,
-            endpoints: vec![],
-            instances: vec![Instance::new()],
-            cursor: 0,
-        }
-    }
-
     #[test]
     fn admits_until_workers_then_queues_then_sheds() {
-        let mut s = service(2, 3, true);
-        assert_eq!(s.admit(0), Admission::Start);
-        assert_eq!(s.admit(0), Admission::Start);
-        assert_eq!(s.admit(0), Admission::Queued);
-        s.instances[0].queue.push_back(0);
+        let mut i = Instance::new();
+        assert_eq!(i.admit(2, 3, true), Admission::Start);
+        assert_eq!(i.admit(2, 3, true), Admission::Start);
+        assert_eq!(i.admit(2, 3, true), Admission::Queued);
+        i.queue.push_back(0);
         assert_eq!(
-            s.admit(0),
+            i.admit(2, 3, true),
             Admission::Shed,
             "2 busy + 1 queued = capacity 3"
         );
-        s.instances[0].accepting = false;
-        assert_eq!(s.admit(0), Admission::Refused);
+        i.accepting = false;
+        assert_eq!(i.admit(2, 3, true), Admission::Refused);
+        i.accepting = true;
+        i.up = false;
+        assert_eq!(i.admit(2, 3, true), Admission::Refused);
     }
 
     #[test]
     fn capacity_without_in_flight_counts_only_the_queue() {
-        let mut s = service(1, 1, false);
-        assert_eq!(s.admit(0), Admission::Start);
-        assert_eq!(s.admit(0), Admission::Queued);
-        s.instances[0].queue.push_back(0);
-        assert_eq!(s.admit(0), Admission::Shed);
+        let mut i = Instance::new();
+        assert_eq!(i.admit(1, 1, false), Admission::Start);
+        assert_eq!(i.admit(1, 1, false), Admission::Queued);
+        i.queue.push_back(0);
+        assert_eq!(i.admit(1, 1, false), Admission::Shed);
     }
 
     #[test]
-    fn samplers_draw_in_range() {
+    fn samplers_draw_in_range_and_know_their_mean() {
         let mut rng = Rng::new(4);
         assert_eq!(
             Sampler::new(&Duration::Constant { ms: 2.0 }).sample_us(&mut rng),
@@ -197,5 +186,6 @@ mod tests {
             max_ms: 2.0,
         });
         assert!((0..100).all(|_| (1_000..=2_000).contains(&uniform.sample_us(&mut rng))));
+        assert_eq!(uniform.mean_us(), 1_500.0);
     }
 }

@@ -15,6 +15,7 @@ pub use source_map::LineCol;
 pub use validate::reachable_services;
 
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A scenario file compiled into the core (from `scenarios/*.toml`).
@@ -99,6 +100,21 @@ impl Scenario {
         for fix in scenario.file.fixes.keys() {
             scenario.variant(std::slice::from_ref(fix), &[])?;
         }
+        // Each `set` on the timeline must apply to the system as it is by then.
+        let mut order: Vec<usize> = (0..scenario.file.timeline.len()).collect();
+        order.sort_by(|&a, &b| {
+            scenario.file.timeline[a]
+                .at_s
+                .total_cmp(&scenario.file.timeline[b].at_s)
+        });
+        let mut current = scenario.file.clone();
+        for i in order {
+            let event = &scenario.file.timeline[i];
+            if event.action == Action::Set {
+                current = patched_live(&current, &event.set)
+                    .map_err(|message| scenario.error_at(&format!("timeline.{i}.set"), message))?;
+            }
+        }
         Ok(scenario)
     }
 
@@ -181,6 +197,38 @@ impl Scenario {
             fixes: fixes.to_vec(),
         })
     }
+}
+
+/// Applies `set` to `file` and validates the result (messages name the path at fault).
+pub fn patched(
+    file: &ScenarioFile,
+    set: &BTreeMap<String, toml::Value>,
+) -> Result<ScenarioFile, String> {
+    let mut tree = toml::Value::try_from(file).map_err(|err| err.to_string())?;
+    for (path, value) in set {
+        patch::apply(&mut tree, path, value.clone())?;
+    }
+    let new = ScenarioFile::deserialize(tree).map_err(|err| err.message().trim().to_string())?;
+    validate::check(&new).map_err(|(path, message)| format!("`{path}`: {message}"))?;
+    Ok(new)
+}
+
+/// Sections of a scenario a running system cannot change: they describe the replay itself.
+const FROZEN_WHILE_RUNNING: [&str; 5] = ["scenario", "timeline", "beats", "fixes", "expectations"];
+
+/// Like [`patched`], for a running system: the replay's own sections cannot change, and neither
+/// can a client population's kind.
+pub fn patched_live(
+    file: &ScenarioFile,
+    set: &BTreeMap<String, toml::Value>,
+) -> Result<ScenarioFile, String> {
+    for path in set.keys() {
+        let top = path.split('.').next().unwrap_or_default();
+        if FROZEN_WHILE_RUNNING.contains(&top) || (top == "clients" && path.ends_with(".kind")) {
+            return Err(format!("`{path}` cannot change while the replay runs"));
+        }
+    }
+    patched(file, set)
 }
 
 fn or_none(names: &[&str]) -> String {

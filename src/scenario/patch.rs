@@ -70,6 +70,11 @@ pub fn apply(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
         };
     }
     let value = match (&*node, value) {
+        (Value::Table(_), _) => {
+            return Err(format!(
+                "`{path}` is a table: set its fields one by one (like `{path}.NAME`)"
+            ));
+        }
         (Value::Float(_), Value::Integer(i)) => Value::Float(i as f64),
         (old, new) if std::mem::discriminant(old) == std::mem::discriminant(&new) => new,
         (old, new) => {

@@ -19,9 +19,24 @@ pub struct ScenarioFile {
     /// Load balancers, by name.
     #[serde(default)]
     pub load_balancers: BTreeMap<String, LoadBalancerSpec>,
+    /// HTTP cache tiers (Varnish-like), by name.
+    #[serde(default)]
+    pub http_caches: BTreeMap<String, HttpCacheSpec>,
     /// Services (each a set of identical instances), by name.
     #[serde(default)]
     pub services: BTreeMap<String, ServiceSpec>,
+    /// Look-aside caches used by services' endpoints, by name.
+    #[serde(default)]
+    pub caches: BTreeMap<String, CacheSpec>,
+    /// Datastores (database CPU shared by running queries), by name.
+    #[serde(default)]
+    pub datastores: BTreeMap<String, DatastoreSpec>,
+    /// Third-party dependencies called synchronously, by name.
+    #[serde(default)]
+    pub dependencies: BTreeMap<String, DependencySpec>,
+    /// Health probes (liveness, readiness, proxies' health checks), by name.
+    #[serde(default)]
+    pub probes: BTreeMap<String, ProbeSpec>,
     /// What happens when, as it happened (crashes, recoveries, operator actions).
     #[serde(default)]
     pub timeline: Vec<TimelineEvent>,
@@ -112,11 +127,26 @@ pub enum Jitter {
     Decorrelated,
 }
 
+/// What kind of client population this is.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientKind {
+    /// Independent requests arriving at `rate_rps` (open loop), each retried by the retry policy.
+    Requests,
+    /// `population` clients that each hold a persistent connection to one instance: they connect
+    /// (sending `connect_requests` requests to `connect_endpoint`), send a request to `endpoint`
+    /// every `heartbeat_period_s`, and reconnect after a backoff delay when the connection drops.
+    Connections,
+}
+
 /// A population of clients sending requests.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSpec {
-    /// Component the requests go to (a load balancer or a service).
+    /// Open-loop requests or persistent connections.
+    #[serde(default = "default_client_kind")]
+    pub kind: ClientKind,
+    /// Component the requests go to (an HTTP cache, a load balancer or a service).
     pub target: String,
     /// Endpoint of the target service the requests call.
     #[serde(default = "default_endpoint")]
@@ -124,7 +154,8 @@ pub struct ClientSpec {
     /// Arrival process of new requests.
     #[serde(default = "default_arrival")]
     pub arrival: Arrival,
-    /// New requests per second (before any `rate_changes`).
+    /// New requests per second (before any `rate_changes`); for connections, unused.
+    #[serde(default)]
     pub rate_rps: f64,
     /// Rate changes over time.
     #[serde(default)]
@@ -147,6 +178,43 @@ pub struct ClientSpec {
     /// Randomisation of the backoff delay.
     #[serde(default = "default_jitter")]
     pub jitter: Jitter,
+    /// Distinct keys the requests ask for (API tokens, URLs), drawn uniformly.
+    #[serde(default = "default_one")]
+    pub keys: u32,
+    /// Distinct users sending the requests, drawn uniformly (matters to HTTP cache keys).
+    #[serde(default = "default_one")]
+    pub users: u32,
+    /// Connections: how many clients.
+    #[serde(default)]
+    pub population: u32,
+    /// Connections: the endpoint a (re)connecting client calls.
+    #[serde(default = "default_connect_endpoint")]
+    pub connect_endpoint: String,
+    /// Connections: requests one (re)connect sends; all must succeed.
+    #[serde(default = "default_one")]
+    pub connect_requests: u32,
+    /// Connections: seconds between a connected client's requests to `endpoint` (0 = none).
+    #[serde(default)]
+    pub heartbeat_period_s: f64,
+    /// Connections: seconds over which the clients first connect (spread uniformly).
+    #[serde(default)]
+    pub connect_spread_s: f64,
+    /// Connections: a request that fails or times out drops the connection.
+    #[serde(default = "default_true")]
+    pub drop_on_failure: bool,
+    /// Connections: whether clients reconnect at all after a drop.
+    #[serde(default = "default_true")]
+    pub reconnect: bool,
+}
+
+fn default_client_kind() -> ClientKind {
+    ClientKind::Requests
+}
+fn default_one() -> u32 {
+    1
+}
+fn default_connect_endpoint() -> String {
+    "connect".to_string()
 }
 
 fn default_endpoint() -> String {
@@ -202,6 +270,10 @@ pub struct LoadBalancerSpec {
     /// Choice of instance.
     #[serde(default = "default_policy")]
     pub policy: BalancePolicy,
+    /// Sticky sessions: a connection client always goes to the same instance (by a hash of its
+    /// id over all instances, healthy or not), whatever `policy` says.
+    #[serde(default)]
+    pub sticky: bool,
 }
 
 fn default_policy() -> BalancePolicy {
@@ -258,6 +330,28 @@ pub struct ServiceSpec {
     /// Whether a queued request whose caller already gave up is dropped instead of served.
     #[serde(default)]
     pub honor_timeout: bool,
+    /// Load shedding: a request that waited longer than this in the queue is shed when a worker
+    /// picks it up, in milliseconds (0 = never).
+    #[serde(default)]
+    pub max_queue_wait_ms: f64,
+    /// Steps run before every endpoint whose `middleware` is true (health checks included).
+    #[serde(default)]
+    pub middleware: Vec<Step>,
+    /// Memory of an idle instance, MB.
+    #[serde(default)]
+    pub memory_base_mb: f64,
+    /// Memory an instance may use before it crashes, MB (0 = no limit).
+    #[serde(default)]
+    pub memory_limit_mb: f64,
+    /// Memory per open client connection, MB.
+    #[serde(default)]
+    pub memory_per_connection_mb: f64,
+    /// Whether a crashed instance is restarted automatically.
+    #[serde(default = "default_true")]
+    pub auto_restart: bool,
+    /// Seconds from a crash (or a restart) until the instance takes requests again.
+    #[serde(default = "default_restart_delay_s")]
+    pub restart_delay_s: f64,
     /// Endpoints by name; a request names one.
     pub endpoints: BTreeMap<String, EndpointSpec>,
 }
@@ -274,16 +368,224 @@ fn default_queue_capacity() -> u32 {
 fn default_true() -> bool {
     true
 }
+fn default_restart_delay_s() -> f64 {
+    10.0
+}
+fn zero_duration() -> Duration {
+    Duration::Constant { ms: 0.0 }
+}
 
-/// What one endpoint costs a worker.
+/// What one request to an endpoint does and costs.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointSpec {
-    /// Time a worker spends on one request.
+    /// Worker time spent on one request before its `steps`.
+    #[serde(default = "zero_duration")]
     pub service_time: Duration,
+    /// Further steps, in order: work, datastore queries, calls, cache look-ups.
+    #[serde(default)]
+    pub steps: Vec<Step>,
     /// Probability that a served request ends in an error response.
     #[serde(default)]
     pub error_probability: f64,
+    /// Memory held while the request is in service, MB.
+    #[serde(default)]
+    pub memory_mb: f64,
+    /// Rows the request materialises in memory (before `max_rows`).
+    #[serde(default)]
+    pub rows: u64,
+    /// Memory per materialised row, KB.
+    #[serde(default)]
+    pub row_kb: f64,
+    /// Worker time per materialised row, µs.
+    #[serde(default)]
+    pub work_per_row_us: f64,
+    /// Pagination: the most rows one request returns (0 = unlimited).
+    #[serde(default)]
+    pub max_rows: u64,
+    /// Kill switch: the endpoint answers at once with an empty success, doing nothing.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Whether the service's middleware runs before this endpoint.
+    #[serde(default = "default_true")]
+    pub middleware: bool,
+}
+
+/// One step of an endpoint (or of the middleware).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// The worker computes for a while.
+    Work {
+        /// How long.
+        time: Duration,
+    },
+    /// A datastore query; the worker waits for it. A failed query fails the request.
+    Query {
+        /// The datastore.
+        datastore: String,
+        /// The query, by name in the datastore's `queries`.
+        query: String,
+        /// Client-side timeout, ms (0 = wait for ever).
+        #[serde(default)]
+        timeout_ms: f64,
+    },
+    /// A call to a dependency, service or load balancer; the worker waits for it.
+    Call {
+        /// The component called.
+        target: String,
+        /// Endpoint on the target service (ignored for dependencies).
+        #[serde(default = "default_endpoint")]
+        endpoint: String,
+        /// Timeout, ms (0 = wait for ever).
+        #[serde(default)]
+        timeout_ms: f64,
+    },
+    /// A look-aside cache: on a hit the next `miss_steps` steps are skipped; on a miss they run
+    /// and, if they succeed, fill the cache for the request's key.
+    Cached {
+        /// The cache.
+        cache: String,
+        /// How many of the following steps fetch the value on a miss.
+        miss_steps: u32,
+    },
+}
+
+/// A look-aside cache shared by the services that use it, keyed by the request's key.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSpec {
+    /// How long a filled key stays fresh, seconds.
+    pub ttl_s: f64,
+    /// Request coalescing: while one request fills a key, others missing it wait for that fill.
+    #[serde(default)]
+    pub single_flight: bool,
+    /// Keys that are fresh at the start (the first `warm_keys` keys).
+    #[serde(default)]
+    pub warm_keys: u32,
+}
+
+/// An HTTP cache tier in front of a backend (Varnish-like).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HttpCacheSpec {
+    /// Where misses go (a load balancer or a service).
+    pub backend: String,
+    /// How long a successful response is kept, seconds.
+    pub ttl_s: f64,
+    /// How long an error response is kept, seconds (0 = errors are not cached).
+    #[serde(default)]
+    pub error_ttl_s: f64,
+    /// Whether the user is part of the cache key (one entry per user and key).
+    #[serde(default)]
+    pub key_includes_user: bool,
+    /// The most entries kept; when full, new responses are not stored.
+    #[serde(default = "default_capacity_objects")]
+    pub capacity_objects: u32,
+}
+
+fn default_capacity_objects() -> u32 {
+    100_000
+}
+
+/// A datastore: CPU cores shared equally by the running queries (processor sharing).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DatastoreSpec {
+    /// CPU cores.
+    #[serde(default = "default_cores")]
+    pub cores: u32,
+    /// Queries that may run at once; others wait in the queue.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    /// Queries that may wait; beyond it a query fails at once.
+    #[serde(default = "default_db_queue")]
+    pub queue_capacity: u32,
+    /// The datastore kills a query that ran longer than this, ms (0 = never).
+    #[serde(default)]
+    pub statement_timeout_ms: f64,
+    /// Queries by name: CPU time each costs when it runs alone.
+    pub queries: BTreeMap<String, QuerySpec>,
+}
+
+fn default_cores() -> u32 {
+    4
+}
+fn default_max_connections() -> u32 {
+    100
+}
+fn default_db_queue() -> u32 {
+    10_000
+}
+
+/// One kind of query.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct QuerySpec {
+    /// CPU time of one execution.
+    pub cost: Duration,
+}
+
+/// A third-party dependency: a latency and a failure rate, no capacity of ours.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DependencySpec {
+    /// Time until it answers.
+    pub latency: Duration,
+    /// Probability that it answers with an error.
+    #[serde(default)]
+    pub error_probability: f64,
+}
+
+/// What repeated probe failures do.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeEffect {
+    /// Nothing (the probe only adds load, like a proxy's health check).
+    None,
+    /// Liveness: the instance is restarted.
+    Restart,
+    /// Readiness: the instance leaves the load balancers' rotation until it passes again.
+    Eject,
+}
+
+/// A health probe sent to every instance of a service.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeSpec {
+    /// The service probed.
+    pub target: String,
+    /// The endpoint the probe calls.
+    #[serde(default = "default_health_endpoint")]
+    pub endpoint: String,
+    /// Milliseconds between probes from one prober to one instance.
+    pub period_ms: f64,
+    /// A probe not answered within this fails, ms.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: f64,
+    /// How many probers each probe every instance (for example one per proxy).
+    #[serde(default = "default_one")]
+    pub probers: u32,
+    /// Consecutive failures that trigger the effect.
+    #[serde(default = "default_failure_threshold")]
+    pub failure_threshold: u32,
+    /// What the failures do.
+    #[serde(default = "default_probe_effect")]
+    pub effect: ProbeEffect,
+    /// The probe is answered by the process itself, without a worker, the queue or the
+    /// middleware (it fails only while the instance is down).
+    #[serde(default)]
+    pub decoupled: bool,
+}
+
+fn default_health_endpoint() -> String {
+    "health".to_string()
+}
+fn default_failure_threshold() -> u32 {
+    3
+}
+fn default_probe_effect() -> ProbeEffect {
+    ProbeEffect::None
 }
 
 /// An action on the timeline.
@@ -294,6 +596,16 @@ pub enum Action {
     StopAccepting,
     /// The target's instances accept requests again.
     Resume,
+    /// The target's instances crash: their work and connections are lost; they come back after
+    /// `restart_delay_s` only if `auto_restart`.
+    Crash,
+    /// An operator restarts the target's instances: like a crash, but they always come back.
+    Restart,
+    /// An operator stops the target's instances for good (until a later `restart`).
+    Stop,
+    /// Parameters change (a deploy, a feature flag, a rollback, scaling, blocking a version):
+    /// the `set` patch is applied to the running system.
+    Set,
 }
 
 /// Something that happens at a moment of the replay.
@@ -304,8 +616,13 @@ pub struct TimelineEvent {
     pub at_s: f64,
     /// What happens.
     pub action: Action,
-    /// The component it happens to: `service` or `service#instance` (instances count from 0).
+    /// The component it happens to: `service` or `service#instance` (instances count from 0);
+    /// empty for `set`.
+    #[serde(default)]
     pub target: String,
+    /// For `set`: parameter paths and their new values, as in a fix.
+    #[serde(default)]
+    pub set: BTreeMap<String, toml::Value>,
     /// A short label for the timeline marker.
     #[serde(default)]
     pub label: String,

@@ -23,6 +23,18 @@ pub const MAX_WORKERS: u32 = 100_000;
 pub const MAX_QUEUE_CAPACITY: u32 = 1_000_000;
 /// The most retries of one request.
 pub const MAX_RETRIES: u32 = 100;
+/// The most distinct keys (tokens, URLs) of one client population.
+pub const MAX_KEYS: u32 = 1_000_000;
+/// The most distinct users of one client population.
+pub const MAX_USERS: u32 = 10_000_000;
+/// The most clients in one connection population.
+pub const MAX_POPULATION: u32 = 200_000;
+/// The most entries of one HTTP cache.
+pub const MAX_CACHE_OBJECTS: u32 = 10_000_000;
+/// The most cores of one datastore.
+pub const MAX_CORES: u32 = 1_024;
+/// The most rows one request may materialise.
+pub const MAX_ROWS: u64 = 1_000_000_000;
 
 type Check = Result<(), (String, String)>;
 
@@ -86,14 +98,20 @@ pub fn check(file: &ScenarioFile) -> Check {
     }
 
     let mut names: Vec<(&str, &str)> = Vec::new();
-    for name in file.clients.keys() {
-        names.push((name, "clients"));
-    }
-    for name in file.load_balancers.keys() {
-        names.push((name, "load_balancers"));
-    }
-    for name in file.services.keys() {
-        names.push((name, "services"));
+    let kinds: [(&str, Vec<&String>); 8] = [
+        ("clients", file.clients.keys().collect()),
+        ("load_balancers", file.load_balancers.keys().collect()),
+        ("http_caches", file.http_caches.keys().collect()),
+        ("services", file.services.keys().collect()),
+        ("caches", file.caches.keys().collect()),
+        ("datastores", file.datastores.keys().collect()),
+        ("dependencies", file.dependencies.keys().collect()),
+        ("probes", file.probes.keys().collect()),
+    ];
+    for (kind, list) in &kinds {
+        for name in list {
+            names.push((name.as_str(), kind));
+        }
     }
     names.sort();
     for pair in names.windows(2) {
@@ -140,9 +158,39 @@ pub fn check(file: &ScenarioFile) -> Check {
                 ),
             );
         }
+        in_range(
+            at("max_queue_wait_ms"),
+            service.max_queue_wait_ms,
+            0.0,
+            MAX_DURATION_MS,
+            "ms",
+        )?;
+        in_range(at("memory_base_mb"), service.memory_base_mb, 0.0, 1e7, "MB")?;
+        in_range(
+            at("memory_limit_mb"),
+            service.memory_limit_mb,
+            0.0,
+            1e7,
+            "MB",
+        )?;
+        in_range(
+            at("memory_per_connection_mb"),
+            service.memory_per_connection_mb,
+            0.0,
+            1e4,
+            "MB",
+        )?;
+        in_range(
+            at("restart_delay_s"),
+            service.restart_delay_s,
+            0.0,
+            MAX_DURATION_S,
+            "s",
+        )?;
         if service.endpoints.is_empty() {
             return fail(at("endpoints"), "a service needs at least one endpoint");
         }
+        check_steps(file, &at("middleware"), &service.middleware)?;
         for (endpoint, spec) in &service.endpoints {
             let at = |field: &str| format!("services.{name}.endpoints.{endpoint}.{field}");
             check_duration(&at("service_time"), &spec.service_time)?;
@@ -153,6 +201,145 @@ pub fn check(file: &ScenarioFile) -> Check {
                 1.0,
                 "",
             )?;
+            in_range(at("memory_mb"), spec.memory_mb, 0.0, 1e7, "MB")?;
+            in_range(at("row_kb"), spec.row_kb, 0.0, 1e6, "KB")?;
+            in_range(at("work_per_row_us"), spec.work_per_row_us, 0.0, 1e6, "µs")?;
+            if spec.rows > MAX_ROWS || spec.max_rows > MAX_ROWS {
+                return fail(at("rows"), format!("expected at most {MAX_ROWS} rows"));
+            }
+            check_steps(file, &at("steps"), &spec.steps)?;
+        }
+    }
+
+    for (name, cache) in &file.caches {
+        in_range(
+            format!("caches.{name}.ttl_s"),
+            cache.ttl_s,
+            0.0,
+            MAX_DURATION_S,
+            "s",
+        )?;
+        if cache.warm_keys > MAX_KEYS {
+            return fail(
+                format!("caches.{name}.warm_keys"),
+                format!("expected at most {MAX_KEYS}"),
+            );
+        }
+    }
+    for (name, http) in &file.http_caches {
+        let at = |field: &str| format!("http_caches.{name}.{field}");
+        if !file.services.contains_key(&http.backend)
+            && !file.load_balancers.contains_key(&http.backend)
+        {
+            return fail(
+                at("backend"),
+                format!(
+                    "`{}` is not a service or load balancer of this scenario",
+                    http.backend
+                ),
+            );
+        }
+        in_range(at("ttl_s"), http.ttl_s, 0.0, MAX_DURATION_S, "s")?;
+        in_range(
+            at("error_ttl_s"),
+            http.error_ttl_s,
+            0.0,
+            MAX_DURATION_S,
+            "s",
+        )?;
+        if !(1..=MAX_CACHE_OBJECTS).contains(&http.capacity_objects) {
+            return fail(
+                at("capacity_objects"),
+                format!("expected 1 to {MAX_CACHE_OBJECTS}"),
+            );
+        }
+    }
+    for (name, ds) in &file.datastores {
+        let at = |field: &str| format!("datastores.{name}.{field}");
+        if !(1..=MAX_CORES).contains(&ds.cores) {
+            return fail(
+                at("cores"),
+                format!("expected 1 to {MAX_CORES} cores, found {}", ds.cores),
+            );
+        }
+        if !(1..=MAX_WORKERS).contains(&ds.max_connections) {
+            return fail(
+                at("max_connections"),
+                format!("expected 1 to {MAX_WORKERS}, found {}", ds.max_connections),
+            );
+        }
+        if ds.queue_capacity > MAX_QUEUE_CAPACITY {
+            return fail(
+                at("queue_capacity"),
+                format!("expected at most {MAX_QUEUE_CAPACITY}"),
+            );
+        }
+        in_range(
+            at("statement_timeout_ms"),
+            ds.statement_timeout_ms,
+            0.0,
+            MAX_DURATION_MS,
+            "ms",
+        )?;
+        if ds.queries.is_empty() {
+            return fail(at("queries"), "a datastore needs at least one query");
+        }
+        for (query, spec) in &ds.queries {
+            check_duration(
+                &format!("datastores.{name}.queries.{query}.cost"),
+                &spec.cost,
+            )?;
+        }
+    }
+    for (name, dep) in &file.dependencies {
+        check_duration(&format!("dependencies.{name}.latency"), &dep.latency)?;
+        in_range(
+            format!("dependencies.{name}.error_probability"),
+            dep.error_probability,
+            0.0,
+            1.0,
+            "",
+        )?;
+    }
+    for (name, probe) in &file.probes {
+        let at = |field: &str| format!("probes.{name}.{field}");
+        let Some(service) = file.services.get(&probe.target) else {
+            return fail(
+                at("target"),
+                format!("`{}` is not a service of this scenario", probe.target),
+            );
+        };
+        if !probe.decoupled && !service.endpoints.contains_key(&probe.endpoint) {
+            return fail(
+                at("endpoint"),
+                format!(
+                    "service `{}` has no endpoint `{}`",
+                    probe.target, probe.endpoint
+                ),
+            );
+        }
+        in_range(
+            at("period_ms"),
+            probe.period_ms,
+            10.0,
+            MAX_DURATION_MS,
+            "ms",
+        )?;
+        in_range(
+            at("timeout_ms"),
+            probe.timeout_ms,
+            1.0,
+            MAX_DURATION_MS,
+            "ms",
+        )?;
+        if !(1..=MAX_INSTANCES).contains(&probe.probers) {
+            return fail(
+                at("probers"),
+                format!("expected 1 to {MAX_INSTANCES} probers"),
+            );
+        }
+        if !(1..=100).contains(&probe.failure_threshold) {
+            return fail(at("failure_threshold"), "expected 1 to 100");
         }
     }
 
@@ -178,26 +365,74 @@ pub fn check(file: &ScenarioFile) -> Check {
         let at = |field: &str| format!("clients.{name}.{field}");
         if !file.services.contains_key(&client.target)
             && !file.load_balancers.contains_key(&client.target)
+            && !file.http_caches.contains_key(&client.target)
         {
             return fail(
                 at("target"),
                 format!(
-                    "`{}` is not a service or load balancer of this scenario",
+                    "`{}` is not a service, load balancer or HTTP cache of this scenario",
                     client.target
                 ),
             );
         }
-        for service in reachable_services(file, &client.target) {
-            if !file.services[&service]
-                .endpoints
-                .contains_key(&client.endpoint)
-            {
-                return fail(
-                    at("endpoint"),
-                    format!("service `{service}` has no endpoint `{}`", client.endpoint),
-                );
+        let mut endpoints = vec![("endpoint", &client.endpoint)];
+        if client.kind == ClientKind::Connections {
+            endpoints.push(("connect_endpoint", &client.connect_endpoint));
+        }
+        for (field, endpoint) in endpoints {
+            for service in reachable_services(file, &client.target) {
+                if !file.services[&service].endpoints.contains_key(endpoint) {
+                    return fail(
+                        at(field),
+                        format!("service `{service}` has no endpoint `{endpoint}`"),
+                    );
+                }
             }
         }
+        if client.keys == 0 || client.keys > MAX_KEYS {
+            return fail(at("keys"), format!("expected 1 to {MAX_KEYS} keys"));
+        }
+        if client.users == 0 || client.users > MAX_USERS {
+            return fail(at("users"), format!("expected 1 to {MAX_USERS} users"));
+        }
+        if client.population > MAX_POPULATION {
+            return fail(
+                at("population"),
+                format!("expected at most {MAX_POPULATION} clients"),
+            );
+        }
+        if client.kind == ClientKind::Connections && client.population == 0 {
+            return fail(
+                at("population"),
+                "a connections population needs at least one client",
+            );
+        }
+        if !(1..=1_000).contains(&client.connect_requests) {
+            return fail(
+                at("connect_requests"),
+                "expected 1 to 1000 requests per connect",
+            );
+        }
+        in_range(
+            at("heartbeat_period_s"),
+            client.heartbeat_period_s,
+            0.0,
+            3_600.0,
+            "s",
+        )?;
+        if client.heartbeat_period_s > 0.0 && client.heartbeat_period_s < 0.01 {
+            return fail(
+                at("heartbeat_period_s"),
+                "expected 0 (none) or at least 0.01 s",
+            );
+        }
+        in_range(
+            at("connect_spread_s"),
+            client.connect_spread_s,
+            0.0,
+            meta.duration_s,
+            "s",
+        )?;
         in_range(
             at("rate_rps"),
             client.rate_rps,
@@ -261,6 +496,15 @@ pub fn check(file: &ScenarioFile) -> Check {
             meta.duration_s,
             "s",
         )?;
+        if event.action == Action::Set {
+            if event.set.is_empty() {
+                return fail(
+                    format!("timeline.{i}.set"),
+                    "a `set` action needs at least one parameter to set",
+                );
+            }
+            continue;
+        }
         let (service, instance) = match event.target.split_once('#') {
             Some((s, n)) => (s, Some(n)),
             None => (event.target.as_str(), None),
@@ -397,52 +641,185 @@ fn check_duration(path: &str, duration: &Duration) -> Check {
     }
 }
 
-/// Refuses load balancers that route back to themselves.
+/// Every component a step list calls.
+fn step_targets(steps: &[Step]) -> impl Iterator<Item = &String> {
+    steps.iter().filter_map(|step| match step {
+        Step::Call { target, .. } => Some(target),
+        _ => None,
+    })
+}
+
+/// The wiring's edges from one component: balancer → backends, HTTP cache → backend, service →
+/// the components its middleware and endpoints call.
+fn edges<'a>(file: &'a ScenarioFile, name: &str) -> Vec<&'a String> {
+    if let Some(lb) = file.load_balancers.get(name) {
+        return lb.backends.iter().collect();
+    }
+    if let Some(http) = file.http_caches.get(name) {
+        return vec![&http.backend];
+    }
+    if let Some(service) = file.services.get(name) {
+        let mut out: Vec<&String> = step_targets(&service.middleware).collect();
+        for endpoint in service.endpoints.values() {
+            out.extend(step_targets(&endpoint.steps));
+        }
+        return out;
+    }
+    Vec::new()
+}
+
+/// Refuses wiring in which a request could come back to a component it passed through.
 fn check_cycles(file: &ScenarioFile) -> Check {
-    // Depth-first search with colours over load balancer → backend edges.
     #[derive(Clone, Copy, PartialEq)]
     enum Colour {
         White,
         Grey,
         Black,
     }
-    let names: Vec<&String> = file.load_balancers.keys().collect();
+    let names: Vec<&String> = file
+        .load_balancers
+        .keys()
+        .chain(file.http_caches.keys())
+        .chain(file.services.keys())
+        .collect();
     let index = |name: &str| names.iter().position(|n| n.as_str() == name);
     let mut colour = vec![Colour::White; names.len()];
-    fn visit(
-        at: usize,
-        file: &ScenarioFile,
-        names: &[&String],
-        colour: &mut [Colour],
-        path: &mut Vec<usize>,
-        index: &dyn Fn(&str) -> Option<usize>,
-    ) -> Check {
-        colour[at] = Colour::Grey;
-        path.push(at);
-        for backend in &file.load_balancers[names[at]].backends {
-            let Some(next) = index(backend) else { continue };
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    for start in 0..names.len() {
+        if colour[start] != Colour::White {
+            continue;
+        }
+        colour[start] = Colour::Grey;
+        stack.push((start, 0));
+        while let Some(&mut (at, ref mut next_edge)) = stack.last_mut() {
+            let out = edges(file, names[at]);
+            if *next_edge >= out.len() {
+                colour[at] = Colour::Black;
+                stack.pop();
+                continue;
+            }
+            let target = out[*next_edge];
+            *next_edge += 1;
+            let Some(next) = index(target) else { continue };
             match colour[next] {
                 Colour::Grey => {
-                    let start = path.iter().position(|&p| p == next).unwrap_or(0);
-                    let mut cycle: Vec<&str> =
-                        path[start..].iter().map(|&p| names[p].as_str()).collect();
+                    let from = stack.iter().position(|&(p, _)| p == next).unwrap_or(0);
+                    let mut cycle: Vec<&str> = stack[from..]
+                        .iter()
+                        .map(|&(p, _)| names[p].as_str())
+                        .collect();
                     cycle.push(names[next]);
+                    let kind = if file.load_balancers.contains_key(names[at]) {
+                        "load_balancers"
+                    } else if file.http_caches.contains_key(names[at]) {
+                        "http_caches"
+                    } else {
+                        "services"
+                    };
+                    let field = if kind == "load_balancers" {
+                        "backends"
+                    } else if kind == "http_caches" {
+                        "backend"
+                    } else {
+                        "endpoints"
+                    };
                     return fail(
-                        format!("load_balancers.{}.backends", names[at]),
+                        format!("{kind}.{}.{field}", names[at]),
                         format!("the wiring has a cycle: {}", cycle.join(" → ")),
                     );
                 }
-                Colour::White => visit(next, file, names, colour, path, index)?,
+                Colour::White => {
+                    colour[next] = Colour::Grey;
+                    stack.push((next, 0));
+                }
                 Colour::Black => {}
             }
         }
-        path.pop();
-        colour[at] = Colour::Black;
-        Ok(())
     }
-    for start in 0..names.len() {
-        if colour[start] == Colour::White {
-            visit(start, file, &names, &mut colour, &mut Vec::new(), &index)?;
+    Ok(())
+}
+
+/// Checks the references and shape of a list of steps.
+fn check_steps(file: &ScenarioFile, path: &str, steps: &[Step]) -> Check {
+    let mut miss_range_end = 0;
+    for (i, step) in steps.iter().enumerate() {
+        let at = |field: &str| format!("{path}.{i}.{field}");
+        match step {
+            Step::Work { time } => check_duration(&at("time"), time)?,
+            Step::Query {
+                datastore,
+                query,
+                timeout_ms,
+            } => {
+                let Some(ds) = file.datastores.get(datastore) else {
+                    return fail(
+                        at("datastore"),
+                        format!("`{datastore}` is not a datastore of this scenario"),
+                    );
+                };
+                if !ds.queries.contains_key(query) {
+                    let known: Vec<&str> = ds.queries.keys().map(String::as_str).collect();
+                    return fail(
+                        at("query"),
+                        format!(
+                            "datastore `{datastore}` has no query `{query}`; it has: {}",
+                            known.join(", ")
+                        ),
+                    );
+                }
+                in_range(at("timeout_ms"), *timeout_ms, 0.0, MAX_DURATION_MS, "ms")?;
+            }
+            Step::Call {
+                target,
+                endpoint,
+                timeout_ms,
+            } => {
+                in_range(at("timeout_ms"), *timeout_ms, 0.0, MAX_DURATION_MS, "ms")?;
+                if file.dependencies.contains_key(target) {
+                    continue;
+                }
+                if !file.services.contains_key(target) && !file.load_balancers.contains_key(target)
+                {
+                    return fail(
+                        at("target"),
+                        format!(
+                            "`{target}` is not a dependency, service or load balancer of this scenario"
+                        ),
+                    );
+                }
+                for service in reachable_services(file, target) {
+                    if !file.services[&service].endpoints.contains_key(endpoint) {
+                        return fail(
+                            at("endpoint"),
+                            format!("service `{service}` has no endpoint `{endpoint}`"),
+                        );
+                    }
+                }
+            }
+            Step::Cached { cache, miss_steps } => {
+                if !file.caches.contains_key(cache) {
+                    return fail(
+                        at("cache"),
+                        format!("`{cache}` is not a cache of this scenario"),
+                    );
+                }
+                if i < miss_range_end {
+                    return fail(
+                        at("cache"),
+                        "a cached step cannot sit inside another cached step's miss steps",
+                    );
+                }
+                if *miss_steps == 0 || i + *miss_steps as usize >= steps.len() {
+                    return fail(
+                        at("miss_steps"),
+                        format!(
+                            "expected 1 to {} (the steps that follow)",
+                            steps.len().saturating_sub(i + 1)
+                        ),
+                    );
+                }
+                miss_range_end = i + 1 + *miss_steps as usize;
+            }
         }
     }
     Ok(())
@@ -459,6 +836,8 @@ pub fn reachable_services(file: &ScenarioFile, target: &str) -> Vec<String> {
             }
         } else if let Some(lb) = file.load_balancers.get(&name) {
             stack.extend(lb.backends.iter().rev().cloned());
+        } else if let Some(http) = file.http_caches.get(&name) {
+            stack.push(http.backend.clone());
         }
     }
     out

@@ -1,0 +1,286 @@
+//! A datastore's CPU: running queries share the cores equally (processor sharing), beyond
+//! `max_connections` queries wait in a bounded FIFO queue, and a statement timeout kills long ones.
+//!
+//! Processor sharing is computed with a shared "attained service" clock: every running query
+//! receives CPU at the same rate `min(1, cores / running)`, so a query finishes when the clock has
+//! advanced by its cost since it started. Finishing order is kept in a `BTreeSet`.
+
+use crate::time::TimeUs;
+use std::collections::{BTreeSet, VecDeque};
+
+/// Who is waiting for a query: a job (by slot and generation).
+pub type QueryOwner = (u32, u32);
+
+/// A query in the datastore.
+#[derive(Clone, Debug)]
+pub struct Query {
+    /// Generation: bumps when the slot is reused, so stale events are recognised.
+    pub generation: u32,
+    /// Who gets the answer.
+    pub owner: QueryOwner,
+    /// CPU cost, µs.
+    pub cost_us: f64,
+    /// Attained-service clock value at which it finishes (running queries only).
+    pub finish_at: f64,
+    /// Whether it is running (else queued or free).
+    pub running: bool,
+    /// Whether the slot is in use.
+    pub live: bool,
+}
+
+/// What became of a query submitted to the datastore.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Submitted {
+    /// Running now (slot, generation).
+    Running(u32, u32),
+    /// Waiting for a connection (slot, generation).
+    Queued(u32, u32),
+    /// Refused: the queue is full.
+    Refused,
+}
+
+/// A datastore's run-time state.
+#[derive(Clone, Debug, Default)]
+pub struct Datastore {
+    /// Query slots.
+    pub queries: Vec<Query>,
+    free: Vec<u32>,
+    /// Running queries by (finish clock bits, slot).
+    running: BTreeSet<(u64, u32)>,
+    /// Waiting queries, oldest first.
+    pub waiting: VecDeque<u32>,
+    /// Attained-service clock, µs of CPU per query.
+    clock: f64,
+    /// When `clock` was last brought up to date.
+    clock_at_us: TimeUs,
+    /// Bumps whenever the next completion time may have changed.
+    pub wake_generation: u32,
+    /// Busy core·µs accumulated in the current metrics window.
+    pub busy_core_us: f64,
+}
+
+impl Datastore {
+    /// Number of running queries.
+    pub fn running(&self) -> usize {
+        self.running.len()
+    }
+
+    fn rate(&self, cores: u32) -> f64 {
+        let n = self.running.len();
+        if n == 0 {
+            0.0
+        } else {
+            (cores as f64 / n as f64).min(1.0)
+        }
+    }
+
+    /// Brings the attained-service clock (and the busy-core integral) up to `now_us`.
+    pub fn advance(&mut self, now_us: TimeUs, cores: u32) {
+        let dt = now_us.saturating_sub(self.clock_at_us) as f64;
+        if dt > 0.0 {
+            self.clock += dt * self.rate(cores);
+            self.busy_core_us += dt * (self.running.len() as f64).min(cores as f64);
+        }
+        self.clock_at_us = now_us;
+    }
+
+    fn slot(&mut self, owner: QueryOwner, cost_us: f64) -> u32 {
+        let query = Query {
+            generation: 0,
+            owner,
+            cost_us,
+            finish_at: 0.0,
+            running: false,
+            live: true,
+        };
+        match self.free.pop() {
+            Some(i) => {
+                let generation = self.queries[i as usize].generation.wrapping_add(1);
+                self.queries[i as usize] = Query {
+                    generation,
+                    ..query
+                };
+                i
+            }
+            None => {
+                self.queries.push(query);
+                (self.queries.len() - 1) as u32
+            }
+        }
+    }
+
+    fn start(&mut self, slot: u32) {
+        let q = &mut self.queries[slot as usize];
+        q.running = true;
+        q.finish_at = self.clock + q.cost_us;
+        self.running.insert((q.finish_at.to_bits(), slot));
+        self.wake_generation = self.wake_generation.wrapping_add(1);
+    }
+
+    /// Submits a query at `now_us` (after `advance`).
+    pub fn submit(
+        &mut self,
+        owner: QueryOwner,
+        cost_us: f64,
+        max_connections: u32,
+        queue_capacity: u32,
+    ) -> Submitted {
+        if self.running.len() < max_connections as usize {
+            let slot = self.slot(owner, cost_us);
+            self.start(slot);
+            Submitted::Running(slot, self.queries[slot as usize].generation)
+        } else if self.waiting.len() < queue_capacity as usize {
+            let slot = self.slot(owner, cost_us);
+            self.waiting.push_back(slot);
+            Submitted::Queued(slot, self.queries[slot as usize].generation)
+        } else {
+            Submitted::Refused
+        }
+    }
+
+    /// Time of the next completion, if any query runs (after `advance`).
+    pub fn next_completion_us(&self, now_us: TimeUs, cores: u32) -> Option<TimeUs> {
+        let &(bits, _) = self.running.first()?;
+        let remaining = (f64::from_bits(bits) - self.clock).max(0.0);
+        let rate = self.rate(cores);
+        Some(now_us + (remaining / rate).ceil() as TimeUs)
+    }
+
+    /// Removes and returns the queries that have finished by now (after `advance`), then starts
+    /// waiting queries on the freed connections. Returns (finished slot, owner) pairs.
+    pub fn take_finished(&mut self, max_connections: u32) -> Vec<(u32, QueryOwner)> {
+        let mut done = Vec::new();
+        while let Some(&(bits, slot)) = self.running.first() {
+            // A tolerance of a nanosecond of CPU absorbs rounding in the clock.
+            if f64::from_bits(bits) > self.clock + 1e-3 {
+                break;
+            }
+            self.running.pop_first();
+            done.push((slot, self.release(slot)));
+        }
+        if !done.is_empty() {
+            self.fill(max_connections);
+        }
+        done
+    }
+
+    fn release(&mut self, slot: u32) -> QueryOwner {
+        let q = &mut self.queries[slot as usize];
+        q.live = false;
+        q.running = false;
+        self.free.push(slot);
+        self.wake_generation = self.wake_generation.wrapping_add(1);
+        q.owner
+    }
+
+    /// Starts waiting queries while connections are free.
+    pub fn fill(&mut self, max_connections: u32) {
+        while self.running.len() < max_connections as usize {
+            let Some(slot) = self.waiting.pop_front() else {
+                break;
+            };
+            self.start(slot);
+        }
+    }
+
+    /// Kills a query (statement timeout) if `generation` still names it; returns its owner.
+    pub fn kill(&mut self, slot: u32, generation: u32, max_connections: u32) -> Option<QueryOwner> {
+        let q = self.queries.get(slot as usize)?;
+        if !q.live || q.generation != generation {
+            return None;
+        }
+        if q.running {
+            self.running.remove(&(q.finish_at.to_bits(), slot));
+        } else {
+            self.waiting.retain(|&s| s != slot);
+        }
+        let owner = self.release(slot);
+        self.fill(max_connections);
+        Some(owner)
+    }
+
+    /// Whether `generation` still names a live query in `slot` that is running.
+    pub fn is_running(&self, slot: u32, generation: u32) -> bool {
+        self.queries
+            .get(slot as usize)
+            .is_some_and(|q| q.live && q.running && q.generation == generation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_query_alone_takes_its_cost() {
+        let mut ds = Datastore::default();
+        ds.advance(0, 4);
+        assert!(matches!(
+            ds.submit((1, 0), 1_000.0, 10, 10),
+            Submitted::Running(..)
+        ));
+        assert_eq!(ds.next_completion_us(0, 4), Some(1_000));
+        ds.advance(1_000, 4);
+        assert_eq!(ds.take_finished(10), vec![(0, (1, 0))]);
+    }
+
+    #[test]
+    fn more_queries_than_cores_share_the_cpu() {
+        // 8 queries of 1 ms on 4 cores: each runs at half speed and all finish at 2 ms.
+        let mut ds = Datastore::default();
+        ds.advance(0, 4);
+        for i in 0..8 {
+            ds.submit((i, 0), 1_000.0, 100, 100);
+        }
+        assert_eq!(ds.next_completion_us(0, 4), Some(2_000));
+        ds.advance(2_000, 4);
+        assert_eq!(ds.take_finished(100).len(), 8);
+        assert_eq!(ds.busy_core_us, 8_000.0, "4 cores busy for 2 ms");
+    }
+
+    #[test]
+    fn a_late_arrival_slows_the_others() {
+        let mut ds = Datastore::default();
+        ds.advance(0, 1);
+        ds.submit((0, 0), 1_000.0, 10, 10);
+        ds.advance(500, 1);
+        ds.submit((1, 0), 1_000.0, 10, 10);
+        // The first has 500 µs left at half speed: done at 1500.
+        assert_eq!(ds.next_completion_us(500, 1), Some(1_500));
+        ds.advance(1_500, 1);
+        assert_eq!(ds.take_finished(10).len(), 1);
+        // The second got 500 µs of CPU so far; 500 left alone: done at 2000.
+        assert_eq!(ds.next_completion_us(1_500, 1), Some(2_000));
+    }
+
+    #[test]
+    fn connections_limit_running_queries_and_the_queue_is_bounded() {
+        let mut ds = Datastore::default();
+        ds.advance(0, 4);
+        assert!(matches!(
+            ds.submit((0, 0), 1_000.0, 1, 1),
+            Submitted::Running(..)
+        ));
+        assert!(matches!(
+            ds.submit((1, 0), 1_000.0, 1, 1),
+            Submitted::Queued(..)
+        ));
+        assert_eq!(ds.submit((2, 0), 1_000.0, 1, 1), Submitted::Refused);
+        ds.advance(1_000, 4);
+        assert_eq!(ds.take_finished(1).len(), 1);
+        assert_eq!(ds.running(), 1, "the queued query starts");
+    }
+
+    #[test]
+    fn killing_frees_the_cpu_and_ignores_stale_generations() {
+        let mut ds = Datastore::default();
+        ds.advance(0, 1);
+        let Submitted::Running(slot, generation) = ds.submit((7, 3), 10_000.0, 10, 10) else {
+            panic!()
+        };
+        assert_eq!(ds.kill(slot, generation + 1, 10), None);
+        assert_eq!(ds.kill(slot, generation, 10), Some((7, 3)));
+        assert_eq!(ds.running(), 0);
+        assert_eq!(ds.kill(slot, generation, 10), None);
+    }
+}

@@ -1,0 +1,155 @@
+//! An HTTP cache tier (Varnish-like): responses kept per cache key for a TTL, errors kept for
+//! their own TTL (or not at all), and a cap on the number of entries.
+
+use crate::time::TimeUs;
+use std::collections::BTreeMap;
+
+/// A cached response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Until when it is served.
+    pub expires_us: TimeUs,
+    /// Whether it is an error response.
+    pub error: bool,
+}
+
+/// An HTTP cache's run-time state.
+#[derive(Clone, Debug, Default)]
+pub struct HttpCache {
+    entries: BTreeMap<u64, Entry>,
+    /// Hits in the current metrics window.
+    pub hits: u64,
+    /// Misses in the current metrics window.
+    pub misses: u64,
+}
+
+/// The cache key of a request: the key alone, or the key and the user.
+pub fn cache_key(key: u32, user: u32, includes_user: bool) -> u64 {
+    if includes_user {
+        ((user as u64) << 32) | key as u64
+    } else {
+        key as u64
+    }
+}
+
+impl HttpCache {
+    /// A fresh entry for `key` at `now_us`, if any (counted as a hit or a miss).
+    pub fn lookup(&mut self, key: u64, now_us: TimeUs) -> Option<Entry> {
+        match self.entries.get(&key) {
+            Some(&entry) if entry.expires_us > now_us => {
+                self.hits += 1;
+                Some(entry)
+            }
+            Some(_) => {
+                self.entries.remove(&key);
+                self.misses += 1;
+                None
+            }
+            None => {
+                self.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Stores a response unless its TTL is zero or the cache is full.
+    pub fn store(&mut self, key: u64, entry: Entry, now_us: TimeUs, capacity: u32) {
+        if entry.expires_us <= now_us {
+            return;
+        }
+        if self.entries.len() >= capacity as usize && !self.entries.contains_key(&key) {
+            return;
+        }
+        self.entries.insert(key, entry);
+    }
+
+    /// Entries held (fresh or not yet noticed stale).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Hit ratio of the current window (0 when there were no look-ups).
+    pub fn hit_ratio(&self) -> f64 {
+        let total = self.hits + self.misses;
+        if total == 0 {
+            0.0
+        } else {
+            self.hits as f64 / total as f64
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_and_expires_responses_including_errors() {
+        let mut cache = HttpCache::default();
+        let key = cache_key(3, 9, false);
+        assert_eq!(cache.lookup(key, 0), None);
+        cache.store(
+            key,
+            Entry {
+                expires_us: 100,
+                error: true,
+            },
+            0,
+            10,
+        );
+        assert_eq!(
+            cache.lookup(key, 50),
+            Some(Entry {
+                expires_us: 100,
+                error: true
+            })
+        );
+        assert_eq!(cache.lookup(key, 100), None);
+        assert_eq!(cache.hit_ratio(), 1.0 / 3.0);
+    }
+
+    #[test]
+    fn a_user_in_the_key_splits_the_entries() {
+        assert_eq!(cache_key(1, 2, false), cache_key(1, 3, false));
+        assert_ne!(cache_key(1, 2, true), cache_key(1, 3, true));
+    }
+
+    #[test]
+    fn zero_ttl_and_a_full_cache_store_nothing() {
+        let mut cache = HttpCache::default();
+        cache.store(
+            1,
+            Entry {
+                expires_us: 0,
+                error: true,
+            },
+            0,
+            10,
+        );
+        assert!(cache.is_empty());
+        cache.store(
+            1,
+            Entry {
+                expires_us: 10,
+                error: false,
+            },
+            0,
+            1,
+        );
+        cache.store(
+            2,
+            Entry {
+                expires_us: 10,
+                error: false,
+            },
+            0,
+            1,
+        );
+        assert_eq!(cache.len(), 1);
+    }
+}

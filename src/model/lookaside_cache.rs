@@ -1,0 +1,145 @@
+//! A look-aside cache: per-key expiry, and (with single-flight) one fill per key at a time while
+//! the other requests for that key wait for it.
+
+use crate::time::TimeUs;
+use std::collections::BTreeMap;
+
+/// A job waiting for a fill: (job slot, job generation).
+pub type Waiter = (u32, u32);
+
+/// What a look-up found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Fresh value.
+    Hit,
+    /// No fresh value: the caller fetches and fills.
+    Miss,
+    /// Another request is filling this key: wait for it (single-flight).
+    Wait,
+}
+
+/// A look-aside cache's run-time state.
+#[derive(Clone, Debug, Default)]
+pub struct LookasideCache {
+    /// Expiry time of each key (0 = never filled).
+    expires_us: Vec<TimeUs>,
+    /// Keys being filled (single-flight), with the jobs waiting for each.
+    filling: BTreeMap<u32, Vec<Waiter>>,
+    /// Hits in the current metrics window.
+    pub hits: u64,
+    /// Misses (including waits) in the current metrics window.
+    pub misses: u64,
+}
+
+impl LookasideCache {
+    /// A cache for `keys` keys, the first `warm_keys` fresh until `warm_until_us`.
+    pub fn new(keys: u32, warm_keys: u32, warm_until_us: TimeUs) -> Self {
+        let mut expires_us = vec![0; keys as usize];
+        for e in expires_us.iter_mut().take(warm_keys as usize) {
+            *e = warm_until_us;
+        }
+        LookasideCache {
+            expires_us,
+            ..Default::default()
+        }
+    }
+
+    /// Grows the key space (after a change of the clients' `keys`).
+    pub fn ensure_keys(&mut self, keys: u32) {
+        if self.expires_us.len() < keys as usize {
+            self.expires_us.resize(keys as usize, 0);
+        }
+    }
+
+    /// Looks `key` up at `now_us`; with `single_flight`, the first miss becomes the filler.
+    pub fn lookup(
+        &mut self,
+        key: u32,
+        now_us: TimeUs,
+        single_flight: bool,
+        waiter: Waiter,
+    ) -> Lookup {
+        let fresh = self
+            .expires_us
+            .get(key as usize)
+            .is_some_and(|&e| e > now_us);
+        if fresh {
+            self.hits += 1;
+            return Lookup::Hit;
+        }
+        self.misses += 1;
+        if !single_flight {
+            return Lookup::Miss;
+        }
+        match self.filling.get_mut(&key) {
+            Some(waiters) => {
+                waiters.push(waiter);
+                Lookup::Wait
+            }
+            None => {
+                self.filling.insert(key, Vec::new());
+                Lookup::Miss
+            }
+        }
+    }
+
+    /// Records a successful fill; returns the jobs that waited for it.
+    pub fn fill(&mut self, key: u32, expires_us: TimeUs) -> Vec<Waiter> {
+        if let Some(e) = self.expires_us.get_mut(key as usize) {
+            *e = (*e).max(expires_us);
+        }
+        self.filling.remove(&key).unwrap_or_default()
+    }
+
+    /// Records a failed fill; returns the jobs that waited for it (they fail too).
+    pub fn abandon(&mut self, key: u32) -> Vec<Waiter> {
+        self.filling.remove(&key).unwrap_or_default()
+    }
+
+    /// Hit ratio of the current window (0 when there were no look-ups).
+    pub fn hit_ratio(&self) -> f64 {
+        let total = self.hits + self.misses;
+        if total == 0 {
+            0.0
+        } else {
+            self.hits as f64 / total as f64
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misses_until_filled_then_hits_until_expiry() {
+        let mut cache = LookasideCache::new(4, 0, 0);
+        assert_eq!(cache.lookup(2, 0, false, (0, 0)), Lookup::Miss);
+        cache.fill(2, 100);
+        assert_eq!(cache.lookup(2, 50, false, (0, 0)), Lookup::Hit);
+        assert_eq!(cache.lookup(2, 100, false, (0, 0)), Lookup::Miss);
+        assert_eq!(cache.hit_ratio(), 1.0 / 3.0);
+    }
+
+    #[test]
+    fn single_flight_makes_others_wait_for_the_one_fill() {
+        let mut cache = LookasideCache::new(4, 0, 0);
+        assert_eq!(cache.lookup(1, 0, true, (10, 0)), Lookup::Miss);
+        assert_eq!(cache.lookup(1, 0, true, (11, 0)), Lookup::Wait);
+        assert_eq!(cache.lookup(1, 0, true, (12, 0)), Lookup::Wait);
+        assert_eq!(cache.fill(1, 1_000), vec![(11, 0), (12, 0)]);
+        assert_eq!(cache.lookup(1, 5, true, (13, 0)), Lookup::Hit);
+        // A failed fill releases the waiters and lets the next miss try again.
+        assert_eq!(cache.lookup(3, 0, true, (1, 0)), Lookup::Miss);
+        assert_eq!(cache.lookup(3, 0, true, (2, 0)), Lookup::Wait);
+        assert_eq!(cache.abandon(3), vec![(2, 0)]);
+        assert_eq!(cache.lookup(3, 0, true, (3, 0)), Lookup::Miss);
+    }
+
+    #[test]
+    fn warm_keys_start_fresh() {
+        let mut cache = LookasideCache::new(10, 3, 500);
+        assert_eq!(cache.lookup(2, 0, false, (0, 0)), Lookup::Hit);
+        assert_eq!(cache.lookup(3, 0, false, (0, 0)), Lookup::Miss);
+    }
+}

@@ -1,0 +1,513 @@
+//! The run-time configuration: a validated scenario compiled into indices, samplers and programs.
+//!
+//! Components are referred to by index (in name order) so the event loop never looks names up.
+//! A `set` action or a fix applied mid-run compiles a new `Config`; the state adapts to it.
+
+use crate::model::client::RetryPolicy;
+use crate::model::service::Sampler;
+use crate::scenario::{
+    Arrival, BalancePolicy, ClientKind, ProbeEffect, ScenarioFile, Step, reachable_services,
+};
+use crate::time::{TimeUs, ms_to_us, s_to_us};
+
+/// Where a request or a call goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A service (its instances in turn).
+    Service(u16),
+    /// A load balancer.
+    Balancer(u16),
+    /// An HTTP cache tier.
+    HttpCache(u16),
+    /// A third-party dependency.
+    Dependency(u16),
+}
+
+/// Marks a service that has no endpoint of the wanted name (validation rules it out on any path
+/// a request can take).
+pub const NO_ENDPOINT: u16 = u16::MAX;
+
+/// One operation of an endpoint's program.
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// Hold the worker for a sampled time.
+    Work(Sampler),
+    /// Run a query and wait for it.
+    Query {
+        datastore: u16,
+        query: u16,
+        timeout_us: TimeUs,
+    },
+    /// Call a component and wait for it; `endpoint_by_service` maps service index → endpoint.
+    Call {
+        target: Target,
+        endpoint_by_service: Vec<u16>,
+        timeout_us: TimeUs,
+    },
+    /// Look-aside cache check: on a hit skip `miss_len` ops and the `Fill` after them.
+    Cached { cache: u16, miss_len: u16 },
+    /// Fill the look-aside cache for the request's key.
+    Fill { cache: u16 },
+}
+
+/// A compiled endpoint.
+#[derive(Clone, Debug)]
+pub struct EndpointCfg {
+    /// Middleware (if it applies) then the endpoint's own operations.
+    pub program: Vec<Op>,
+    /// Probability of an error response at the end.
+    pub error_probability: f64,
+    /// Memory held while in service, MB (rows included).
+    pub memory_mb: f64,
+}
+
+/// A compiled service.
+#[derive(Clone, Debug)]
+pub struct ServiceCfg {
+    /// Its name.
+    pub name: String,
+    /// Instances wanted.
+    pub instances: u32,
+    /// Workers per instance.
+    pub workers: u32,
+    /// Queue limit per instance.
+    pub queue_capacity: u32,
+    /// Whether in-service requests count against the limit.
+    pub queue_counts_in_flight: bool,
+    /// Drop queued work nobody waits for.
+    pub honor_timeout: bool,
+    /// Shed work that waited longer than this (0 = never).
+    pub max_queue_wait_us: TimeUs,
+    /// Idle memory, MB.
+    pub memory_base_mb: f64,
+    /// Crash above this, MB (0 = never).
+    pub memory_limit_mb: f64,
+    /// Per open connection, MB.
+    pub memory_per_connection_mb: f64,
+    /// Restart by itself after a crash.
+    pub auto_restart: bool,
+    /// Down time after a crash or restart.
+    pub restart_delay_us: TimeUs,
+    /// Endpoints in name order.
+    pub endpoints: Vec<EndpointCfg>,
+    /// Endpoint names in the same order.
+    pub endpoint_names: Vec<String>,
+}
+
+/// A compiled client population.
+#[derive(Clone, Debug)]
+pub struct ClientCfg {
+    /// Its name.
+    pub name: String,
+    /// Requests or connections.
+    pub kind: ClientKind,
+    /// Where requests go.
+    pub target: Target,
+    /// Endpoint of each service for ordinary requests.
+    pub endpoint_by_service: Vec<u16>,
+    /// Endpoint of each service for connect requests.
+    pub connect_endpoint_by_service: Vec<u16>,
+    /// Arrival process.
+    pub arrival: Arrival,
+    /// Initial rate, requests/s.
+    pub rate_rps: f64,
+    /// (time, rate) changes.
+    pub rate_changes: Vec<(TimeUs, f64)>,
+    /// Per-attempt timeout.
+    pub timeout_us: TimeUs,
+    /// Retries and reconnect delays.
+    pub retry: RetryPolicy,
+    /// Distinct keys.
+    pub keys: u32,
+    /// Distinct users.
+    pub users: u32,
+    /// Connection clients.
+    pub population: u32,
+    /// Requests per connect.
+    pub connect_requests: u32,
+    /// Between heartbeats (0 = none).
+    pub heartbeat_us: TimeUs,
+    /// Spread of the first connects.
+    pub connect_spread_us: TimeUs,
+    /// A failed request drops the connection.
+    pub drop_on_failure: bool,
+    /// Reconnect after a drop.
+    pub reconnect: bool,
+}
+
+/// A compiled load balancer.
+#[derive(Clone, Debug)]
+pub struct BalancerCfg {
+    /// Services whose instances it spreads over, in order.
+    pub services: Vec<u16>,
+    /// Choice policy.
+    pub policy: BalancePolicy,
+    /// Sticky by client.
+    pub sticky: bool,
+}
+
+/// A compiled HTTP cache.
+#[derive(Clone, Debug)]
+pub struct HttpCacheCfg {
+    /// Where misses go.
+    pub backend: Target,
+    /// TTL of successful responses.
+    pub ttl_us: TimeUs,
+    /// Error TTL (0 = errors not cached).
+    pub error_ttl_us: TimeUs,
+    /// User in the key.
+    pub key_includes_user: bool,
+    /// Entry limit.
+    pub capacity_objects: u32,
+}
+
+/// A compiled look-aside cache.
+#[derive(Clone, Debug)]
+pub struct CacheCfg {
+    /// TTL.
+    pub ttl_us: TimeUs,
+    /// Request coalescing.
+    pub single_flight: bool,
+    /// Keys fresh at the start.
+    pub warm_keys: u32,
+}
+
+/// A compiled datastore.
+#[derive(Clone, Debug)]
+pub struct DatastoreCfg {
+    /// Cores.
+    pub cores: u32,
+    /// Concurrent queries.
+    pub max_connections: u32,
+    /// Waiting queries.
+    pub queue_capacity: u32,
+    /// Kill after (0 = never).
+    pub statement_timeout_us: TimeUs,
+    /// Query costs in name order.
+    pub queries: Vec<Sampler>,
+}
+
+/// A compiled dependency.
+#[derive(Clone, Debug)]
+pub struct DependencyCfg {
+    /// Latency.
+    pub latency: Sampler,
+    /// Failure probability.
+    pub error_probability: f64,
+}
+
+/// A compiled probe.
+#[derive(Clone, Debug)]
+pub struct ProbeCfg {
+    /// Service probed.
+    pub service: u16,
+    /// Endpoint index on it (`NO_ENDPOINT` when decoupled and absent).
+    pub endpoint: u16,
+    /// Period per prober and instance.
+    pub period_us: TimeUs,
+    /// Timeout.
+    pub timeout_us: TimeUs,
+    /// Probers.
+    pub probers: u32,
+    /// Failures before the effect.
+    pub failure_threshold: u32,
+    /// The effect.
+    pub effect: ProbeEffect,
+    /// Answered without a worker.
+    pub decoupled: bool,
+}
+
+/// Everything the event loop needs to know about the system's parameters.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The scenario as currently in force (fixes, overrides and `set` actions applied).
+    pub file: ScenarioFile,
+    /// Client populations.
+    pub clients: Vec<ClientCfg>,
+    /// Load balancers.
+    pub balancers: Vec<BalancerCfg>,
+    /// HTTP caches.
+    pub http_caches: Vec<HttpCacheCfg>,
+    /// Services.
+    pub services: Vec<ServiceCfg>,
+    /// Look-aside caches.
+    pub caches: Vec<CacheCfg>,
+    /// Datastores.
+    pub datastores: Vec<DatastoreCfg>,
+    /// Dependencies.
+    pub dependencies: Vec<DependencyCfg>,
+    /// Probes.
+    pub probes: Vec<ProbeCfg>,
+    /// Largest key space of any client (sizes the look-aside caches).
+    pub max_keys: u32,
+}
+
+fn position<T>(map: &std::collections::BTreeMap<String, T>, name: &str) -> Option<u16> {
+    map.keys().position(|k| k == name).map(|i| i as u16)
+}
+
+/// Compiles a validated scenario.
+pub fn compile(file: &ScenarioFile) -> Config {
+    let target = |name: &str| -> Target {
+        if let Some(i) = position(&file.services, name) {
+            Target::Service(i)
+        } else if let Some(i) = position(&file.load_balancers, name) {
+            Target::Balancer(i)
+        } else if let Some(i) = position(&file.http_caches, name) {
+            Target::HttpCache(i)
+        } else {
+            Target::Dependency(position(&file.dependencies, name).expect("validated reference"))
+        }
+    };
+    let endpoint_by_service = |endpoint: &str| -> Vec<u16> {
+        file.services
+            .values()
+            .map(|s| {
+                s.endpoints
+                    .keys()
+                    .position(|e| e == endpoint)
+                    .map_or(NO_ENDPOINT, |i| i as u16)
+            })
+            .collect()
+    };
+    let compile_steps = |steps: &[Step]| -> Vec<Op> {
+        let mut ops = Vec::new();
+        let mut fills: Vec<(usize, u16)> = Vec::new(); // (step index after which to fill, cache)
+        for (i, step) in steps.iter().enumerate() {
+            match step {
+                Step::Work { time } => ops.push(Op::Work(Sampler::new(time))),
+                Step::Query {
+                    datastore,
+                    query,
+                    timeout_ms,
+                } => {
+                    let ds = position(&file.datastores, datastore).expect("validated reference");
+                    let q = position(&file.datastores[datastore].queries, query)
+                        .expect("validated reference");
+                    ops.push(Op::Query {
+                        datastore: ds,
+                        query: q,
+                        timeout_us: ms_to_us(*timeout_ms),
+                    });
+                }
+                Step::Call {
+                    target: name,
+                    endpoint,
+                    timeout_ms,
+                } => ops.push(Op::Call {
+                    target: target(name),
+                    endpoint_by_service: endpoint_by_service(endpoint),
+                    timeout_us: ms_to_us(*timeout_ms),
+                }),
+                Step::Cached { cache, miss_steps } => {
+                    let c = position(&file.caches, cache).expect("validated reference");
+                    ops.push(Op::Cached {
+                        cache: c,
+                        miss_len: *miss_steps as u16,
+                    });
+                    fills.push((i + *miss_steps as usize, c));
+                }
+            }
+            while let Some(&(after, cache)) = fills.last() {
+                if after != i {
+                    break;
+                }
+                ops.push(Op::Fill { cache });
+                fills.pop();
+            }
+        }
+        ops
+    };
+
+    let services = file
+        .services
+        .iter()
+        .map(|(name, spec)| {
+            let middleware = compile_steps(&spec.middleware);
+            let endpoints = spec
+                .endpoints
+                .values()
+                .map(|e| {
+                    let rows = if e.max_rows > 0 {
+                        e.rows.min(e.max_rows)
+                    } else {
+                        e.rows
+                    };
+                    let mut program = if e.middleware {
+                        middleware.clone()
+                    } else {
+                        Vec::new()
+                    };
+                    if !e.disabled {
+                        program.push(Op::Work(Sampler::new(&e.service_time)));
+                        if rows > 0 && e.work_per_row_us > 0.0 {
+                            let us = (rows as f64 * e.work_per_row_us).round() as TimeUs;
+                            program.push(Op::Work(Sampler::Constant(us)));
+                        }
+                        program.extend(compile_steps(&e.steps));
+                    }
+                    EndpointCfg {
+                        program,
+                        error_probability: if e.disabled { 0.0 } else { e.error_probability },
+                        memory_mb: if e.disabled {
+                            0.0
+                        } else {
+                            e.memory_mb + rows as f64 * e.row_kb / 1024.0
+                        },
+                    }
+                })
+                .collect();
+            ServiceCfg {
+                name: name.clone(),
+                instances: spec.instances,
+                workers: spec.workers,
+                queue_capacity: spec.queue_capacity,
+                queue_counts_in_flight: spec.queue_counts_in_flight,
+                honor_timeout: spec.honor_timeout,
+                max_queue_wait_us: ms_to_us(spec.max_queue_wait_ms),
+                memory_base_mb: spec.memory_base_mb,
+                memory_limit_mb: spec.memory_limit_mb,
+                memory_per_connection_mb: spec.memory_per_connection_mb,
+                auto_restart: spec.auto_restart,
+                restart_delay_us: s_to_us(spec.restart_delay_s),
+                endpoints,
+                endpoint_names: spec.endpoints.keys().cloned().collect(),
+            }
+        })
+        .collect();
+
+    let clients = file
+        .clients
+        .iter()
+        .map(|(name, c)| {
+            let mut rate_changes: Vec<(TimeUs, f64)> = c
+                .rate_changes
+                .iter()
+                .map(|r| (s_to_us(r.at_s), r.rate_rps))
+                .collect();
+            rate_changes.sort_by_key(|r| r.0);
+            ClientCfg {
+                name: name.clone(),
+                kind: c.kind,
+                target: target(&c.target),
+                endpoint_by_service: endpoint_by_service(&c.endpoint),
+                connect_endpoint_by_service: endpoint_by_service(&c.connect_endpoint),
+                arrival: c.arrival,
+                rate_rps: c.rate_rps,
+                rate_changes,
+                timeout_us: ms_to_us(c.timeout_ms),
+                retry: RetryPolicy {
+                    max_retries: c.max_retries,
+                    backoff: c.backoff,
+                    base_us: ms_to_us(c.backoff_base_ms),
+                    cap_us: ms_to_us(c.backoff_cap_ms),
+                    jitter: c.jitter,
+                },
+                keys: c.keys,
+                users: c.users,
+                population: if c.kind == ClientKind::Connections {
+                    c.population
+                } else {
+                    0
+                },
+                connect_requests: c.connect_requests,
+                heartbeat_us: s_to_us(c.heartbeat_period_s),
+                connect_spread_us: s_to_us(c.connect_spread_s),
+                drop_on_failure: c.drop_on_failure,
+                reconnect: c.reconnect,
+            }
+        })
+        .collect();
+
+    let balancers = file
+        .load_balancers
+        .iter()
+        .map(|(name, lb)| BalancerCfg {
+            services: reachable_services(file, name)
+                .iter()
+                .map(|s| position(&file.services, s).expect("validated reference"))
+                .collect(),
+            policy: lb.policy,
+            sticky: lb.sticky,
+        })
+        .collect();
+
+    let http_caches = file
+        .http_caches
+        .values()
+        .map(|h| HttpCacheCfg {
+            backend: target(&h.backend),
+            ttl_us: s_to_us(h.ttl_s),
+            error_ttl_us: s_to_us(h.error_ttl_s),
+            key_includes_user: h.key_includes_user,
+            capacity_objects: h.capacity_objects,
+        })
+        .collect();
+
+    let caches = file
+        .caches
+        .values()
+        .map(|c| CacheCfg {
+            ttl_us: s_to_us(c.ttl_s),
+            single_flight: c.single_flight,
+            warm_keys: c.warm_keys,
+        })
+        .collect();
+
+    let datastores = file
+        .datastores
+        .values()
+        .map(|d| DatastoreCfg {
+            cores: d.cores,
+            max_connections: d.max_connections,
+            queue_capacity: d.queue_capacity,
+            statement_timeout_us: ms_to_us(d.statement_timeout_ms),
+            queries: d.queries.values().map(|q| Sampler::new(&q.cost)).collect(),
+        })
+        .collect();
+
+    let dependencies = file
+        .dependencies
+        .values()
+        .map(|d| DependencyCfg {
+            latency: Sampler::new(&d.latency),
+            error_probability: d.error_probability,
+        })
+        .collect();
+
+    let probes = file
+        .probes
+        .values()
+        .map(|p| {
+            let service = position(&file.services, &p.target).expect("validated reference");
+            let endpoint = file.services[&p.target]
+                .endpoints
+                .keys()
+                .position(|e| *e == p.endpoint)
+                .map_or(NO_ENDPOINT, |i| i as u16);
+            ProbeCfg {
+                service,
+                endpoint,
+                period_us: ms_to_us(p.period_ms),
+                timeout_us: ms_to_us(p.timeout_ms),
+                probers: p.probers,
+                failure_threshold: p.failure_threshold,
+                effect: p.effect,
+                decoupled: p.decoupled,
+            }
+        })
+        .collect();
+
+    Config {
+        file: file.clone(),
+        max_keys: file.clients.values().map(|c| c.keys).max().unwrap_or(1),
+        clients,
+        balancers,
+        http_caches,
+        services,
+        caches,
+        datastores,
+        dependencies,
+        probes,
+    }
+}

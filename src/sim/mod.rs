@@ -1,0 +1,647 @@
+//! The event loop: builds a run from a scenario variant and a seed, and advances it in virtual time.
+//!
+//! Handlers change component state and schedule follow-up events; stale events (a timeout for an
+//! attempt that already ended, a reply to a job that gave up, an arrival scheduled before a rate
+//! change) are recognised by generation and epoch counters and dropped. Every request ends in
+//! exactly one outcome or is still in flight.
+//!
+//! The handlers live in three files: `traffic` (clients, requests, HTTP caches, connections),
+//! `work` (instances, jobs, datastores, dependencies, look-aside caches) and `ops` (crashes,
+//! restarts, probes, the timeline, live reconfiguration, metric gauges).
+
+pub mod config;
+mod ops;
+mod traffic;
+mod work;
+
+use crate::metrics::{Metrics, WindowCounts};
+use crate::model::client::Device;
+use crate::model::datastore::Datastore;
+use crate::model::http_cache::HttpCache;
+use crate::model::lookaside_cache::LookasideCache;
+use crate::model::service::Instance;
+use crate::queue::EventQueue;
+use crate::rng::Rng;
+use crate::scenario::Variant;
+use crate::time::{TimeUs, ms_to_us, s_to_us};
+use crate::trace::TraceHash;
+use config::Config;
+use std::fmt;
+use std::rc::Rc;
+
+/// The most requests that may be in flight at once before a run stops with an error.
+pub const MAX_LIVE_REQUESTS: usize = 2_000_000;
+/// The most jobs (requests in services) at once before a run stops with an error.
+pub const MAX_LIVE_JOBS: usize = 4_000_000;
+/// The most events that may be pending at once before a run stops with an error.
+pub const MAX_PENDING_EVENTS: usize = 16_000_000;
+
+/// Why a run cannot continue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SimError {
+    /// A bound was reached; the message says which and what to change.
+    LimitExceeded(String),
+    /// A change applied to the running system was refused.
+    BadChange(String),
+}
+
+impl fmt::Display for SimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SimError::LimitExceeded(message) => write!(f, "the run stopped at a limit: {message}"),
+            SimError::BadChange(message) => write!(f, "the change was refused: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for SimError {}
+
+/// How a request (or one attempt, or a call) ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Succeeded.
+    Success,
+    /// An error response (or a refused connection).
+    Error,
+    /// No answer in time.
+    Timeout,
+    /// Refused by admission control.
+    Shed,
+}
+
+/// Who receives the answer to work done by a service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reply {
+    /// A client's attempt.
+    Client {
+        request: u32,
+        generation: u32,
+        attempt: u32,
+    },
+    /// A client's attempt that passed an HTTP cache on a miss: store, then answer.
+    ViaHttpCache {
+        cache: u16,
+        key: u64,
+        request: u32,
+        generation: u32,
+        attempt: u32,
+    },
+    /// A job waiting on a call.
+    Job { job: u32, generation: u32 },
+    /// A health probe.
+    Check { check: u32, generation: u32 },
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    Arrival {
+        client: u16,
+        epoch: u32,
+    },
+    Send {
+        request: u32,
+        generation: u32,
+    },
+    AttemptTimeout {
+        request: u32,
+        generation: u32,
+        attempt: u32,
+    },
+    StepDone {
+        job: u32,
+        generation: u32,
+    },
+    CallTimeout {
+        job: u32,
+        generation: u32,
+    },
+    DependencyDone {
+        job: u32,
+        generation: u32,
+        ok: bool,
+    },
+    DatastoreWake {
+        datastore: u16,
+        generation: u32,
+    },
+    StatementTimeout {
+        datastore: u16,
+        slot: u32,
+        generation: u32,
+    },
+    InstanceUp {
+        service: u16,
+        instance: u16,
+        epoch: u32,
+    },
+    ProbeTick {
+        probe: u16,
+        prober: u32,
+    },
+    CheckTimeout {
+        check: u32,
+        generation: u32,
+    },
+    Connect {
+        client: u16,
+        device: u32,
+        epoch: u32,
+    },
+    Heartbeat {
+        client: u16,
+        device: u32,
+        epoch: u32,
+    },
+    Timeline {
+        index: u16,
+    },
+    RateChange {
+        client: u16,
+        index: u16,
+    },
+}
+
+impl Event {
+    fn trace_ids(&self) -> (u8, [u64; 3]) {
+        use Event::*;
+        let w = |a: u32, b: u32| ((a as u64) << 32) | b as u64;
+        match *self {
+            Arrival { client, epoch } => (1, [client as u64, epoch as u64, 0]),
+            Send {
+                request,
+                generation,
+            } => (2, [request as u64, generation as u64, 0]),
+            AttemptTimeout {
+                request,
+                generation,
+                attempt,
+            } => (3, [request as u64, generation as u64, attempt as u64]),
+            StepDone { job, generation } => (4, [w(job, generation), 0, 0]),
+            CallTimeout { job, generation } => (5, [w(job, generation), 0, 0]),
+            DependencyDone {
+                job,
+                generation,
+                ok,
+            } => (6, [w(job, generation), ok as u64, 0]),
+            DatastoreWake {
+                datastore,
+                generation,
+            } => (7, [datastore as u64, generation as u64, 0]),
+            StatementTimeout {
+                datastore,
+                slot,
+                generation,
+            } => (8, [datastore as u64, slot as u64, generation as u64]),
+            InstanceUp {
+                service,
+                instance,
+                epoch,
+            } => (9, [service as u64, instance as u64, epoch as u64]),
+            ProbeTick { probe, prober } => (10, [probe as u64, prober as u64, 0]),
+            CheckTimeout { check, generation } => (11, [w(check, generation), 0, 0]),
+            Connect {
+                client,
+                device,
+                epoch,
+            } => (12, [client as u64, device as u64, epoch as u64]),
+            Heartbeat {
+                client,
+                device,
+                epoch,
+            } => (13, [client as u64, device as u64, epoch as u64]),
+            Timeline { index } => (14, [index as u64, 0, 0]),
+            RateChange { client, index } => (15, [client as u64, index as u64, 0]),
+        }
+    }
+}
+
+/// Where a request comes from, beyond its client population.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// An open-loop request.
+    Plain,
+    /// A connect request of a connection client.
+    Connect { device: u32, epoch: u32 },
+    /// A request over an established connection.
+    Heartbeat { device: u32, epoch: u32 },
+}
+
+#[derive(Clone, Debug)]
+struct Request {
+    generation: u32,
+    live: bool,
+    client: u16,
+    origin: Origin,
+    /// Attempts sent so far.
+    attempts: u32,
+    /// An attempt is outstanding.
+    waiting: bool,
+    first_sent_us: TimeUs,
+    last_delay_us: TimeUs,
+    key: u32,
+    user: u32,
+    /// Sent to this instance rather than through the client's target (connections).
+    pinned: Option<(u16, u16)>,
+}
+
+/// What a job is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum JobState {
+    Queued,
+    /// On a worker, computing or waiting for a call, query or cache fill.
+    Running,
+}
+
+#[derive(Clone, Debug)]
+struct Job {
+    generation: u32,
+    live: bool,
+    state: JobState,
+    reply: Reply,
+    service: u16,
+    instance: u16,
+    endpoint: u16,
+    /// Next operation of the endpoint's program.
+    pc: u16,
+    key: u32,
+    enqueued_us: TimeUs,
+    memory_mb: f64,
+    /// The look-aside cache this job is filling (single-flight bookkeeping).
+    filling: Option<u16>,
+    /// The datastore query it waits for: (datastore, slot, generation).
+    query: Option<(u16, u32, u32)>,
+}
+
+/// An outstanding health probe.
+#[derive(Clone, Copy, Debug)]
+struct Check {
+    generation: u32,
+    live: bool,
+    probe: u16,
+    service: u16,
+    instance: u16,
+    instance_epoch: u32,
+}
+
+/// Totals of requests by outcome since the start of the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Requests started.
+    pub total: u64,
+    /// Ended in success.
+    pub success: u64,
+    /// Ended in an error.
+    pub error: u64,
+    /// Ended in a timeout.
+    pub timeout: u64,
+    /// Ended shed.
+    pub shed: u64,
+    /// Not ended yet.
+    pub in_flight: u64,
+}
+
+/// Per-window counters of components, reset when a window closes.
+#[derive(Clone, Debug, Default)]
+struct ComponentWindow {
+    /// Per service: crashes and restarts.
+    restarts: Vec<u64>,
+    /// Per service: peak memory of any instance, MB.
+    peak_memory_mb: Vec<f64>,
+    /// Per datastore: queries killed by the statement timeout.
+    killed: Vec<u64>,
+}
+
+/// One run of a scenario variant with one seed. Cloning it is a checkpoint.
+#[derive(Clone)]
+pub struct Simulation {
+    config: Rc<Config>,
+    now_us: TimeUs,
+    end_us: TimeUs,
+    seed: u64,
+    rng: Rng,
+    queue: EventQueue<Event>,
+    trace: TraceHash,
+    events: u64,
+    client_epochs: Vec<u32>,
+    client_rates: Vec<f64>,
+    devices: Vec<Vec<Device>>,
+    balancer_cursors: Vec<usize>,
+    service_cursors: Vec<usize>,
+    instances: Vec<Vec<Instance>>,
+    http_caches: Vec<HttpCache>,
+    caches: Vec<LookasideCache>,
+    datastores: Vec<Datastore>,
+    /// Consecutive failures per probe and instance.
+    probe_failures: Vec<Vec<u32>>,
+    requests: Vec<Request>,
+    free_requests: Vec<u32>,
+    jobs: Vec<Job>,
+    free_jobs: Vec<u32>,
+    live_jobs: usize,
+    checks: Vec<Check>,
+    free_checks: Vec<u32>,
+    totals: Totals,
+    window: WindowCounts,
+    components: ComponentWindow,
+    window_end_us: TimeUs,
+    metrics: Metrics,
+    /// An error raised where it could not be returned (inside a crash); `step` returns it.
+    deferred_error: Option<SimError>,
+}
+
+impl Simulation {
+    /// Builds a run of `variant` that draws every random number from `seed`.
+    pub fn new(variant: &Variant, seed: u64) -> Simulation {
+        let config = Rc::new(config::compile(&variant.file));
+        let file = &variant.file;
+        let window_us = ms_to_us(file.scenario.window_ms).max(1);
+        let end_us = s_to_us(file.scenario.duration_s);
+        let mut sim = Simulation {
+            now_us: 0,
+            end_us,
+            seed,
+            rng: Rng::new(seed),
+            queue: EventQueue::new(),
+            trace: TraceHash::default(),
+            events: 0,
+            client_epochs: vec![0; config.clients.len()],
+            client_rates: config.clients.iter().map(|c| c.rate_rps).collect(),
+            devices: config
+                .clients
+                .iter()
+                .map(|c| vec![Device::new(); c.population as usize])
+                .collect(),
+            balancer_cursors: vec![0; config.balancers.len()],
+            service_cursors: vec![0; config.services.len()],
+            instances: config
+                .services
+                .iter()
+                .map(|s| vec![Instance::new(); s.instances as usize])
+                .collect(),
+            http_caches: vec![HttpCache::default(); config.http_caches.len()],
+            caches: config
+                .caches
+                .iter()
+                .map(|c| LookasideCache::new(config.max_keys, c.warm_keys, c.ttl_us))
+                .collect(),
+            datastores: vec![Datastore::default(); config.datastores.len()],
+            probe_failures: config
+                .probes
+                .iter()
+                .map(|p| vec![0; config.services[p.service as usize].instances as usize])
+                .collect(),
+            requests: Vec::new(),
+            free_requests: Vec::new(),
+            jobs: Vec::new(),
+            free_jobs: Vec::new(),
+            live_jobs: 0,
+            checks: Vec::new(),
+            free_checks: Vec::new(),
+            totals: Totals::default(),
+            window: WindowCounts::default(),
+            components: ComponentWindow {
+                restarts: vec![0; config.services.len()],
+                peak_memory_mb: vec![0.0; config.services.len()],
+                killed: vec![0; config.datastores.len()],
+            },
+            window_end_us: window_us,
+            metrics: Metrics::new(file, window_us),
+            deferred_error: None,
+            config,
+        };
+        for service in 0..sim.instances.len() {
+            sim.components.peak_memory_mb[service] = sim.config.services[service].memory_base_mb;
+        }
+        sim.schedule_start();
+        sim
+    }
+
+    /// Schedules what starts by itself: arrivals, rate changes, connects, probes, the timeline.
+    fn schedule_start(&mut self) {
+        let config = self.config.clone();
+        for (c, client) in config.clients.iter().enumerate() {
+            self.schedule_arrival(c as u16);
+            for index in 0..client.rate_changes.len() {
+                self.queue.push(
+                    client.rate_changes[index].0,
+                    Event::RateChange {
+                        client: c as u16,
+                        index: index as u16,
+                    },
+                );
+            }
+            for device in 0..client.population {
+                let at = if client.connect_spread_us > 0 {
+                    self.rng.below(client.connect_spread_us)
+                } else {
+                    0
+                };
+                self.queue.push(
+                    at,
+                    Event::Connect {
+                        client: c as u16,
+                        device,
+                        epoch: 0,
+                    },
+                );
+            }
+        }
+        for (p, probe) in config.probes.iter().enumerate() {
+            for prober in 0..probe.probers {
+                let offset = probe.period_us * prober as u64 / probe.probers as u64;
+                self.queue.push(
+                    offset,
+                    Event::ProbeTick {
+                        probe: p as u16,
+                        prober,
+                    },
+                );
+            }
+        }
+        let mut order: Vec<usize> = (0..config.file.timeline.len()).collect();
+        order.sort_by_key(|&i| s_to_us(config.file.timeline[i].at_s));
+        for i in order {
+            self.queue.push(
+                s_to_us(config.file.timeline[i].at_s),
+                Event::Timeline { index: i as u16 },
+            );
+        }
+    }
+
+    /// Current virtual time, µs.
+    pub fn now_us(&self) -> TimeUs {
+        self.now_us
+    }
+
+    /// When the run ends, µs.
+    pub fn end_us(&self) -> TimeUs {
+        self.end_us
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Events processed so far.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Hash of the events processed so far.
+    pub fn trace_hash(&self) -> TraceHash {
+        self.trace
+    }
+
+    /// Series of the windows closed so far.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Requests by outcome so far.
+    pub fn totals(&self) -> Totals {
+        self.totals
+    }
+
+    /// The scenario as currently in force (after `set` actions and live fixes).
+    pub fn scenario(&self) -> &crate::scenario::ScenarioFile {
+        &self.config.file
+    }
+
+    /// True once virtual time has reached the end of the run.
+    pub fn finished(&self) -> bool {
+        self.now_us >= self.end_us
+    }
+
+    /// Processes events up to and including time `until_us` (at most the end of the run), closing
+    /// the metric windows that end by then. Returns the number of events processed.
+    pub fn run_until(&mut self, until_us: TimeUs) -> Result<u64, SimError> {
+        let until_us = until_us.min(self.end_us);
+        let start = self.events;
+        while let Some(time) = self.queue.peek_time_us() {
+            if time > until_us {
+                break;
+            }
+            self.step()?;
+        }
+        self.advance_clock(until_us);
+        Ok(self.events - start)
+    }
+
+    /// Runs to the end.
+    pub fn run_to_end(&mut self) -> Result<u64, SimError> {
+        self.run_until(self.end_us)
+    }
+
+    /// Processes exactly one event (if any is due before the end); returns whether one was.
+    pub fn step(&mut self) -> Result<bool, SimError> {
+        match self.queue.peek_time_us() {
+            Some(time) if time <= self.end_us => {}
+            _ => return Ok(false),
+        }
+        let (time, event) = self.queue.pop().expect("peeked");
+        self.advance_clock(time);
+        self.events += 1;
+        let (kind, ids) = event.trace_ids();
+        self.trace.record(time, kind, ids);
+        self.handle(event)?;
+        if let Some(err) = self.deferred_error.take() {
+            return Err(err);
+        }
+        if self.queue.len() > MAX_PENDING_EVENTS {
+            return Err(self.limit(format!("more than {MAX_PENDING_EVENTS} events pending")));
+        }
+        Ok(true)
+    }
+
+    fn limit(&self, what: String) -> SimError {
+        SimError::LimitExceeded(format!(
+            "{what} at {:.3} s: lower the arrival rates, retries or population",
+            self.now_us as f64 / 1e6
+        ))
+    }
+
+    fn handle(&mut self, event: Event) -> Result<(), SimError> {
+        match event {
+            Event::Arrival { client, epoch } => self.on_arrival(client, epoch)?,
+            Event::Send {
+                request,
+                generation,
+            } => self.on_send(request, generation)?,
+            Event::AttemptTimeout {
+                request,
+                generation,
+                attempt,
+            } => {
+                if self.is_current(request, generation, attempt) {
+                    self.attempt_failed(request, Outcome::Timeout)?;
+                }
+            }
+            Event::StepDone { job, generation } => {
+                if self.job_is(job, generation) {
+                    self.advance_job(job)?;
+                }
+            }
+            Event::CallTimeout { job, generation } => {
+                if self.job_is(job, generation) {
+                    self.abandon_query(job);
+                    self.job_failed(job)?;
+                }
+            }
+            Event::DependencyDone {
+                job,
+                generation,
+                ok,
+            } => {
+                if self.job_is(job, generation) {
+                    if ok {
+                        self.advance_job(job)?
+                    } else {
+                        self.job_failed(job)?
+                    }
+                }
+            }
+            Event::DatastoreWake {
+                datastore,
+                generation,
+            } => self.on_datastore_wake(datastore, generation)?,
+            Event::StatementTimeout {
+                datastore,
+                slot,
+                generation,
+            } => self.on_statement_timeout(datastore, slot, generation)?,
+            Event::InstanceUp {
+                service,
+                instance,
+                epoch,
+            } => self.on_instance_up(service, instance, epoch),
+            Event::ProbeTick { probe, prober } => self.on_probe_tick(probe, prober)?,
+            Event::CheckTimeout { check, generation } => {
+                self.on_check_result(check, generation, false)?
+            }
+            Event::Connect {
+                client,
+                device,
+                epoch,
+            } => self.on_connect(client, device, epoch)?,
+            Event::Heartbeat {
+                client,
+                device,
+                epoch,
+            } => self.on_heartbeat(client, device, epoch)?,
+            Event::Timeline { index } => self.on_timeline(index as usize)?,
+            Event::RateChange { client, index } => {
+                let rate = self.config.clients[client as usize].rate_changes[index as usize].1;
+                self.set_client_rate(client, rate);
+            }
+        }
+        Ok(())
+    }
+
+    fn advance_clock(&mut self, time: TimeUs) {
+        while self.window_end_us <= time && self.window_end_us <= self.end_us {
+            self.close_window();
+        }
+        self.now_us = time;
+    }
+}

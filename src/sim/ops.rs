@@ -1,0 +1,417 @@
+//! Operations on the running system: crashes and restarts, health probes, the timeline (operator
+//! actions and `set` patches), live reconfiguration, and the per-window component gauges.
+
+use super::config::{self, Config};
+use super::{Check, Event, Reply, SimError, Simulation};
+use crate::model::client::{Device, DeviceState};
+use crate::model::service::Instance;
+use crate::scenario::{Action, ProbeEffect, ScenarioFile};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// Whether an instance that goes down comes back by itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Restart {
+    /// As the service's `auto_restart` says (a crash).
+    Auto,
+    /// Always, after the restart delay (an operator's restart).
+    Always,
+    /// Never (an operator's stop).
+    Never,
+}
+
+impl Simulation {
+    /// Takes an instance down: its queued and running work fails, its connections drop.
+    pub(super) fn crash_instance(
+        &mut self,
+        service: u16,
+        instance: u16,
+        restart: Restart,
+    ) -> Result<(), SimError> {
+        let cfg = &self.config.services[service as usize];
+        let come_back = match restart {
+            Restart::Auto => cfg.auto_restart,
+            Restart::Always => true,
+            Restart::Never => false,
+        };
+        let delay = cfg.restart_delay_us;
+        let Some(inst) = self.instances[service as usize].get_mut(instance as usize) else {
+            return Ok(());
+        };
+        let was_up = inst.up;
+        inst.up = false;
+        inst.epoch = inst.epoch.wrapping_add(1);
+        inst.queue.clear();
+        inst.busy = 0;
+        inst.work_memory_mb = 0.0;
+        inst.connections = 0;
+        let epoch = inst.epoch;
+        if was_up {
+            self.components.restarts[service as usize] += 1;
+        }
+        if come_back {
+            self.queue.push(
+                self.now_us + delay,
+                Event::InstanceUp {
+                    service,
+                    instance,
+                    epoch,
+                },
+            );
+        }
+        // Connections to it drop; their clients reconnect after their backoff.
+        for client in 0..self.devices.len() {
+            for device in 0..self.devices[client].len() {
+                let d = self.devices[client][device];
+                if d.state != DeviceState::Waiting && d.instance == (service, instance) {
+                    self.drop_connection(client as u16, device as u32, d.epoch);
+                }
+            }
+        }
+        self.abort_jobs(service, instance)
+    }
+
+    pub(super) fn on_instance_up(&mut self, service: u16, instance: u16, epoch: u32) {
+        let Some(inst) = self.instances[service as usize].get_mut(instance as usize) else {
+            return;
+        };
+        if inst.epoch != epoch || inst.up {
+            return;
+        }
+        inst.up = true;
+        inst.accepting = true;
+        inst.ready = true;
+        for failures in self.probe_failures.iter_mut() {
+            if let Some(f) = failures.get_mut(instance as usize) {
+                *f = 0;
+            }
+        }
+    }
+
+    // ---- probes ----
+
+    pub(super) fn on_probe_tick(&mut self, probe: u16, prober: u32) -> Result<(), SimError> {
+        let cfg = self.config.probes[probe as usize].clone();
+        if prober >= cfg.probers {
+            return Ok(());
+        }
+        self.queue.push(
+            self.now_us + cfg.period_us,
+            Event::ProbeTick { probe, prober },
+        );
+        let service = cfg.service;
+        for instance in 0..self.instances[service as usize].len() as u16 {
+            let inst = &self.instances[service as usize][instance as usize];
+            if !inst.up {
+                continue; // nothing answers while it restarts; the orchestrator waits for it
+            }
+            let check = self.new_check(probe, service, instance, inst.epoch);
+            let generation = self.checks[check as usize].generation;
+            if cfg.decoupled {
+                self.on_check_result(check, generation, true)?;
+                continue;
+            }
+            self.queue.push(
+                self.now_us + cfg.timeout_us,
+                Event::CheckTimeout { check, generation },
+            );
+            self.deliver(
+                service,
+                instance,
+                cfg.endpoint,
+                0,
+                Reply::Check { check, generation },
+            )?;
+        }
+        Ok(())
+    }
+
+    fn new_check(&mut self, probe: u16, service: u16, instance: u16, instance_epoch: u32) -> u32 {
+        let check = Check {
+            generation: 0,
+            live: true,
+            probe,
+            service,
+            instance,
+            instance_epoch,
+        };
+        match self.free_checks.pop() {
+            Some(id) => {
+                let generation = self.checks[id as usize].generation.wrapping_add(1);
+                self.checks[id as usize] = Check {
+                    generation,
+                    ..check
+                };
+                id
+            }
+            None => {
+                self.checks.push(check);
+                (self.checks.len() - 1) as u32
+            }
+        }
+    }
+
+    /// A probe answered (or timed out): count consecutive failures and act on them.
+    pub(super) fn on_check_result(
+        &mut self,
+        check: u32,
+        generation: u32,
+        ok: bool,
+    ) -> Result<(), SimError> {
+        let c = self.checks[check as usize];
+        if !c.live || c.generation != generation {
+            return Ok(());
+        }
+        self.checks[check as usize].live = false;
+        self.free_checks.push(check);
+        let Some(inst) = self.instances[c.service as usize].get(c.instance as usize) else {
+            return Ok(());
+        };
+        if inst.epoch != c.instance_epoch || !inst.up {
+            return Ok(()); // the instance restarted since the probe was sent
+        }
+        let cfg = &self.config.probes[c.probe as usize];
+        let (threshold, effect) = (cfg.failure_threshold, cfg.effect);
+        // Consecutive failures are counted per probe and instance, whichever prober sent them.
+        let failures = &mut self.probe_failures[c.probe as usize];
+        if failures.len() <= c.instance as usize {
+            failures.resize(c.instance as usize + 1, 0);
+        }
+        let count = &mut failures[c.instance as usize];
+        if ok {
+            *count = 0;
+            if effect == ProbeEffect::Eject {
+                self.instances[c.service as usize][c.instance as usize].ready = true;
+            }
+            return Ok(());
+        }
+        *count += 1;
+        if *count < threshold {
+            return Ok(());
+        }
+        *count = 0;
+        match effect {
+            ProbeEffect::None => Ok(()),
+            ProbeEffect::Eject => {
+                self.instances[c.service as usize][c.instance as usize].ready = false;
+                Ok(())
+            }
+            ProbeEffect::Restart => self.crash_instance(c.service, c.instance, Restart::Always),
+        }
+    }
+
+    // ---- the timeline ----
+
+    pub(super) fn on_timeline(&mut self, index: usize) -> Result<(), SimError> {
+        let event = self.config.file.timeline[index].clone();
+        if event.action == Action::Set {
+            return self.apply_patch(&event.set);
+        }
+        let (name, only) = match event.target.split_once('#') {
+            Some((s, n)) => (s.to_string(), n.parse::<u16>().ok()),
+            None => (event.target.clone(), None),
+        };
+        let Some(service) = self.config.services.iter().position(|s| s.name == name) else {
+            return Ok(());
+        };
+        let service = service as u16;
+        let instances: Vec<u16> = match only {
+            Some(i) => vec![i],
+            None => (0..self.instances[service as usize].len() as u16).collect(),
+        };
+        for instance in instances {
+            let Some(inst) = self.instances[service as usize].get_mut(instance as usize) else {
+                continue;
+            };
+            match event.action {
+                Action::StopAccepting => inst.accepting = false,
+                Action::Resume => inst.accepting = true,
+                Action::Crash => self.crash_instance(service, instance, Restart::Auto)?,
+                Action::Restart => self.crash_instance(service, instance, Restart::Always)?,
+                Action::Stop => self.crash_instance(service, instance, Restart::Never)?,
+                Action::Set => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a patch (a `set` action, or a fix applied mid-run) to the running system.
+    pub fn apply_patch(&mut self, set: &BTreeMap<String, toml::Value>) -> Result<(), SimError> {
+        let file =
+            crate::scenario::patched_live(&self.config.file, set).map_err(SimError::BadChange)?;
+        self.reconfigure(file);
+        Ok(())
+    }
+
+    /// Applies the named fix of `scenario` from now on, as an operator would mid-incident.
+    pub fn apply_fix_now(
+        &mut self,
+        scenario: &crate::scenario::Scenario,
+        fix: &str,
+    ) -> Result<(), SimError> {
+        let Some(spec) = scenario.file.fixes.get(fix) else {
+            return Err(SimError::BadChange(format!("there is no fix `{fix}`")));
+        };
+        self.apply_patch(&spec.set.clone())
+    }
+
+    /// Switches to a new configuration, adapting the state: instances are added (booting for
+    /// their restart delay) or removed (crashing their work), populations grow or shrink, rates
+    /// change from now on.
+    fn reconfigure(&mut self, file: ScenarioFile) {
+        let old = self.config.clone();
+        let new: Rc<Config> = Rc::new(config::compile(&file));
+        // Datastores: bring the CPU clock up to now under the old core count.
+        for (d, ds) in self.datastores.iter_mut().enumerate() {
+            ds.advance(self.now_us, old.datastores[d].cores);
+            ds.wake_generation = ds.wake_generation.wrapping_add(1);
+        }
+        self.config = new.clone();
+        for d in 0..self.datastores.len() {
+            let cfg = &new.datastores[d];
+            self.datastores[d].fill(cfg.max_connections);
+            let cores = cfg.cores;
+            if let Some(at) = self.datastores[d].next_completion_us(self.now_us, cores) {
+                let generation = self.datastores[d].wake_generation;
+                self.queue.push(
+                    at,
+                    Event::DatastoreWake {
+                        datastore: d as u16,
+                        generation,
+                    },
+                );
+            }
+        }
+        for (s, cfg) in new.services.iter().enumerate() {
+            let have = self.instances[s].len();
+            let want = cfg.instances as usize;
+            for i in (want..have).rev() {
+                let _ = self.crash_instance(s as u16, i as u16, Restart::Never);
+                self.instances[s].pop();
+            }
+            for i in have..want {
+                let mut inst = Instance::new();
+                inst.up = false;
+                self.instances[s].push(inst);
+                self.queue.push(
+                    self.now_us + cfg.restart_delay_us,
+                    Event::InstanceUp {
+                        service: s as u16,
+                        instance: i as u16,
+                        epoch: 0,
+                    },
+                );
+            }
+        }
+        for cache in &mut self.caches {
+            cache.ensure_keys(new.max_keys);
+        }
+        for (c, cfg) in new.clients.iter().enumerate() {
+            if cfg.rate_rps != old.clients[c].rate_rps {
+                self.set_client_rate(c as u16, cfg.rate_rps);
+            }
+            let have = self.devices[c].len();
+            let want = cfg.population as usize;
+            for device in want..have {
+                let d = self.devices[c][device];
+                self.drop_connection(c as u16, device as u32, d.epoch);
+            }
+            self.devices[c].truncate(want);
+            for device in have..want {
+                self.devices[c].push(Device::new());
+                self.queue.push(
+                    self.now_us,
+                    Event::Connect {
+                        client: c as u16,
+                        device: device as u32,
+                        epoch: 0,
+                    },
+                );
+            }
+        }
+        for (p, cfg) in new.probes.iter().enumerate() {
+            let instances = new.services[cfg.service as usize].instances as usize;
+            self.probe_failures[p].resize(instances, 0);
+            if cfg.probers > old.probes[p].probers {
+                for prober in old.probes[p].probers..cfg.probers {
+                    self.queue.push(
+                        self.now_us,
+                        Event::ProbeTick {
+                            probe: p as u16,
+                            prober,
+                        },
+                    );
+                }
+            }
+        }
+        // Rate changes and timeline entries keep their scheduled events: a running system's
+        // patches may not touch the timeline (see `scenario::patched_live`).
+    }
+
+    // ---- windows ----
+
+    pub(super) fn close_window(&mut self) {
+        let window_us = self.metrics.window_us as f64;
+        let mut gauges = Vec::new();
+        for (s, instances) in self.instances.iter().enumerate() {
+            let queued: usize = instances.iter().map(|i| i.queue.len()).sum();
+            let busy: u32 = instances.iter().map(|i| i.busy).sum();
+            let healthy = instances
+                .iter()
+                .filter(|i| i.up && i.accepting && i.ready)
+                .count();
+            let connections: u32 = instances.iter().map(|i| i.connections).sum();
+            let now_peak = (0..instances.len())
+                .map(|i| self.instance_memory_mb(s as u16, i as u16))
+                .fold(0.0, f64::max);
+            gauges.extend([
+                queued as f64,
+                busy as f64,
+                healthy as f64,
+                self.components.peak_memory_mb[s].max(now_peak),
+                connections as f64,
+                self.components.restarts[s] as f64,
+            ]);
+            self.components.peak_memory_mb[s] = now_peak;
+            self.components.restarts[s] = 0;
+        }
+        for (d, ds) in self.datastores.iter_mut().enumerate() {
+            let cores = self.config.datastores[d].cores;
+            ds.advance(self.window_end_us, cores);
+            gauges.extend([
+                100.0 * ds.busy_core_us / (cores as f64 * window_us),
+                ds.running() as f64,
+                ds.waiting.len() as f64,
+                self.components.killed[d] as f64,
+            ]);
+            ds.busy_core_us = 0.0;
+            self.components.killed[d] = 0;
+        }
+        for cache in &mut self.caches {
+            gauges.push(cache.hit_ratio());
+            cache.hits = 0;
+            cache.misses = 0;
+        }
+        for cache in &mut self.http_caches {
+            gauges.push(cache.hit_ratio());
+            cache.hits = 0;
+            cache.misses = 0;
+        }
+        for (c, cfg) in self.config.clients.iter().enumerate() {
+            if cfg.kind == crate::scenario::ClientKind::Connections {
+                gauges.push(self.connected_count(c) as f64);
+            }
+        }
+        self.metrics
+            .close_window(self.window_end_us, &self.window, &gauges);
+        self.window.offered = 0;
+        self.window.attempted = 0;
+        self.window.completed = 0;
+        self.window.success = 0;
+        self.window.error = 0;
+        self.window.timeout = 0;
+        self.window.shed = 0;
+        self.window.latency.clear();
+        self.window_end_us += self.metrics.window_us;
+    }
+}

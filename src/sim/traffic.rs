@@ -1,0 +1,577 @@
+//! Traffic: open-loop arrivals, attempts and retries, routing through HTTP caches and load
+//! balancers, request outcomes, and persistent-connection clients.
+
+use super::config::Target;
+use super::{Event, MAX_LIVE_REQUESTS, Origin, Outcome, Reply, Request, SimError, Simulation};
+use crate::model::client::{DeviceState, next_gap_us};
+use crate::model::http_cache::{Entry, cache_key};
+use crate::model::load_balancer::{Candidate, InstanceRef, pick};
+use crate::scenario::ClientKind;
+
+impl Simulation {
+    pub(super) fn schedule_arrival(&mut self, client: u16) {
+        let cfg = &self.config.clients[client as usize];
+        if cfg.kind != ClientKind::Requests {
+            return;
+        }
+        if let Some(gap) = next_gap_us(
+            cfg.arrival,
+            self.client_rates[client as usize],
+            &mut self.rng,
+        ) {
+            let epoch = self.client_epochs[client as usize];
+            self.queue
+                .push(self.now_us + gap, Event::Arrival { client, epoch });
+        }
+    }
+
+    /// Changes a client population's arrival rate from now on.
+    pub(super) fn set_client_rate(&mut self, client: u16, rate_rps: f64) {
+        self.client_rates[client as usize] = rate_rps;
+        self.client_epochs[client as usize] = self.client_epochs[client as usize].wrapping_add(1);
+        self.schedule_arrival(client);
+    }
+
+    pub(super) fn on_arrival(&mut self, client: u16, epoch: u32) -> Result<(), SimError> {
+        if epoch != self.client_epochs[client as usize] {
+            return Ok(());
+        }
+        self.schedule_arrival(client);
+        let request = self.new_request(client, Origin::Plain, None)?;
+        self.send_attempt(request)
+    }
+
+    /// Starts a request (drawing its key and user) and counts it as offered.
+    fn new_request(
+        &mut self,
+        client: u16,
+        origin: Origin,
+        pinned: Option<InstanceRef>,
+    ) -> Result<u32, SimError> {
+        let cfg = &self.config.clients[client as usize];
+        let key = if cfg.keys > 1 {
+            self.rng.below(cfg.keys as u64) as u32
+        } else {
+            0
+        };
+        let user = if cfg.users > 1 {
+            self.rng.below(cfg.users as u64) as u32
+        } else {
+            0
+        };
+        let index = match self.free_requests.pop() {
+            Some(i) => i,
+            None => {
+                if self.requests.len() >= MAX_LIVE_REQUESTS {
+                    return Err(
+                        self.limit(format!("more than {MAX_LIVE_REQUESTS} requests in flight"))
+                    );
+                }
+                self.requests.push(Request {
+                    generation: 0,
+                    live: false,
+                    client,
+                    origin,
+                    attempts: 0,
+                    waiting: false,
+                    first_sent_us: 0,
+                    last_delay_us: 0,
+                    key: 0,
+                    user: 0,
+                    pinned: None,
+                });
+                (self.requests.len() - 1) as u32
+            }
+        };
+        let r = &mut self.requests[index as usize];
+        r.generation = r.generation.wrapping_add(1);
+        r.live = true;
+        r.client = client;
+        r.origin = origin;
+        r.attempts = 0;
+        r.waiting = false;
+        r.first_sent_us = self.now_us;
+        r.last_delay_us = 0;
+        r.key = key;
+        r.user = user;
+        r.pinned = pinned;
+        self.totals.total += 1;
+        self.totals.in_flight += 1;
+        self.window.offered += 1;
+        Ok(index)
+    }
+
+    pub(super) fn on_send(&mut self, request: u32, generation: u32) -> Result<(), SimError> {
+        let r = &self.requests[request as usize];
+        if r.live && r.generation == generation && !r.waiting {
+            self.send_attempt(request)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn is_current(&self, request: u32, generation: u32, attempt: u32) -> bool {
+        let r = &self.requests[request as usize];
+        r.live && r.generation == generation && r.attempts == attempt && r.waiting
+    }
+
+    /// Whether anybody still waits for the answer a reply would carry.
+    pub(super) fn reply_wanted(&self, reply: Reply) -> bool {
+        match reply {
+            Reply::Client {
+                request,
+                generation,
+                attempt,
+            }
+            | Reply::ViaHttpCache {
+                request,
+                generation,
+                attempt,
+                ..
+            } => self.is_current(request, generation, attempt),
+            Reply::Job { job, generation } => self.job_is(job, generation),
+            Reply::Check { check, generation } => {
+                let c = &self.checks[check as usize];
+                c.live && c.generation == generation
+            }
+        }
+    }
+
+    fn send_attempt(&mut self, request: u32) -> Result<(), SimError> {
+        let (client, generation, attempt, key, user, pinned, origin) = {
+            let r = &mut self.requests[request as usize];
+            r.attempts += 1;
+            r.waiting = true;
+            (
+                r.client as usize,
+                r.generation,
+                r.attempts,
+                r.key,
+                r.user,
+                r.pinned,
+                r.origin,
+            )
+        };
+        self.window.attempted += 1;
+        let config = self.config.clone();
+        let cfg = &config.clients[client];
+        self.queue.push(
+            self.now_us + cfg.timeout_us,
+            Event::AttemptTimeout {
+                request,
+                generation,
+                attempt,
+            },
+        );
+        let endpoints = match origin {
+            Origin::Connect { .. } => &cfg.connect_endpoint_by_service,
+            _ => &cfg.endpoint_by_service,
+        };
+        let reply = Reply::Client {
+            request,
+            generation,
+            attempt,
+        };
+        match pinned {
+            Some((service, instance)) => {
+                let endpoint = endpoints[service as usize];
+                self.deliver(service, instance, endpoint, key, reply)
+            }
+            None => {
+                let sticky = match origin {
+                    Origin::Connect { device, .. } | Origin::Heartbeat { device, .. } => {
+                        Some(((client as u64) << 32) | device as u64)
+                    }
+                    Origin::Plain => None,
+                };
+                self.route(cfg.target, endpoints, key, user, sticky, reply)
+            }
+        }
+    }
+
+    /// Sends work to a target on behalf of `reply`.
+    pub(super) fn route(
+        &mut self,
+        target: Target,
+        endpoints: &[u16],
+        key: u32,
+        user: u32,
+        sticky: Option<u64>,
+        reply: Reply,
+    ) -> Result<(), SimError> {
+        match target {
+            Target::HttpCache(cache) => {
+                let cfg = &self.config.http_caches[cache as usize];
+                let cache_key = cache_key(key, user, cfg.key_includes_user);
+                let backend = cfg.backend;
+                match self.http_caches[cache as usize].lookup(cache_key, self.now_us) {
+                    Some(entry) => {
+                        let outcome = if entry.error {
+                            Outcome::Error
+                        } else {
+                            Outcome::Success
+                        };
+                        self.respond(reply, outcome)
+                    }
+                    None => {
+                        let Reply::Client {
+                            request,
+                            generation,
+                            attempt,
+                        } = reply
+                        else {
+                            return self.respond(reply, Outcome::Error);
+                        };
+                        let via = Reply::ViaHttpCache {
+                            cache,
+                            key: cache_key,
+                            request,
+                            generation,
+                            attempt,
+                        };
+                        self.route(backend, endpoints, key, user, sticky, via)
+                    }
+                }
+            }
+            Target::Balancer(b) => match self.pick_instance(b, sticky) {
+                Some((service, instance)) => {
+                    self.deliver(service, instance, endpoints[service as usize], key, reply)
+                }
+                // No instance in rotation: the balancer answers 503 at once.
+                None => self.respond(reply, Outcome::Error),
+            },
+            Target::Service(s) => {
+                let count = self.instances[s as usize].len();
+                let instance = match sticky {
+                    Some(id) => {
+                        (crate::model::load_balancer::sticky_hash(id) % count as u64) as usize
+                    }
+                    None => {
+                        let cursor = &mut self.service_cursors[s as usize];
+                        let i = *cursor % count;
+                        *cursor = (i + 1) % count;
+                        i
+                    }
+                };
+                self.deliver(s, instance as u16, endpoints[s as usize], key, reply)
+            }
+            Target::Dependency(_) => self.respond(reply, Outcome::Error),
+        }
+    }
+
+    fn pick_instance(&mut self, balancer: u16, sticky: Option<u64>) -> Option<InstanceRef> {
+        let cfg = &self.config.balancers[balancer as usize];
+        let sticky = if cfg.sticky { sticky } else { None };
+        let mut candidates = Vec::new();
+        for &s in &cfg.services {
+            for (i, inst) in self.instances[s as usize].iter().enumerate() {
+                candidates.push(Candidate {
+                    instance: (s, i as u16),
+                    ready: inst.ready,
+                    outstanding: inst.outstanding(),
+                });
+            }
+        }
+        let cursor = &mut self.balancer_cursors[balancer as usize];
+        pick(&candidates, cfg.policy, cursor, sticky, &mut self.rng)
+    }
+
+    /// Delivers an answer to whoever waits for it.
+    pub(super) fn respond(&mut self, reply: Reply, outcome: Outcome) -> Result<(), SimError> {
+        match reply {
+            Reply::Client {
+                request,
+                generation,
+                attempt,
+            } => {
+                if !self.is_current(request, generation, attempt) {
+                    return Ok(());
+                }
+                match outcome {
+                    Outcome::Success => self.request_ended(request, Outcome::Success),
+                    failure => self.attempt_failed(request, failure)?,
+                }
+                Ok(())
+            }
+            Reply::ViaHttpCache {
+                cache,
+                key,
+                request,
+                generation,
+                attempt,
+            } => {
+                let cfg = &self.config.http_caches[cache as usize];
+                let ttl = if outcome == Outcome::Success {
+                    cfg.ttl_us
+                } else {
+                    cfg.error_ttl_us
+                };
+                if ttl > 0 && matches!(outcome, Outcome::Success | Outcome::Error) {
+                    let entry = Entry {
+                        expires_us: self.now_us + ttl,
+                        error: outcome != Outcome::Success,
+                    };
+                    let capacity = cfg.capacity_objects;
+                    self.http_caches[cache as usize].store(key, entry, self.now_us, capacity);
+                }
+                self.respond(
+                    Reply::Client {
+                        request,
+                        generation,
+                        attempt,
+                    },
+                    outcome,
+                )
+            }
+            Reply::Job { job, generation } => {
+                if !self.job_is(job, generation) {
+                    return Ok(());
+                }
+                if outcome == Outcome::Success {
+                    self.advance_job(job)
+                } else {
+                    self.job_failed(job)
+                }
+            }
+            Reply::Check { check, generation } => {
+                self.on_check_result(check, generation, outcome == Outcome::Success)
+            }
+        }
+    }
+
+    pub(super) fn attempt_failed(
+        &mut self,
+        request: u32,
+        outcome: Outcome,
+    ) -> Result<(), SimError> {
+        let (client, attempts, previous, generation) = {
+            let r = &mut self.requests[request as usize];
+            r.waiting = false;
+            (r.client as usize, r.attempts, r.last_delay_us, r.generation)
+        };
+        let policy = &self.config.clients[client].retry;
+        if attempts > policy.max_retries {
+            self.request_ended(request, outcome);
+            return Ok(());
+        }
+        let delay = policy.delay_us(attempts, previous, &mut self.rng);
+        self.requests[request as usize].last_delay_us = delay;
+        self.queue.push(
+            self.now_us + delay,
+            Event::Send {
+                request,
+                generation,
+            },
+        );
+        Ok(())
+    }
+
+    pub(super) fn request_ended(&mut self, request: u32, outcome: Outcome) {
+        let r = &mut self.requests[request as usize];
+        r.live = false;
+        r.waiting = false;
+        let latency = self.now_us - r.first_sent_us;
+        let (client, origin) = (r.client, r.origin);
+        self.free_requests.push(request);
+        self.totals.in_flight -= 1;
+        match outcome {
+            Outcome::Success => {
+                self.totals.success += 1;
+                self.window.success += 1;
+                self.window.latency.record(latency);
+            }
+            Outcome::Error => {
+                self.totals.error += 1;
+                self.window.error += 1;
+            }
+            Outcome::Timeout => {
+                self.totals.timeout += 1;
+                self.window.timeout += 1;
+            }
+            Outcome::Shed => {
+                self.totals.shed += 1;
+                self.window.shed += 1;
+            }
+        }
+        match origin {
+            Origin::Plain => {}
+            Origin::Connect { device, epoch } => {
+                self.connect_request_ended(client, device, epoch, outcome)
+            }
+            Origin::Heartbeat { device, epoch } => {
+                let cfg = &self.config.clients[client as usize];
+                if outcome != Outcome::Success && cfg.drop_on_failure {
+                    self.drop_connection(client, device, epoch);
+                }
+            }
+        }
+    }
+
+    // ---- connection clients ----
+
+    pub(super) fn on_connect(
+        &mut self,
+        client: u16,
+        device: u32,
+        epoch: u32,
+    ) -> Result<(), SimError> {
+        let Some(d) = self.devices[client as usize].get(device as usize) else {
+            return Ok(());
+        };
+        if d.epoch != epoch || d.state != DeviceState::Waiting {
+            return Ok(());
+        }
+        let config = self.config.clone();
+        let cfg = &config.clients[client as usize];
+        let sticky_id = ((client as u64) << 32) | device as u64;
+        let instance = match cfg.target {
+            Target::Balancer(b) => self.pick_instance(b, Some(sticky_id)),
+            Target::Service(s) => {
+                let count = self.instances[s as usize].len() as u64;
+                Some((
+                    s,
+                    (crate::model::load_balancer::sticky_hash(sticky_id) % count) as u16,
+                ))
+            }
+            _ => None,
+        };
+        let epoch = epoch.wrapping_add(1);
+        {
+            let d = &mut self.devices[client as usize][device as usize];
+            d.epoch = epoch;
+            d.state = DeviceState::Connecting;
+            d.pending = cfg.connect_requests;
+        }
+        let Some(instance) = instance else {
+            // Nowhere to connect: count one failed connect request and back off.
+            let request = self.new_request(client, Origin::Connect { device, epoch }, None)?;
+            self.window.attempted += 1;
+            self.requests[request as usize].attempts = 1;
+            self.request_ended(request, Outcome::Error);
+            return Ok(());
+        };
+        self.devices[client as usize][device as usize].instance = instance;
+        for _ in 0..cfg.connect_requests {
+            if self.devices[client as usize][device as usize].epoch != epoch {
+                break; // an earlier connect request already failed at once
+            }
+            let request =
+                self.new_request(client, Origin::Connect { device, epoch }, Some(instance))?;
+            self.send_attempt(request)?;
+        }
+        Ok(())
+    }
+
+    fn connect_request_ended(&mut self, client: u16, device: u32, epoch: u32, outcome: Outcome) {
+        let d = self.devices[client as usize][device as usize];
+        if d.epoch != epoch || d.state != DeviceState::Connecting {
+            return;
+        }
+        if outcome != Outcome::Success {
+            self.drop_connection(client, device, epoch);
+            return;
+        }
+        let d = &mut self.devices[client as usize][device as usize];
+        d.pending -= 1;
+        if d.pending > 0 {
+            return;
+        }
+        let (service, instance) = d.instance;
+        let up = self.instances[service as usize]
+            .get(instance as usize)
+            .is_some_and(|i| i.up);
+        if !up {
+            self.drop_connection(client, device, epoch);
+            return;
+        }
+        let d = &mut self.devices[client as usize][device as usize];
+        d.state = DeviceState::Connected;
+        d.failures = 0;
+        self.instances[service as usize][instance as usize].connections += 1;
+        let heartbeat = self.config.clients[client as usize].heartbeat_us;
+        if heartbeat > 0 {
+            let first = self.rng.below(heartbeat) + 1;
+            self.queue.push(
+                self.now_us + first,
+                Event::Heartbeat {
+                    client,
+                    device,
+                    epoch,
+                },
+            );
+        }
+        self.check_memory(service, instance);
+    }
+
+    pub(super) fn on_heartbeat(
+        &mut self,
+        client: u16,
+        device: u32,
+        epoch: u32,
+    ) -> Result<(), SimError> {
+        let Some(&d) = self.devices[client as usize].get(device as usize) else {
+            return Ok(());
+        };
+        if d.epoch != epoch || d.state != DeviceState::Connected {
+            return Ok(());
+        }
+        let heartbeat = self.config.clients[client as usize].heartbeat_us;
+        if heartbeat > 0 {
+            self.queue.push(
+                self.now_us + heartbeat,
+                Event::Heartbeat {
+                    client,
+                    device,
+                    epoch,
+                },
+            );
+        }
+        let request = self.new_request(
+            client,
+            Origin::Heartbeat { device, epoch },
+            Some(d.instance),
+        )?;
+        self.send_attempt(request)
+    }
+
+    /// Drops a client's connection (or failed connect) and schedules its reconnect.
+    pub(super) fn drop_connection(&mut self, client: u16, device: u32, epoch: u32) {
+        let d = self.devices[client as usize][device as usize];
+        if d.epoch != epoch || d.state == DeviceState::Waiting {
+            return;
+        }
+        if d.state == DeviceState::Connected {
+            let (service, instance) = d.instance;
+            if let Some(i) = self.instances[service as usize].get_mut(instance as usize) {
+                i.connections = i.connections.saturating_sub(1);
+            }
+        }
+        let cfg = &self.config.clients[client as usize];
+        let failures = d.failures + 1;
+        let delay = cfg.retry.delay_us(failures, d.last_delay_us, &mut self.rng);
+        let reconnect = cfg.reconnect;
+        let d = &mut self.devices[client as usize][device as usize];
+        d.state = DeviceState::Waiting;
+        d.failures = failures;
+        d.last_delay_us = delay;
+        d.epoch = epoch.wrapping_add(1);
+        if reconnect {
+            let epoch = d.epoch;
+            self.queue.push(
+                self.now_us + delay.max(1),
+                Event::Connect {
+                    client,
+                    device,
+                    epoch,
+                },
+            );
+        }
+    }
+
+    /// Connected clients of each connections population (for the series).
+    pub(super) fn connected_count(&self, client: usize) -> usize {
+        self.devices[client]
+            .iter()
+            .filter(|d| d.state == DeviceState::Connected)
+            .count()
+    }
+}

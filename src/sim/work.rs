@@ -1,0 +1,478 @@
+//! Work inside services: admission to an instance, the job interpreter (work, queries, calls,
+//! look-aside caches), the datastores' processor sharing, dependencies, and instance memory.
+
+use super::config::{NO_ENDPOINT, Op, Target};
+use super::ops::Restart;
+use super::{Event, Job, JobState, MAX_LIVE_JOBS, Outcome, Reply, SimError, Simulation};
+use crate::model::datastore::Submitted;
+use crate::model::lookaside_cache::Lookup;
+use crate::model::service::Admission;
+
+impl Simulation {
+    pub(super) fn job_is(&self, job: u32, generation: u32) -> bool {
+        self.jobs
+            .get(job as usize)
+            .is_some_and(|j| j.live && j.generation == generation)
+    }
+
+    /// Hands a request to one instance of a service.
+    pub(super) fn deliver(
+        &mut self,
+        service: u16,
+        instance: u16,
+        endpoint: u16,
+        key: u32,
+        reply: Reply,
+    ) -> Result<(), SimError> {
+        let cfg = &self.config.services[service as usize];
+        let Some(inst) = self.instances[service as usize].get_mut(instance as usize) else {
+            return self.respond(reply, Outcome::Error);
+        };
+        if endpoint == NO_ENDPOINT {
+            return self.respond(reply, Outcome::Error);
+        }
+        match inst.admit(cfg.workers, cfg.queue_capacity, cfg.queue_counts_in_flight) {
+            Admission::Refused => self.respond(reply, Outcome::Error),
+            Admission::Shed => self.respond(reply, Outcome::Shed),
+            admission => {
+                if self.live_jobs >= MAX_LIVE_JOBS {
+                    return Err(self.limit(format!(
+                        "more than {MAX_LIVE_JOBS} requests inside services"
+                    )));
+                }
+                let job = Job {
+                    generation: 0,
+                    live: true,
+                    state: JobState::Queued,
+                    reply,
+                    service,
+                    instance,
+                    endpoint,
+                    pc: 0,
+                    key,
+                    enqueued_us: self.now_us,
+                    memory_mb: 0.0,
+                    filling: None,
+                    query: None,
+                };
+                let id = match self.free_jobs.pop() {
+                    Some(id) => {
+                        let generation = self.jobs[id as usize].generation.wrapping_add(1);
+                        self.jobs[id as usize] = Job { generation, ..job };
+                        id
+                    }
+                    None => {
+                        self.jobs.push(job);
+                        (self.jobs.len() - 1) as u32
+                    }
+                };
+                self.live_jobs += 1;
+                if admission == Admission::Start {
+                    self.start_job(id)
+                } else {
+                    self.instances[service as usize][instance as usize]
+                        .queue
+                        .push_back(id);
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// Puts a job on a worker (already counted busy) and runs its program.
+    fn start_job(&mut self, id: u32) -> Result<(), SimError> {
+        let (service, instance, endpoint) = {
+            let job = &mut self.jobs[id as usize];
+            job.state = JobState::Running;
+            (job.service, job.instance, job.endpoint)
+        };
+        let memory = self.config.services[service as usize].endpoints[endpoint as usize].memory_mb;
+        if memory > 0.0 {
+            self.jobs[id as usize].memory_mb = memory;
+            self.instances[service as usize][instance as usize].work_memory_mb += memory;
+            if self.check_memory(service, instance) {
+                return Ok(()); // the instance crashed under this job
+            }
+        }
+        self.run_job(id)
+    }
+
+    /// Runs a job's program from its current operation until it has to wait or ends.
+    fn run_job(&mut self, id: u32) -> Result<(), SimError> {
+        let config = self.config.clone();
+        loop {
+            let job = &self.jobs[id as usize];
+            let endpoint = &config.services[job.service as usize].endpoints[job.endpoint as usize];
+            let Some(op) = endpoint.program.get(job.pc as usize) else {
+                let failed =
+                    endpoint.error_probability > 0.0 && self.rng.chance(endpoint.error_probability);
+                return self.finish_job(
+                    id,
+                    if failed {
+                        Outcome::Error
+                    } else {
+                        Outcome::Success
+                    },
+                );
+            };
+            // Every wait gets a fresh generation, so replies to earlier waits are stale.
+            let generation = self.bump_job(id);
+            match op {
+                Op::Work(sampler) => {
+                    let duration = sampler.sample_us(&mut self.rng);
+                    self.queue.push(
+                        self.now_us + duration,
+                        Event::StepDone {
+                            job: id,
+                            generation,
+                        },
+                    );
+                    return Ok(());
+                }
+                Op::Query {
+                    datastore,
+                    query,
+                    timeout_us,
+                } => {
+                    if *timeout_us > 0 {
+                        self.queue.push(
+                            self.now_us + timeout_us,
+                            Event::CallTimeout {
+                                job: id,
+                                generation,
+                            },
+                        );
+                    }
+                    return self.submit_query(id, generation, *datastore, *query);
+                }
+                Op::Call {
+                    target,
+                    endpoint_by_service,
+                    timeout_us,
+                } => {
+                    if *timeout_us > 0 {
+                        self.queue.push(
+                            self.now_us + timeout_us,
+                            Event::CallTimeout {
+                                job: id,
+                                generation,
+                            },
+                        );
+                    }
+                    if let Target::Dependency(d) = *target {
+                        let dep = &config.dependencies[d as usize];
+                        let latency = dep.latency.sample_us(&mut self.rng);
+                        let ok = !(dep.error_probability > 0.0
+                            && self.rng.chance(dep.error_probability));
+                        self.queue.push(
+                            self.now_us + latency,
+                            Event::DependencyDone {
+                                job: id,
+                                generation,
+                                ok,
+                            },
+                        );
+                        return Ok(());
+                    }
+                    let key = self.jobs[id as usize].key;
+                    let reply = Reply::Job {
+                        job: id,
+                        generation,
+                    };
+                    return self.route(*target, endpoint_by_service, key, 0, None, reply);
+                }
+                Op::Cached { cache, miss_len } => {
+                    let key = self.jobs[id as usize].key;
+                    let single_flight = config.caches[*cache as usize].single_flight;
+                    match self.caches[*cache as usize].lookup(
+                        key,
+                        self.now_us,
+                        single_flight,
+                        (id, generation),
+                    ) {
+                        Lookup::Hit => self.jobs[id as usize].pc += miss_len + 2,
+                        Lookup::Miss => {
+                            let job = &mut self.jobs[id as usize];
+                            job.filling = Some(*cache);
+                            job.pc += 1;
+                        }
+                        Lookup::Wait => return Ok(()),
+                    }
+                }
+                Op::Fill { cache } => {
+                    let key = self.jobs[id as usize].key;
+                    let expires = self.now_us + config.caches[*cache as usize].ttl_us;
+                    let waiters = self.caches[*cache as usize].fill(key, expires);
+                    let job = &mut self.jobs[id as usize];
+                    job.filling = None;
+                    job.pc += 1;
+                    for (waiter, waiter_generation) in waiters {
+                        if self.job_is(waiter, waiter_generation) {
+                            // The waiter sits on its Cached op: skip the miss ops and the Fill.
+                            let Op::Cached { miss_len, .. } = config.services
+                                [self.jobs[waiter as usize].service as usize]
+                                .endpoints
+                                [self.jobs[waiter as usize].endpoint as usize]
+                                .program[self.jobs[waiter as usize].pc as usize]
+                            else {
+                                continue;
+                            };
+                            self.jobs[waiter as usize].pc += miss_len + 2;
+                            self.run_job(waiter)?;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn bump_job(&mut self, id: u32) -> u32 {
+        let job = &mut self.jobs[id as usize];
+        job.generation = job.generation.wrapping_add(1);
+        job.generation
+    }
+
+    /// The current operation finished well: move on.
+    pub(super) fn advance_job(&mut self, id: u32) -> Result<(), SimError> {
+        let job = &mut self.jobs[id as usize];
+        job.query = None;
+        job.pc += 1;
+        self.run_job(id)
+    }
+
+    /// The current operation failed (query error or timeout, failed call): the request fails.
+    pub(super) fn job_failed(&mut self, id: u32) -> Result<(), SimError> {
+        self.jobs[id as usize].query = None;
+        self.finish_job(id, Outcome::Error)
+    }
+
+    /// Ends a job: frees its worker and memory, releases single-flight waiters, answers.
+    pub(super) fn finish_job(&mut self, id: u32, outcome: Outcome) -> Result<(), SimError> {
+        let job = self.jobs[id as usize].clone();
+        self.jobs[id as usize].live = false;
+        self.jobs[id as usize].generation = job.generation.wrapping_add(1);
+        self.free_jobs.push(id);
+        self.live_jobs -= 1;
+        self.window.completed += 1;
+        if let Some(inst) = self.instances[job.service as usize].get_mut(job.instance as usize) {
+            inst.work_memory_mb = (inst.work_memory_mb - job.memory_mb).max(0.0);
+        }
+        if let Some(cache) = job.filling {
+            self.release_fill_waiters(cache, job.key)?;
+        }
+        self.next_job(job.service, job.instance)?;
+        self.respond(job.reply, outcome)
+    }
+
+    /// A fill failed: everybody waiting for it fails too.
+    fn release_fill_waiters(&mut self, cache: u16, key: u32) -> Result<(), SimError> {
+        for (waiter, generation) in self.caches[cache as usize].abandon(key) {
+            if self.job_is(waiter, generation) {
+                self.finish_job(waiter, Outcome::Error)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives an instance's freed worker the next queued job, or marks it idle.
+    fn next_job(&mut self, service: u16, instance: u16) -> Result<(), SimError> {
+        let cfg = &self.config.services[service as usize];
+        let (honor, max_wait) = (cfg.honor_timeout, cfg.max_queue_wait_us);
+        loop {
+            let Some(inst) = self.instances[service as usize].get_mut(instance as usize) else {
+                return Ok(());
+            };
+            if !inst.up {
+                return Ok(());
+            }
+            let Some(next) = inst.queue.pop_front() else {
+                inst.busy = inst.busy.saturating_sub(1);
+                return Ok(());
+            };
+            let job = &self.jobs[next as usize];
+            let (reply, waited) = (job.reply, self.now_us - job.enqueued_us);
+            if honor && !self.reply_wanted(reply) {
+                self.drop_job(next);
+                continue;
+            }
+            if max_wait > 0 && waited > max_wait {
+                self.drop_job(next);
+                self.respond(reply, Outcome::Shed)?;
+                continue;
+            }
+            return self.start_job(next);
+        }
+    }
+
+    /// Frees a queued job without running it.
+    fn drop_job(&mut self, id: u32) {
+        let job = &mut self.jobs[id as usize];
+        job.live = false;
+        job.generation = job.generation.wrapping_add(1);
+        self.free_jobs.push(id);
+        self.live_jobs -= 1;
+    }
+
+    /// Aborts every job of an instance (it crashed): callers get an error at once.
+    pub(super) fn abort_jobs(&mut self, service: u16, instance: u16) -> Result<(), SimError> {
+        let mut aborted = Vec::new();
+        for (id, job) in self.jobs.iter().enumerate() {
+            if job.live && job.service == service && job.instance == instance {
+                aborted.push(id as u32);
+            }
+        }
+        for id in aborted {
+            let job = self.jobs[id as usize].clone();
+            if !job.live {
+                continue; // ended while an earlier one was aborted
+            }
+            self.abandon_query(id);
+            self.jobs[id as usize].live = false;
+            self.jobs[id as usize].generation = job.generation.wrapping_add(1);
+            self.free_jobs.push(id);
+            self.live_jobs -= 1;
+            if let Some(cache) = job.filling {
+                self.release_fill_waiters(cache, job.key)?;
+            }
+            self.respond(job.reply, Outcome::Error)?;
+        }
+        Ok(())
+    }
+
+    // ---- datastores ----
+
+    fn submit_query(
+        &mut self,
+        job: u32,
+        generation: u32,
+        datastore: u16,
+        query: u16,
+    ) -> Result<(), SimError> {
+        let cfg = &self.config.datastores[datastore as usize];
+        let cost = cfg.queries[query as usize].sample_us(&mut self.rng).max(1) as f64;
+        let (cores, max_connections, capacity, statement_timeout) = (
+            cfg.cores,
+            cfg.max_connections,
+            cfg.queue_capacity,
+            cfg.statement_timeout_us,
+        );
+        let ds = &mut self.datastores[datastore as usize];
+        ds.advance(self.now_us, cores);
+        match ds.submit((job, generation), cost, max_connections, capacity) {
+            Submitted::Refused => self.job_failed(job),
+            Submitted::Running(slot, query_generation)
+            | Submitted::Queued(slot, query_generation) => {
+                self.jobs[job as usize].query = Some((datastore, slot, query_generation));
+                if statement_timeout > 0 {
+                    self.queue.push(
+                        self.now_us + statement_timeout,
+                        Event::StatementTimeout {
+                            datastore,
+                            slot,
+                            generation: query_generation,
+                        },
+                    );
+                }
+                self.schedule_datastore_wake(datastore);
+                Ok(())
+            }
+        }
+    }
+
+    fn schedule_datastore_wake(&mut self, datastore: u16) {
+        let cores = self.config.datastores[datastore as usize].cores;
+        let ds = &self.datastores[datastore as usize];
+        if let Some(at) = ds.next_completion_us(self.now_us, cores) {
+            let generation = ds.wake_generation;
+            self.queue.push(
+                at,
+                Event::DatastoreWake {
+                    datastore,
+                    generation,
+                },
+            );
+        }
+    }
+
+    pub(super) fn on_datastore_wake(
+        &mut self,
+        datastore: u16,
+        generation: u32,
+    ) -> Result<(), SimError> {
+        if self.datastores[datastore as usize].wake_generation != generation {
+            return Ok(());
+        }
+        let cfg = &self.config.datastores[datastore as usize];
+        let (cores, max_connections) = (cfg.cores, cfg.max_connections);
+        let ds = &mut self.datastores[datastore as usize];
+        ds.advance(self.now_us, cores);
+        let finished = ds.take_finished(max_connections);
+        self.schedule_datastore_wake(datastore);
+        for (_, (job, job_generation)) in finished {
+            if self.job_is(job, job_generation) {
+                self.advance_job(job)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_statement_timeout(
+        &mut self,
+        datastore: u16,
+        slot: u32,
+        generation: u32,
+    ) -> Result<(), SimError> {
+        let cfg = &self.config.datastores[datastore as usize];
+        let (cores, max_connections) = (cfg.cores, cfg.max_connections);
+        let ds = &mut self.datastores[datastore as usize];
+        if !ds.is_running(slot, generation) {
+            // A query still waiting for a connection is not running yet: it is not killed.
+            return Ok(());
+        }
+        ds.advance(self.now_us, cores);
+        let Some((job, job_generation)) = ds.kill(slot, generation, max_connections) else {
+            return Ok(());
+        };
+        self.components.killed[datastore as usize] += 1;
+        self.schedule_datastore_wake(datastore);
+        if self.job_is(job, job_generation) {
+            self.job_failed(job)?;
+        }
+        Ok(())
+    }
+
+    /// The caller stopped waiting for its query (timeout or crash). The datastore does not know:
+    /// the query keeps running until it finishes or the statement timeout kills it.
+    pub(super) fn abandon_query(&mut self, job: u32) {
+        self.jobs[job as usize].query = None;
+    }
+
+    // ---- memory ----
+
+    /// Memory of an instance now, MB.
+    pub(super) fn instance_memory_mb(&self, service: u16, instance: u16) -> f64 {
+        let cfg = &self.config.services[service as usize];
+        let inst = &self.instances[service as usize][instance as usize];
+        cfg.memory_base_mb
+            + inst.work_memory_mb
+            + inst.connections as f64 * cfg.memory_per_connection_mb
+    }
+
+    /// Records peak memory and crashes the instance if it is over its limit; returns whether it
+    /// crashed.
+    pub(super) fn check_memory(&mut self, service: u16, instance: u16) -> bool {
+        let memory = self.instance_memory_mb(service, instance);
+        let peak = &mut self.components.peak_memory_mb[service as usize];
+        *peak = peak.max(memory);
+        let limit = self.config.services[service as usize].memory_limit_mb;
+        if limit > 0.0 && memory > limit {
+            // Out of memory. Answering the crashed work's callers may hit a run limit: that
+            // error is kept and returned by the event loop after this event.
+            if let Err(err) = self.crash_instance(service, instance, Restart::Auto) {
+                self.deferred_error.get_or_insert(err);
+            }
+            return true;
+        }
+        false
+    }
+}
