@@ -4,4 +4,5 @@ mod bad_input;
 mod cli;
 mod determinism;
 mod invariants;
+mod mechanisms;
 mod scenarios;

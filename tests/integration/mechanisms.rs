@@ -1,0 +1,571 @@
+//! Each mechanism on its own, in a small scenario, showing the behaviour a trainee would notice.
+
+use cascade::Simulation;
+use cascade::scenario::Scenario;
+
+fn run(text: &str, fixes: &[&str], seed: u64) -> Simulation {
+    let scenario = Scenario::parse("test.toml", text).unwrap_or_else(|e| panic!("{e}"));
+    let fixes: Vec<String> = fixes.iter().map(|f| f.to_string()).collect();
+    let variant = scenario
+        .variant(&fixes, &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&variant, seed);
+    sim.run_to_end().unwrap_or_else(|e| panic!("{e}"));
+    sim
+}
+
+fn mean(sim: &Simulation, series: &str, from_s: f64, to_s: f64) -> f64 {
+    let m = sim.metrics();
+    let t = m.series("t_s").unwrap();
+    let v = m
+        .series(series)
+        .unwrap_or_else(|| panic!("no series {series}"));
+    let picked: Vec<f64> = t
+        .iter()
+        .zip(v)
+        .filter(|(t, _)| **t > from_s && **t <= to_s)
+        .map(|(_, v)| *v)
+        .collect();
+    picked.iter().sum::<f64>() / picked.len() as f64
+}
+
+fn max(sim: &Simulation, series: &str) -> f64 {
+    sim.metrics()
+        .series(series)
+        .unwrap()
+        .iter()
+        .copied()
+        .fold(f64::MIN, f64::max)
+}
+
+fn sum(sim: &Simulation, series: &str) -> f64 {
+    sim.metrics().series(series).unwrap().iter().sum()
+}
+
+const DATASTORE: &str = r#"
+[scenario]
+id = "db"
+title = "db"
+duration_s = 30
+
+[clients.users]
+target = "api"
+rate_rps = 100
+timeout_ms = 5000
+
+[services.api]
+workers = 200
+queue_capacity = 1000
+endpoints.default.steps = [{ kind = "query", datastore = "db", query = "lookup" }]
+
+[datastores.db]
+cores = 4
+statement_timeout_ms = 0
+queries.lookup.cost = { distribution = "constant", ms = 20 }
+
+[fixes.slow-query]
+description = "The query scans the table."
+set = { "datastores.db.queries.lookup.cost.ms" = 80 }
+
+[fixes.short-statement-timeout]
+description = "Kill queries after 500 ms."
+set = { "datastores.db.statement_timeout_ms" = 500 }
+"#;
+
+#[test]
+fn datastore_cpu_follows_the_query_cost_and_saturates() {
+    // 100 queries/s × 20 ms = 2 cores of 4: 50% CPU, everything succeeds.
+    let sim = run(DATASTORE, &[], 1);
+    let cpu = mean(&sim, "db.cpu_pct", 5.0, 30.0);
+    assert!((cpu - 50.0).abs() < 8.0, "cpu {cpu}%");
+    assert!(mean(&sim, "success_rps", 5.0, 30.0) > 90.0);
+    // 100 × 80 ms = 8 cores of 4: pinned at 100%, queries pile up, latency grows.
+    let slow = run(DATASTORE, &["slow-query"], 1);
+    assert!(mean(&slow, "db.cpu_pct", 5.0, 30.0) > 99.0);
+    assert_eq!(
+        max(&slow, "db.running_queries_count"),
+        100.0,
+        "max_connections caps running queries"
+    );
+    assert!(
+        max(&slow, "db.queued_queries_count") >= 90.0,
+        "the rest wait for a connection"
+    );
+    assert!(
+        max(&slow, "api.queue_depth_req") > 100.0,
+        "and requests wait for a worker"
+    );
+    assert!(
+        mean(&slow, "p99_ms", 0.0, 10.0) > 1_000.0,
+        "latency grows first"
+    );
+    assert!(
+        mean(&slow, "timeout_rps", 15.0, 30.0) > 50.0,
+        "then requests time out"
+    );
+}
+
+#[test]
+fn a_statement_timeout_under_overload_kills_everything() {
+    let sim = run(DATASTORE, &["slow-query", "short-statement-timeout"], 1);
+    assert!(mean(&sim, "db.killed_queries_count", 10.0, 30.0) > 50.0);
+    assert!(
+        mean(&sim, "success_rps", 10.0, 30.0) < 10.0,
+        "almost every query is killed"
+    );
+}
+
+const STAMPEDE: &str = r#"
+[scenario]
+id = "stampede"
+title = "stampede"
+duration_s = 40
+
+[clients.api-users]
+target = "api"
+rate_rps = 400
+keys = 50
+timeout_ms = 3000
+
+[services.api]
+workers = 500
+queue_capacity = 5000
+endpoints.default.steps = [
+  { kind = "cached", cache = "tokens", miss_steps = 1 },
+  { kind = "query", datastore = "db", query = "token" },
+]
+
+[caches.tokens]
+ttl_s = 10
+single_flight = false
+
+[datastores.db]
+cores = 4
+statement_timeout_ms = 1000
+queries.token.cost = { distribution = "constant", ms = 0.05 }
+
+[[timeline]]
+at_s = 5
+action = "set"
+set = { "datastores.db.queries.token.cost.ms" = 50 }
+label = "a deploy makes the query slow"
+
+[fixes.single-flight]
+description = "One fill per key."
+set = { "caches.tokens.single_flight" = true }
+"#;
+
+#[test]
+fn without_single_flight_the_cache_never_fills_again() {
+    let sim = run(STAMPEDE, &[], 1);
+    assert!(
+        mean(&sim, "tokens.hit_ratio", 1.0, 5.0) > 0.8,
+        "warm cache before the deploy"
+    );
+    assert!(
+        mean(&sim, "tokens.hit_ratio", 25.0, 40.0) < 0.2,
+        "the cache stays cold"
+    );
+    assert!(mean(&sim, "db.cpu_pct", 25.0, 40.0) > 95.0);
+    assert!(mean(&sim, "success_rps", 25.0, 40.0) < 100.0);
+}
+
+#[test]
+fn with_single_flight_one_query_per_key_fills_it() {
+    let sim = run(STAMPEDE, &["single-flight"], 1);
+    assert!(
+        mean(&sim, "tokens.hit_ratio", 25.0, 40.0) > 0.8,
+        "the cache refills"
+    );
+    assert!(mean(&sim, "success_rps", 25.0, 40.0) > 350.0);
+}
+
+const HTTP_CACHE: &str = r#"
+[scenario]
+id = "varnish"
+title = "varnish"
+duration_s = 60
+
+[clients.viewers]
+target = "varnish"
+rate_rps = 200
+keys = 10
+users = 5000
+timeout_ms = 5000
+
+[http_caches.varnish]
+backend = "api"
+ttl_s = 5
+error_ttl_s = 0
+key_includes_user = false
+
+[services.api]
+workers = 50
+endpoints.default.service_time = { distribution = "constant", ms = 10 }
+
+[[timeline]]
+at_s = 10
+action = "set"
+set = { "services.api.endpoints.default.error_probability" = 1.0 }
+
+[[timeline]]
+at_s = 15
+action = "set"
+set = { "services.api.endpoints.default.error_probability" = 0.0 }
+
+[fixes.cache-errors]
+description = "Errors are cached for 1800 s."
+set = { "http_caches.varnish.error_ttl_s" = 1800 }
+
+[fixes.user-in-key]
+description = "The user is part of the cache key."
+set = { "http_caches.varnish.key_includes_user" = true }
+"#;
+
+#[test]
+fn cached_errors_outlive_the_backend_failure() {
+    let plain = run(HTTP_CACHE, &[], 1);
+    let cached = run(HTTP_CACHE, &["cache-errors"], 1);
+    // Without error caching, errors stop with the backend's failure (plus stale successes).
+    assert!(mean(&plain, "error_rps", 45.0, 60.0) < 1.0);
+    // With it, the keys that failed keep failing long after the backend recovered.
+    assert!(mean(&cached, "error_rps", 45.0, 60.0) > 20.0);
+}
+
+#[test]
+fn a_user_in_the_key_ruins_the_hit_ratio() {
+    let shared = run(HTTP_CACHE, &[], 1);
+    let per_user = run(HTTP_CACHE, &["user-in-key"], 1);
+    assert!(mean(&shared, "varnish.hit_ratio", 20.0, 60.0) > 0.95);
+    assert!(mean(&per_user, "varnish.hit_ratio", 20.0, 60.0) < 0.5);
+    assert!(
+        mean(&per_user, "api.busy_workers_count", 20.0, 60.0)
+            > mean(&shared, "api.busy_workers_count", 20.0, 60.0)
+    );
+}
+
+const LIVENESS: &str = r#"
+[scenario]
+id = "liveness"
+title = "liveness"
+duration_s = 120
+
+[clients.users]
+target = "lb"
+rate_rps = 50
+timeout_ms = 30000
+
+[clients.flood]
+target = "lb"
+rate_rps = 0
+timeout_ms = 30000
+
+[load_balancers.lb]
+backends = ["api"]
+
+[services.api]
+instances = 3
+workers = 10
+queue_capacity = 5000
+restart_delay_s = 15
+endpoints.default.service_time = { distribution = "constant", ms = 50 }
+endpoints.health.service_time = { distribution = "constant", ms = 1 }
+
+[probes.liveness]
+target = "api"
+endpoint = "health"
+period_ms = 5000
+timeout_ms = 2000
+failure_threshold = 3
+effect = "restart"
+
+[[timeline]]
+at_s = 20
+action = "set"
+set = { "clients.flood.rate_rps" = 900 }
+
+[fixes.decoupled]
+description = "The probe does not queue behind requests."
+set = { "probes.liveness.decoupled" = true }
+"#;
+
+#[test]
+fn a_liveness_probe_behind_a_saturated_queue_restarts_pods_in_a_loop() {
+    let sim = run(LIVENESS, &[], 1);
+    let restarts = sum(&sim, "api.restarts_count");
+    assert!(restarts > 3.0, "restarts {restarts}");
+    assert!(mean(&sim, "api.healthy_instances_count", 1.0, 20.0) == 3.0);
+    assert!(mean(&sim, "api.healthy_instances_count", 40.0, 120.0) < 3.0);
+    let decoupled = run(LIVENESS, &["decoupled"], 1);
+    assert_eq!(sum(&decoupled, "api.restarts_count"), 0.0);
+}
+
+const MEMORY: &str = r#"
+[scenario]
+id = "memory"
+title = "memory"
+duration_s = 60
+
+[clients.ui]
+target = "api"
+rate_rps = 2
+timeout_ms = 10000
+
+[services.api]
+instances = 1
+workers = 8
+memory_base_mb = 300
+memory_limit_mb = 2048
+restart_delay_s = 5
+endpoints.default.service_time = { distribution = "constant", ms = 2000 }
+endpoints.default.rows = 400000
+endpoints.default.row_kb = 2
+
+[fixes.pagination-limit]
+description = "At most 1000 rows per page."
+set = { "services.api.endpoints.default.max_rows" = 1000 }
+"#;
+
+#[test]
+fn unbounded_responses_run_the_instance_out_of_memory_again_and_again() {
+    let sim = run(MEMORY, &[], 1);
+    assert!(
+        sum(&sim, "api.restarts_count") >= 3.0,
+        "restarts {}",
+        sum(&sim, "api.restarts_count")
+    );
+    assert!(max(&sim, "api.memory_mb") > 2048.0);
+    let paged = run(MEMORY, &["pagination-limit"], 1);
+    assert_eq!(sum(&paged, "api.restarts_count"), 0.0);
+    assert!(max(&paged, "api.memory_mb") < 400.0);
+    assert!(mean(&paged, "success_rps", 5.0, 60.0) > 1.8);
+}
+
+const CONNECTIONS: &str = r#"
+[scenario]
+id = "connections"
+title = "connections"
+duration_s = 120
+
+[clients.devices]
+kind = "connections"
+target = "lb"
+population = 2000
+connect_endpoint = "connect"
+endpoint = "ping"
+connect_requests = 1
+heartbeat_period_s = 10
+connect_spread_s = 20
+timeout_ms = 5000
+backoff = "exponential"
+backoff_base_ms = 1000
+backoff_cap_ms = 30000
+jitter = "full"
+
+[load_balancers.lb]
+backends = ["echo"]
+sticky = true
+
+[services.echo]
+instances = 4
+workers = 100
+memory_base_mb = 100
+memory_per_connection_mb = 1
+restart_delay_s = 10
+endpoints.connect.service_time = { distribution = "constant", ms = 5 }
+endpoints.ping.service_time = { distribution = "constant", ms = 1 }
+
+[[timeline]]
+at_s = 60
+action = "crash"
+target = "echo#0"
+"#;
+
+#[test]
+fn connection_clients_connect_hold_and_reconnect_after_a_crash() {
+    let sim = run(CONNECTIONS, &[], 1);
+    let connected = sim.metrics().series("devices.connected_count").unwrap();
+    assert_eq!(connected[50] as u32, 2000, "all connected before the crash");
+    assert!(
+        mean(&sim, "echo.memory_mb", 40.0, 59.0) > 500.0,
+        "connections hold memory"
+    );
+    assert!(
+        connected[61] < 1800.0,
+        "a quarter dropped with the crashed instance"
+    );
+    assert_eq!(connected[119] as u32, 2000, "they all came back");
+    assert!(max(&sim, "echo.connections_count") >= 2000.0);
+}
+
+const SATURATION: &str = r#"
+[scenario]
+id = "slow-dependency"
+title = "slow-dependency"
+duration_s = 60
+
+[clients.users]
+target = "api"
+rate_rps = 100
+timeout_ms = 3000
+
+[clients.calendar]
+target = "api"
+endpoint = "subscribe"
+rate_rps = 0
+timeout_ms = 15000
+
+[services.api]
+instances = 2
+workers = 16
+queue_capacity = 2000
+endpoints.default.service_time = { distribution = "constant", ms = 20 }
+endpoints.subscribe.steps = [{ kind = "call", target = "msgraph" }]
+
+[dependencies.msgraph]
+latency = { distribution = "uniform", min_ms = 2000, max_ms = 10000 }
+
+[[timeline]]
+at_s = 20
+action = "set"
+set = { "clients.calendar.rate_rps" = 10 }
+
+[fixes.background-jobs]
+description = "The endpoint enqueues the slow work and answers at once."
+set = { "services.api.endpoints.subscribe.steps.0.target" = "jobs" }
+
+[services.jobs]
+instances = 1
+workers = 1000
+endpoints.default.service_time = { distribution = "constant", ms = 1 }
+"#;
+
+#[test]
+fn slow_synchronous_calls_hold_every_worker_and_starve_other_endpoints() {
+    let sim = run(SATURATION, &[], 1);
+    assert!(mean(&sim, "success_rps", 5.0, 20.0) > 95.0);
+    assert!(
+        mean(&sim, "api.busy_workers_count", 40.0, 60.0) > 31.0,
+        "all 32 workers held"
+    );
+    assert!(mean(&sim, "success_rps", 40.0, 60.0) < 50.0);
+    let fixed = run(SATURATION, &["background-jobs"], 1);
+    assert!(mean(&fixed, "success_rps", 40.0, 60.0) > 100.0);
+}
+
+#[test]
+fn operator_actions_stop_restart_and_scale() {
+    let text = r#"
+[scenario]
+id = "ops"
+title = "ops"
+duration_s = 40
+
+[clients.users]
+target = "lb"
+rate_rps = 100
+
+[load_balancers.lb]
+backends = ["api"]
+
+[services.api]
+instances = 2
+workers = 10
+restart_delay_s = 5
+auto_restart = false
+endpoints.default.service_time = { distribution = "constant", ms = 10 }
+
+[[timeline]]
+at_s = 5
+action = "stop"
+target = "api#1"
+
+[[timeline]]
+at_s = 15
+action = "restart"
+target = "api#1"
+
+[[timeline]]
+at_s = 25
+action = "set"
+set = { "services.api.instances" = 4 }
+"#;
+    let sim = run(text, &[], 1);
+    let healthy = sim.metrics().series("api.healthy_instances_count").unwrap();
+    assert_eq!(healthy[3], 2.0);
+    assert_eq!(healthy[10], 1.0, "stopped instance stays down");
+    assert_eq!(healthy[22], 2.0, "back 5 s after the restart");
+    assert_eq!(healthy[27], 2.0, "new instances boot for 5 s");
+    assert_eq!(healthy[35], 4.0);
+    assert!(
+        mean(&sim, "error_rps", 6.0, 15.0) > 40.0,
+        "half the traffic hits the stopped instance"
+    );
+}
+
+#[test]
+fn a_fix_applied_mid_run_forks_from_the_same_state() {
+    let scenario = Scenario::parse("stampede.toml", STAMPEDE).unwrap();
+    let variant = scenario.variant(&[], &[]).unwrap();
+    let mut base = Simulation::new(&variant, 1);
+    base.run_until(20_000_000).unwrap();
+    let mut fork = base.clone();
+    fork.apply_fix_now(&scenario, "single-flight").unwrap();
+    base.run_to_end().unwrap();
+    fork.run_to_end().unwrap();
+    assert!(mean(&base, "success_rps", 30.0, 40.0) < 100.0);
+    assert!(
+        mean(&fork, "success_rps", 30.0, 40.0) > 350.0,
+        "the fix cures it from 20 s on"
+    );
+    // Before the fork both runs are the same.
+    let a = base.metrics().series("success_rps").unwrap();
+    let b = fork.metrics().series("success_rps").unwrap();
+    assert_eq!(a[..20], b[..20]);
+    let err = fork.apply_fix_now(&scenario, "nope").unwrap_err();
+    assert!(err.to_string().contains("no fix `nope`"));
+}
+
+#[test]
+fn readiness_ejection_takes_a_failing_instance_out_of_rotation() {
+    let text = r#"
+[scenario]
+id = "readiness"
+title = "readiness"
+duration_s = 30
+
+[clients.users]
+target = "lb"
+rate_rps = 100
+
+[load_balancers.lb]
+backends = ["api"]
+
+[services.api]
+instances = 2
+workers = 10
+endpoints.default.service_time = { distribution = "constant", ms = 10 }
+endpoints.health.service_time = { distribution = "constant", ms = 1 }
+
+[probes.readiness]
+target = "api"
+period_ms = 1000
+failure_threshold = 2
+effect = "eject"
+
+[[timeline]]
+at_s = 10
+action = "stop_accepting"
+target = "api#0"
+"#;
+    let sim = run(text, &[], 1);
+    assert!(
+        mean(&sim, "error_rps", 10.0, 12.0) > 10.0,
+        "errors until the probe notices"
+    );
+    assert!(
+        mean(&sim, "error_rps", 15.0, 30.0) < 1.0,
+        "then the balancer skips it"
+    );
+    assert!(mean(&sim, "success_rps", 15.0, 30.0) > 95.0);
+}
