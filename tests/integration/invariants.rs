@@ -126,3 +126,184 @@ proptest! {
         prop_assert_eq!(sim.trace_hash(), again.trace_hash());
     }
 }
+
+/// A random scenario that exercises the richer mechanisms together: a datastore behind a
+/// look-aside cache, a statement timeout, memory limits, a liveness probe, connection clients,
+/// an HTTP cache and a mid-run `set`.
+#[derive(Debug, Clone)]
+struct Rich {
+    rate_rps: u32,
+    keys: u32,
+    single_flight: bool,
+    query_ms: u32,
+    statement_timeout_ms: u32,
+    cores: u32,
+    memory_limit_mb: u32,
+    rows: u32,
+    probe_restarts: bool,
+    population: u32,
+    heartbeat_s: u32,
+    error_ttl_s: u32,
+    slow_at_s: u32,
+    retries: u32,
+}
+
+prop_compose! {
+    fn rich()(
+        rate_rps in 1u32..300,
+        keys in 1u32..200,
+        single_flight: bool,
+        query_ms in 1u32..400,
+        statement_timeout_ms in 0u32..2000,
+        cores in 1u32..8,
+        memory_limit_mb in 0u32..3000,
+        rows in 0u32..200_000,
+        probe_restarts: bool,
+        population in 1u32..300,
+        heartbeat_s in 0u32..5,
+        error_ttl_s in 0u32..30,
+        slow_at_s in 1u32..20,
+        retries in 0u32..3,
+    ) -> Rich {
+        Rich { rate_rps, keys, single_flight, query_ms, statement_timeout_ms, cores, memory_limit_mb, rows,
+               probe_restarts, population, heartbeat_s, error_ttl_s, slow_at_s, retries }
+    }
+}
+
+fn rich_text(r: &Rich) -> String {
+    let effect = if r.probe_restarts { "restart" } else { "eject" };
+    format!(
+        r#"
+[scenario]
+id = "rich"
+title = "rich"
+duration_s = 20
+
+[clients.users]
+target = "edge"
+rate_rps = {rate}
+keys = {keys}
+users = 50
+timeout_ms = 1000
+max_retries = {retries}
+backoff = "exponential"
+jitter = "full"
+
+[clients.devices]
+kind = "connections"
+target = "lb"
+population = {population}
+connect_requests = 2
+heartbeat_period_s = {heartbeat}
+connect_spread_s = 5
+timeout_ms = 1000
+backoff = "exponential"
+backoff_base_ms = 200
+jitter = "full"
+
+[http_caches.edge]
+backend = "lb"
+ttl_s = 2
+error_ttl_s = {error_ttl}
+
+[load_balancers.lb]
+backends = ["api"]
+sticky = true
+
+[services.api]
+instances = 3
+workers = 8
+queue_capacity = 200
+memory_base_mb = 100
+memory_limit_mb = {memory_limit}
+memory_per_connection_mb = 0.5
+restart_delay_s = 2
+endpoints.default.steps = [
+  {{ kind = "cached", cache = "tokens", miss_steps = 1 }},
+  {{ kind = "query", datastore = "db", query = "q", timeout_ms = 800 }},
+]
+endpoints.default.rows = {rows}
+endpoints.default.row_kb = 0.01
+endpoints.connect.service_time = {{ distribution = "exponential", mean_ms = 5 }}
+endpoints.health.service_time = {{ distribution = "constant", ms = 1 }}
+
+[caches.tokens]
+ttl_s = 3
+single_flight = {single_flight}
+
+[datastores.db]
+cores = {cores}
+max_connections = 20
+queue_capacity = 50
+statement_timeout_ms = {statement_timeout}
+queries.q.cost = {{ distribution = "exponential", mean_ms = 2 }}
+
+[probes.live]
+target = "api"
+period_ms = 1000
+timeout_ms = 500
+failure_threshold = 2
+effect = "{effect}"
+
+[[timeline]]
+at_s = {slow_at}
+action = "set"
+set = {{ "datastores.db.queries.q.cost.mean_ms" = {query_ms} }}
+
+[[timeline]]
+at_s = 15
+action = "crash"
+target = "api#1"
+"#,
+        rate = r.rate_rps,
+        keys = r.keys,
+        retries = r.retries,
+        population = r.population,
+        heartbeat = r.heartbeat_s,
+        error_ttl = r.error_ttl_s,
+        memory_limit = r.memory_limit_mb,
+        rows = r.rows,
+        single_flight = r.single_flight,
+        cores = r.cores,
+        statement_timeout = r.statement_timeout_ms,
+        query_ms = r.query_ms,
+        slow_at = r.slow_at_s,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, .. ProptestConfig::default() })]
+
+    #[test]
+    fn rich_scenarios_conserve_requests_and_replay_identically(r in rich(), seed in 0u64..1_000) {
+        let text = rich_text(&r);
+        let scenario = Scenario::parse("rich.toml", &text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let variant = scenario.variant(&[], &[]).unwrap();
+        let mut sim = Simulation::new(&variant, seed);
+        sim.run_to_end().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let t = sim.totals();
+        prop_assert_eq!(t.total, t.success + t.error + t.timeout + t.shed + t.in_flight, "seed {}:\n{}", seed, text);
+        let m = sim.metrics();
+        let sum = |name: &str| m.series(name).unwrap().iter().sum::<f64>().round() as u64;
+        prop_assert_eq!(sum("offered_rps"), t.total);
+        prop_assert_eq!(sum("success_rps") + sum("error_rps") + sum("timeout_rps") + sum("shed_rps"), t.total - t.in_flight);
+        for name in m.names() {
+            prop_assert!(m.series(name).unwrap().iter().all(|v| v.is_finite() && *v >= 0.0), "series {} has a bad value", name);
+        }
+        let connected = m.series("devices.connected_count").unwrap();
+        prop_assert!(connected.iter().all(|&c| c <= r.population as f64));
+        let cpu = m.series("db.cpu_pct").unwrap();
+        prop_assert!(cpu.iter().all(|&c| c <= 100.0 + 1e-6), "cpu over 100%: {:?}", cpu);
+
+        let mut again = Simulation::new(&variant, seed);
+        again.run_to_end().unwrap();
+        prop_assert_eq!(sim.trace_hash(), again.trace_hash());
+
+        // A checkpoint taken mid-run continues exactly as the original.
+        let mut first = Simulation::new(&variant, seed);
+        first.run_until(9_000_000).unwrap();
+        let mut resumed = first.clone();
+        resumed.run_to_end().unwrap();
+        prop_assert_eq!(resumed.trace_hash(), sim.trace_hash());
+    }
+}
