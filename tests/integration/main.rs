@@ -3,6 +3,7 @@
 mod bad_input;
 mod cli;
 mod determinism;
+mod docs;
 mod invariants;
 mod mechanisms;
 mod scenarios;
