@@ -1,7 +1,10 @@
 //! Runs a scenario's expectations: each a statistic of one series over a time range, per seed.
+//! Expectations with the same fixes and seed share one run.
 
+use crate::metrics::Metrics;
 use crate::scenario::{END_OF_RUN_S, Expectation, Scenario, Stat};
 use crate::sim::{SimError, Simulation};
+use std::collections::BTreeMap;
 
 /// The result of one expectation for one seed.
 #[derive(Clone, Debug, PartialEq)]
@@ -74,22 +77,39 @@ fn requirement(e: &Expectation, to_s: f64) -> String {
     )
 }
 
-/// Runs one expectation for each of its seeds.
-pub fn run_expectation(scenario: &Scenario, e: &Expectation) -> Result<CheckResult, String> {
-    let variant = scenario
-        .variant(&e.fixes, &[])
-        .map_err(|err| err.to_string())?;
+/// Runs (or reuses) the run of `fixes` with `seed` to the end, and returns its series.
+fn series_of<'a>(
+    scenario: &Scenario,
+    fixes: &[String],
+    seed: u64,
+    runs: &'a mut BTreeMap<(Vec<String>, u64), Metrics>,
+) -> Result<&'a Metrics, String> {
+    let key = (fixes.to_vec(), seed);
+    if !runs.contains_key(&key) {
+        let variant = scenario
+            .variant(fixes, &[])
+            .map_err(|err| err.to_string())?;
+        let mut sim = Simulation::new(&variant, seed);
+        sim.run_to_end().map_err(|err: SimError| err.to_string())?;
+        runs.insert(key.clone(), sim.metrics().clone());
+    }
+    Ok(&runs[&key])
+}
+
+fn evaluate(
+    scenario: &Scenario,
+    e: &Expectation,
+    runs: &mut BTreeMap<(Vec<String>, u64), Metrics>,
+) -> Result<CheckResult, String> {
+    let duration_s = scenario.file.scenario.duration_s;
     let to_s = if e.to_s == END_OF_RUN_S {
-        variant.file.scenario.duration_s
+        duration_s
     } else {
         e.to_s
     };
     let mut seeds = Vec::new();
     for &seed in &e.seeds {
-        let mut sim = Simulation::new(&variant, seed);
-        sim.run_until(crate::time::s_to_us(to_s))
-            .map_err(|err: SimError| err.to_string())?;
-        let metrics = sim.metrics();
+        let metrics = series_of(scenario, &e.fixes, seed, runs)?;
         let t_s = metrics.series("t_s").unwrap_or_default();
         let values = metrics
             .series(&e.series)
@@ -109,13 +129,19 @@ pub fn run_expectation(scenario: &Scenario, e: &Expectation) -> Result<CheckResu
     })
 }
 
-/// Runs every expectation of a scenario.
+/// Runs one expectation for each of its seeds.
+pub fn run_expectation(scenario: &Scenario, e: &Expectation) -> Result<CheckResult, String> {
+    evaluate(scenario, e, &mut BTreeMap::new())
+}
+
+/// Runs every expectation of a scenario; runs with the same fixes and seed are shared.
 pub fn run_all(scenario: &Scenario) -> Result<Vec<CheckResult>, String> {
+    let mut runs = BTreeMap::new();
     scenario
         .file
         .expectations
         .iter()
-        .map(|e| run_expectation(scenario, e))
+        .map(|e| evaluate(scenario, e, &mut runs))
         .collect()
 }
 

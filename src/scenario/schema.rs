@@ -463,6 +463,10 @@ pub struct CacheSpec {
     /// Keys that are fresh at the start (the first `warm_keys` keys).
     #[serde(default)]
     pub warm_keys: u32,
+    /// Distinct values cached: the request's key modulo `keys` (0 = the request's key as is;
+    /// 1 = one shared value, such as a configuration blob).
+    #[serde(default)]
+    pub keys: u32,
 }
 
 /// An HTTP cache tier in front of a backend (Varnish-like).

@@ -131,11 +131,11 @@ pub fn check(file: &ScenarioFile) -> Check {
 
     for (name, service) in &file.services {
         let at = |field: &str| format!("services.{name}.{field}");
-        if !(1..=MAX_INSTANCES).contains(&service.instances) {
+        if service.instances > MAX_INSTANCES {
             return fail(
                 at("instances"),
                 format!(
-                    "expected 1 to {MAX_INSTANCES} instances, found {}",
+                    "expected 0 to {MAX_INSTANCES} instances, found {}",
                     service.instances
                 ),
             );

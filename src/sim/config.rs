@@ -170,6 +170,8 @@ pub struct CacheCfg {
     pub single_flight: bool,
     /// Keys fresh at the start.
     pub warm_keys: u32,
+    /// Key space (0 = the request's key).
+    pub keys: u32,
 }
 
 /// A compiled datastore.
@@ -451,6 +453,7 @@ pub fn compile(file: &ScenarioFile) -> Config {
             ttl_us: s_to_us(c.ttl_s),
             single_flight: c.single_flight,
             warm_keys: c.warm_keys,
+            keys: c.keys,
         })
         .collect();
 

@@ -382,7 +382,13 @@ impl Simulation {
             caches: config
                 .caches
                 .iter()
-                .map(|c| LookasideCache::new(config.max_keys, c.warm_keys, c.ttl_us))
+                .map(|c| {
+                    LookasideCache::new(
+                        if c.keys > 0 { c.keys } else { config.max_keys },
+                        c.warm_keys,
+                        c.ttl_us,
+                    )
+                })
                 .collect(),
             datastores: vec![Datastore::default(); config.datastores.len()],
             probe_failures: config
@@ -513,13 +519,14 @@ impl Simulation {
         self.now_us >= self.end_us
     }
 
-    /// Processes events up to and including time `until_us` (at most the end of the run), closing
-    /// the metric windows that end by then. Returns the number of events processed.
+    /// Processes the events before time `until_us` (at most the end of the run) and moves the
+    /// clock to it, closing the metric windows that end by then. Windows are half-open,
+    /// [start, end), like the events they count. Returns the number of events processed.
     pub fn run_until(&mut self, until_us: TimeUs) -> Result<u64, SimError> {
         let until_us = until_us.min(self.end_us);
         let start = self.events;
         while let Some(time) = self.queue.peek_time_us() {
-            if time > until_us {
+            if time >= until_us {
                 break;
             }
             self.step()?;
@@ -536,7 +543,7 @@ impl Simulation {
     /// Processes exactly one event (if any is due before the end); returns whether one was.
     pub fn step(&mut self) -> Result<bool, SimError> {
         match self.queue.peek_time_us() {
-            Some(time) if time <= self.end_us => {}
+            Some(time) if time < self.end_us => {}
             _ => return Ok(false),
         }
         let (time, event) = self.queue.pop().expect("peeked");

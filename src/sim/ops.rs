@@ -303,8 +303,8 @@ impl Simulation {
                 );
             }
         }
-        for cache in &mut self.caches {
-            cache.ensure_keys(new.max_keys);
+        for (cache, cfg) in self.caches.iter_mut().zip(&new.caches) {
+            cache.ensure_keys(if cfg.keys > 0 { cfg.keys } else { new.max_keys });
         }
         for (c, cfg) in new.clients.iter().enumerate() {
             if cfg.rate_rps != old.clients[c].rate_rps {

@@ -241,6 +241,9 @@ impl Simulation {
             },
             Target::Service(s) => {
                 let count = self.instances[s as usize].len();
+                if count == 0 {
+                    return self.respond(reply, Outcome::Error);
+                }
                 let instance = match sticky {
                     Some(id) => {
                         (crate::model::load_balancer::sticky_hash(id) % count as u64) as usize
@@ -425,7 +428,7 @@ impl Simulation {
         let sticky_id = ((client as u64) << 32) | device as u64;
         let instance = match cfg.target {
             Target::Balancer(b) => self.pick_instance(b, Some(sticky_id)),
-            Target::Service(s) => {
+            Target::Service(s) if !self.instances[s as usize].is_empty() => {
                 let count = self.instances[s as usize].len() as u64;
                 Some((
                     s,

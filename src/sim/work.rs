@@ -8,6 +8,15 @@ use crate::model::datastore::Submitted;
 use crate::model::lookaside_cache::Lookup;
 use crate::model::service::Admission;
 
+/// The look-aside cache key of a request key.
+fn cache_key(cache: &super::config::CacheCfg, key: u32) -> u32 {
+    if cache.keys > 0 {
+        key % cache.keys
+    } else {
+        key
+    }
+}
+
 impl Simulation {
     pub(super) fn job_is(&self, job: u32, generation: u32) -> bool {
         self.jobs
@@ -182,7 +191,8 @@ impl Simulation {
                     return self.route(*target, endpoint_by_service, key, 0, None, reply);
                 }
                 Op::Cached { cache, miss_len } => {
-                    let key = self.jobs[id as usize].key;
+                    let key =
+                        cache_key(&config.caches[*cache as usize], self.jobs[id as usize].key);
                     let single_flight = config.caches[*cache as usize].single_flight;
                     match self.caches[*cache as usize].lookup(
                         key,
@@ -200,7 +210,8 @@ impl Simulation {
                     }
                 }
                 Op::Fill { cache } => {
-                    let key = self.jobs[id as usize].key;
+                    let key =
+                        cache_key(&config.caches[*cache as usize], self.jobs[id as usize].key);
                     let expires = self.now_us + config.caches[*cache as usize].ttl_us;
                     let waiters = self.caches[*cache as usize].fill(key, expires);
                     let job = &mut self.jobs[id as usize];
@@ -258,7 +269,8 @@ impl Simulation {
             inst.work_memory_mb = (inst.work_memory_mb - job.memory_mb).max(0.0);
         }
         if let Some(cache) = job.filling {
-            self.release_fill_waiters(cache, job.key)?;
+            let key = cache_key(&self.config.caches[cache as usize], job.key);
+            self.release_fill_waiters(cache, key)?;
         }
         self.next_job(job.service, job.instance)?;
         self.respond(job.reply, outcome)
@@ -332,7 +344,8 @@ impl Simulation {
             self.free_jobs.push(id);
             self.live_jobs -= 1;
             if let Some(cache) = job.filling {
-                self.release_fill_waiters(cache, job.key)?;
+                let key = cache_key(&self.config.caches[cache as usize], job.key);
+                self.release_fill_waiters(cache, key)?;
             }
             self.respond(job.reply, Outcome::Error)?;
         }
