@@ -71,6 +71,12 @@ pub struct Meta {
     /// A summary in our own words.
     #[serde(default)]
     pub summary: String,
+    /// Wall-clock time at the start of the replay, as the postmortem gives it (`15:34 UTC`).
+    #[serde(default)]
+    pub started_at: String,
+    /// How long the documented incident lasted, in seconds (0 = not a documented incident).
+    #[serde(default)]
+    pub incident_duration_s: f64,
     /// How long the replay runs, in seconds of virtual time.
     pub duration_s: f64,
     /// Width of one metrics window, in milliseconds.

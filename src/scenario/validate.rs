@@ -81,6 +81,13 @@ pub fn check(file: &ScenarioFile) -> Check {
         "s",
     )?;
     in_range(
+        "scenario.incident_duration_s".into(),
+        meta.incident_duration_s,
+        0.0,
+        30.0 * MAX_DURATION_S,
+        "s",
+    )?;
+    in_range(
         "scenario.window_ms".into(),
         meta.window_ms,
         10.0,
