@@ -8,11 +8,13 @@ pub mod check;
 pub mod metrics;
 pub mod model;
 pub mod queue;
+pub mod replay;
 pub mod rng;
 pub mod scenario;
 pub mod sim;
 pub mod time;
 pub mod trace;
 
+pub use replay::Replay;
 pub use scenario::{Scenario, ScenarioError, bundled};
 pub use sim::{SimError, Simulation};

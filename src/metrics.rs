@@ -241,6 +241,15 @@ impl Metrics {
             .zip(self.columns.iter().map(Vec::as_slice))
     }
 
+    /// The same series with no windows yet (what a checkpoint keeps).
+    pub fn empty_like(&self) -> Metrics {
+        Metrics {
+            window_us: self.window_us,
+            names: self.names.clone(),
+            columns: vec![Vec::new(); self.columns.len()],
+        }
+    }
+
     /// Drops windows after the first `len` (used when a run is rewound to a checkpoint).
     pub fn truncate(&mut self, len: usize) {
         self.columns.iter_mut().for_each(|c| c.truncate(len));

@@ -283,6 +283,21 @@ struct Check {
     instance_epoch: u32,
 }
 
+/// Sizes of a run's internal tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Footprint {
+    /// Request slots allocated (reused after a request ends).
+    pub request_slots: usize,
+    /// Job slots allocated.
+    pub job_slots: usize,
+    /// Probe slots allocated.
+    pub check_slots: usize,
+    /// Events waiting in the queue.
+    pub pending_events: usize,
+    /// Windows of series kept.
+    pub windows: usize,
+}
+
 /// Totals of requests by outcome since the start of the run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Totals {
@@ -512,6 +527,39 @@ impl Simulation {
     /// The scenario as currently in force (after `set` actions and live fixes).
     pub fn scenario(&self) -> &crate::scenario::ScenarioFile {
         &self.config.file
+    }
+
+    /// A copy of the run's state without its series (they are shared with the run they came from:
+    /// see [`Simulation::restore`]). Cheap next to a full clone of a long run.
+    pub fn checkpoint(&mut self) -> Simulation {
+        let empty = self.metrics.empty_like();
+        let metrics = std::mem::replace(&mut self.metrics, empty);
+        let copy = self.clone();
+        self.metrics = metrics;
+        copy
+    }
+
+    /// Continues from `checkpoint` (taken earlier from this run or one it was restored from),
+    /// keeping this run's series up to the checkpoint's time.
+    pub fn restore(&mut self, checkpoint: &Simulation) {
+        let windows =
+            (checkpoint.window_end_us / self.metrics.window_us).saturating_sub(1) as usize;
+        let mut metrics = std::mem::replace(&mut self.metrics, checkpoint.metrics.empty_like());
+        metrics.truncate(windows);
+        *self = checkpoint.clone();
+        self.metrics = metrics;
+    }
+
+    /// Sizes of the run's internal tables (slots allocated, events pending), to show that memory
+    /// does not grow with simulated time.
+    pub fn footprint(&self) -> Footprint {
+        Footprint {
+            request_slots: self.requests.len(),
+            job_slots: self.jobs.len(),
+            check_slots: self.checks.len(),
+            pending_events: self.queue.len(),
+            windows: self.metrics.len(),
+        }
     }
 
     /// True once virtual time has reached the end of the run.

@@ -307,3 +307,81 @@ proptest! {
         prop_assert_eq!(resumed.trace_hash(), sim.trace_hash());
     }
 }
+
+/// Memory does not grow with simulated time: after the first hour of a steady two-hour run the
+/// tables stay the same size (only the series grow, by one value per window).
+#[test]
+fn tables_do_not_grow_with_simulated_time() {
+    let text = r#"
+[scenario]
+id = "steady"
+title = "steady"
+duration_s = 7200
+window_ms = 10000
+
+[clients.users]
+target = "lb"
+rate_rps = 300
+keys = 1000
+timeout_ms = 1000
+max_retries = 2
+
+[clients.devices]
+kind = "connections"
+target = "lb"
+population = 500
+heartbeat_period_s = 30
+connect_spread_s = 60
+
+[load_balancers.lb]
+backends = ["api"]
+
+[services.api]
+instances = 4
+workers = 20
+endpoints.default.steps = [
+  { kind = "cached", cache = "c", miss_steps = 1 },
+  { kind = "query", datastore = "db", query = "q" },
+]
+endpoints.connect.service_time = { distribution = "exponential", mean_ms = 5 }
+
+[caches.c]
+ttl_s = 60
+
+[datastores.db]
+cores = 8
+queries.q.cost = { distribution = "exponential", mean_ms = 5 }
+
+[probes.live]
+target = "api"
+endpoint = "connect"
+period_ms = 5000
+effect = "restart"
+"#;
+    let scenario = Scenario::parse("steady.toml", text).unwrap();
+    let variant = scenario.variant(&[], &[]).unwrap();
+    let mut sim = Simulation::new(&variant, 1);
+    sim.run_until(3_600_000_000).unwrap();
+    let hour = sim.footprint();
+    sim.run_to_end().unwrap();
+    let two_hours = sim.footprint();
+    assert!(sim.totals().total > 2_000_000, "a busy run");
+    assert_eq!(two_hours.windows, 720);
+    let grew = |a: usize, b: usize| b as f64 > a as f64 * 1.1 + 50.0;
+    assert!(
+        !grew(hour.request_slots, two_hours.request_slots),
+        "{hour:?} → {two_hours:?}"
+    );
+    assert!(
+        !grew(hour.job_slots, two_hours.job_slots),
+        "{hour:?} → {two_hours:?}"
+    );
+    assert!(
+        !grew(hour.check_slots, two_hours.check_slots),
+        "{hour:?} → {two_hours:?}"
+    );
+    assert!(
+        !grew(hour.pending_events, two_hours.pending_events),
+        "{hour:?} → {two_hours:?}"
+    );
+}
