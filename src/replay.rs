@@ -89,7 +89,7 @@ impl Replay {
         self.sim.apply_fix_now(scenario, fix)?;
         let keep = (self.sim.now_us() / self.interval_us) as usize + 1;
         self.checkpoints.truncate(keep.max(1));
-        if self.sim.now_us() % self.interval_us == 0 && self.checkpoints.len() == keep {
+        if self.sim.now_us().is_multiple_of(self.interval_us) && self.checkpoints.len() == keep {
             // The checkpoint at exactly now predates the fix: retake it.
             self.checkpoints.pop();
             let checkpoint = self.sim.checkpoint();
