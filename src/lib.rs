@@ -14,6 +14,7 @@ pub mod scenario;
 pub mod sim;
 pub mod time;
 pub mod trace;
+pub mod verdict;
 
 pub use replay::Replay;
 pub use scenario::{Scenario, ScenarioError, bundled};

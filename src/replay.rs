@@ -83,6 +83,31 @@ impl Replay {
         Ok(events)
     }
 
+    /// Runs forward towards `t_us`, processing at most about `max_events` events (checkpoints are
+    /// taken on the way); returns whether it reached `t_us`. Never goes backwards.
+    pub fn advance(&mut self, t_us: TimeUs, max_events: u64) -> Result<bool, SimError> {
+        let t_us = t_us.min(self.sim.end_us());
+        let start = self.sim.events();
+        loop {
+            let next_checkpoint = self.checkpoints.len() as u64 * self.interval_us;
+            let checkpoint_due = next_checkpoint <= t_us && next_checkpoint <= self.sim.end_us();
+            let target = if checkpoint_due {
+                next_checkpoint
+            } else {
+                t_us
+            };
+            let budget = max_events.saturating_sub(self.sim.events() - start);
+            if !self.sim.run_until_budget(target, budget)? {
+                return Ok(false);
+            }
+            if !checkpoint_due {
+                return Ok(true);
+            }
+            let checkpoint = self.sim.checkpoint();
+            self.checkpoints.push(checkpoint);
+        }
+    }
+
     /// Applies a fix of `scenario` from the current moment on ("what if we had shipped it now?").
     /// Checkpoints after now no longer describe this run and are dropped.
     pub fn apply_fix_now(&mut self, scenario: &Scenario, fix: &str) -> Result<(), SimError> {
@@ -127,6 +152,17 @@ mod tests {
         replay.seek(60_000_000).unwrap();
         straight.run_to_end().unwrap();
         assert_eq!(replay.sim().trace_hash(), straight.trace_hash());
+    }
+
+    #[test]
+    fn advancing_in_small_budgets_equals_seeking() {
+        let (scenario, mut sliced) = replay();
+        while !sliced.advance(45_000_000, 997).unwrap() {}
+        assert_eq!(sliced.now_us(), 45_000_000);
+        let mut straight = Replay::new(&scenario.variant(&[], &[]).unwrap(), 1, 10_000_000);
+        straight.seek(45_000_000).unwrap();
+        assert_eq!(sliced.sim().trace_hash(), straight.sim().trace_hash());
+        assert_eq!(sliced.checkpoints(), straight.checkpoints());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use cascade::check;
 use cascade::scenario::{self, Scenario};
 use cascade::sim::Simulation;
 use cascade::time::{format_clock, parse_duration, us_to_s};
+use cascade::verdict;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Map, Value, json};
 use std::process::ExitCode;
@@ -234,6 +235,7 @@ fn run_one(
                 "until_s": us_to_s(sim.now_us()),
                 "events": sim.events(),
                 "trace_hash": sim.trace_hash().hex(),
+                "verdict": verdict::describe(verdict::assess(metrics), &variant.file.scenario.started_at),
                 "requests": {
                     "total": totals.total, "success": totals.success, "error": totals.error,
                     "timeout": totals.timeout, "shed": totals.shed, "in_flight": totals.in_flight,
@@ -246,6 +248,10 @@ fn run_one(
         Format::Text => {
             let m = &variant.file.scenario;
             println!("{} — {}", m.id, m.title);
+            println!(
+                "verdict: {}",
+                verdict::describe(verdict::assess(metrics), &m.started_at)
+            );
             println!(
                 "seed {seed}, fixes: {}, until {} ({} events, trace {})",
                 if fixes.is_empty() {

@@ -583,6 +583,29 @@ impl Simulation {
         Ok(self.events - start)
     }
 
+    /// Like [`Simulation::run_until`], but stops after `max_events` events; returns whether it
+    /// reached `until_us`. The UI uses it to keep each animation frame short: how the work is
+    /// sliced never changes the run.
+    pub fn run_until_budget(
+        &mut self,
+        until_us: TimeUs,
+        max_events: u64,
+    ) -> Result<bool, SimError> {
+        let until_us = until_us.min(self.end_us);
+        let stop_at = self.events + max_events;
+        while let Some(time) = self.queue.peek_time_us() {
+            if time >= until_us {
+                break;
+            }
+            if self.events >= stop_at {
+                return Ok(false);
+            }
+            self.step()?;
+        }
+        self.advance_clock(until_us.max(self.now_us));
+        Ok(true)
+    }
+
     /// Runs to the end.
     pub fn run_to_end(&mut self) -> Result<u64, SimError> {
         self.run_until(self.end_us)
