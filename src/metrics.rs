@@ -23,21 +23,23 @@ pub const GLOBAL_SERIES: [&str; 11] = [
 ];
 
 /// Per-service series suffixes: `<service>.<suffix>`. Memory is the peak of any instance.
-pub const SERVICE_SERIES: [&str; 6] = [
+pub const SERVICE_SERIES: [&str; 7] = [
     "queue_depth_req",
     "busy_workers_count",
     "healthy_instances_count",
     "memory_mb",
     "connections_count",
     "restarts_count",
+    "arrivals_rps",
 ];
 
 /// Per-datastore series suffixes: `<datastore>.<suffix>`.
-pub const DATASTORE_SERIES: [&str; 4] = [
+pub const DATASTORE_SERIES: [&str; 5] = [
     "cpu_pct",
     "running_queries_count",
     "queued_queries_count",
     "killed_queries_count",
+    "queries_rps",
 ];
 
 /// Per-cache series suffix (look-aside and HTTP caches): `<cache>.hit_ratio`.

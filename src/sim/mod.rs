@@ -324,6 +324,10 @@ struct ComponentWindow {
     peak_memory_mb: Vec<f64>,
     /// Per datastore: queries killed by the statement timeout.
     killed: Vec<u64>,
+    /// Per service: requests (and probes) delivered to its instances.
+    arrivals: Vec<u64>,
+    /// Per datastore: queries submitted.
+    queries: Vec<u64>,
 }
 
 /// One run of a scenario variant with one seed. Cloning it is a checkpoint.
@@ -424,6 +428,8 @@ impl Simulation {
                 restarts: vec![0; config.services.len()],
                 peak_memory_mb: vec![0.0; config.services.len()],
                 killed: vec![0; config.datastores.len()],
+                arrivals: vec![0; config.services.len()],
+                queries: vec![0; config.datastores.len()],
             },
             window_end_us: window_us,
             metrics: Metrics::new(file, window_us),

@@ -352,6 +352,7 @@ impl Simulation {
 
     pub(super) fn close_window(&mut self) {
         let window_us = self.metrics.window_us as f64;
+        let per_s = 1e6 / window_us;
         let mut gauges = Vec::new();
         for (s, instances) in self.instances.iter().enumerate() {
             let queued: usize = instances.iter().map(|i| i.queue.len()).sum();
@@ -371,9 +372,11 @@ impl Simulation {
                 self.components.peak_memory_mb[s].max(now_peak),
                 connections as f64,
                 self.components.restarts[s] as f64,
+                self.components.arrivals[s] as f64 * per_s,
             ]);
             self.components.peak_memory_mb[s] = now_peak;
             self.components.restarts[s] = 0;
+            self.components.arrivals[s] = 0;
         }
         for (d, ds) in self.datastores.iter_mut().enumerate() {
             let cores = self.config.datastores[d].cores;
@@ -383,9 +386,11 @@ impl Simulation {
                 ds.running() as f64,
                 ds.waiting.len() as f64,
                 self.components.killed[d] as f64,
+                self.components.queries[d] as f64 * per_s,
             ]);
             ds.busy_core_us = 0.0;
             self.components.killed[d] = 0;
+            self.components.queries[d] = 0;
         }
         for cache in &mut self.caches {
             gauges.push(cache.hit_ratio());

@@ -33,6 +33,7 @@ impl Simulation {
         key: u32,
         reply: Reply,
     ) -> Result<(), SimError> {
+        self.components.arrivals[service as usize] += 1;
         let cfg = &self.config.services[service as usize];
         let Some(inst) = self.instances[service as usize].get_mut(instance as usize) else {
             return self.respond(reply, Outcome::Error);
@@ -361,6 +362,7 @@ impl Simulation {
         datastore: u16,
         query: u16,
     ) -> Result<(), SimError> {
+        self.components.queries[datastore as usize] += 1;
         let cfg = &self.config.datastores[datastore as usize];
         let cost = cfg.queries[query as usize].sample_us(&mut self.rng).max(1) as f64;
         let (cores, max_connections, capacity, statement_timeout) = (
