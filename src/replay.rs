@@ -1,15 +1,28 @@
 //! A replay: a run with checkpoints every so often, so that seeking backwards restores the
-//! nearest earlier checkpoint and runs forward from it instead of re-running from zero.
+//! nearest earlier checkpoint and runs forward from it instead of re-running from zero; and with
+//! fixes scheduled at moments of the run ("what if we had shipped single-flight at 15:40?").
 //!
 //! Checkpoints keep no series of their own (see [`Simulation::checkpoint`]); at most
-//! [`MAX_CHECKPOINTS`] are kept, spread evenly over the run.
+//! [`MAX_CHECKPOINTS`] are kept, spread evenly over the run. A fix scheduled at `t` is applied
+//! when the run reaches `t`, before any event at `t`, every time the run passes there.
 
 use crate::scenario::{Scenario, Variant};
 use crate::sim::{SimError, Simulation};
 use crate::time::TimeUs;
+use std::collections::BTreeMap;
 
 /// The most checkpoints one replay keeps.
 pub const MAX_CHECKPOINTS: usize = 64;
+
+/// A fix applied at a moment of the run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScheduledFix {
+    /// When, µs (after the start).
+    pub at_us: TimeUs,
+    /// The fix's name.
+    pub name: String,
+    set: BTreeMap<String, toml::Value>,
+}
 
 /// A run that can seek to any moment, forwards or backwards.
 #[derive(Clone)]
@@ -18,6 +31,10 @@ pub struct Replay {
     interval_us: TimeUs,
     /// Checkpoints at 0, interval, 2 × interval, … up to the furthest point reached.
     checkpoints: Vec<Simulation>,
+    /// Fixes applied mid-run, in time order.
+    scheduled: Vec<ScheduledFix>,
+    /// How many of `scheduled` the current run has applied.
+    applied: usize,
 }
 
 impl Replay {
@@ -32,6 +49,8 @@ impl Replay {
             sim,
             interval_us,
             checkpoints: vec![first],
+            scheduled: Vec::new(),
+            applied: 0,
         }
     }
 
@@ -55,71 +74,107 @@ impl Replay {
         self.checkpoints.len()
     }
 
+    /// The fixes scheduled mid-run, in time order.
+    pub fn scheduled(&self) -> &[ScheduledFix] {
+        &self.scheduled
+    }
+
     /// Moves to `t_us` (clamped to the run): forwards by running, backwards by restoring the
     /// latest checkpoint at or before `t_us` and running from there. Returns events processed.
     pub fn seek(&mut self, t_us: TimeUs) -> Result<u64, SimError> {
-        let t_us = t_us.min(self.sim.end_us());
-        if t_us < self.sim.now_us() {
-            let index = ((t_us / self.interval_us) as usize).min(self.checkpoints.len() - 1);
-            let checkpoint = self.checkpoints[index].clone();
-            self.sim.restore(&checkpoint);
-        }
-        self.run_to(t_us)
+        self.rewind(t_us);
+        let start = self.sim.events();
+        while !self.advance(t_us, u64::MAX)? {}
+        Ok(self.sim.events() - start)
     }
 
-    /// Runs forward to `t_us`, taking checkpoints on the way.
-    fn run_to(&mut self, t_us: TimeUs) -> Result<u64, SimError> {
-        let mut events = 0;
-        loop {
-            let next_checkpoint = self.checkpoints.len() as u64 * self.interval_us;
-            if next_checkpoint > t_us || next_checkpoint > self.sim.end_us() {
+    /// If `t_us` is behind the run, restores the latest checkpoint at or before it (cheap); the
+    /// run then stands at the checkpoint's time, and [`Replay::advance`] catches up.
+    pub fn rewind(&mut self, t_us: TimeUs) {
+        let t_us = t_us.min(self.sim.end_us());
+        if t_us >= self.sim.now_us() {
+            return;
+        }
+        let index = ((t_us / self.interval_us) as usize).min(self.checkpoints.len() - 1);
+        let checkpoint = self.checkpoints[index].clone();
+        self.sim.restore(&checkpoint);
+        let at = self.sim.now_us();
+        self.applied = self.scheduled.iter().take_while(|f| f.at_us <= at).count();
+    }
+
+    fn apply_due(&mut self) -> Result<(), SimError> {
+        while let Some(fix) = self.scheduled.get(self.applied) {
+            if fix.at_us > self.sim.now_us() {
                 break;
             }
-            events += self.sim.run_until(next_checkpoint)?;
-            let checkpoint = self.sim.checkpoint();
-            self.checkpoints.push(checkpoint);
+            let set = fix.set.clone();
+            self.sim.apply_patch(&set)?;
+            self.applied += 1;
         }
-        events += self.sim.run_until(t_us)?;
-        Ok(events)
+        Ok(())
     }
 
     /// Runs forward towards `t_us`, processing at most about `max_events` events (checkpoints are
-    /// taken on the way); returns whether it reached `t_us`. Never goes backwards.
+    /// taken and scheduled fixes applied on the way); returns whether it reached `t_us`. Never
+    /// goes backwards.
     pub fn advance(&mut self, t_us: TimeUs, max_events: u64) -> Result<bool, SimError> {
         let t_us = t_us.min(self.sim.end_us());
         let start = self.sim.events();
         loop {
+            self.apply_due()?;
             let next_checkpoint = self.checkpoints.len() as u64 * self.interval_us;
             let checkpoint_due = next_checkpoint <= t_us && next_checkpoint <= self.sim.end_us();
-            let target = if checkpoint_due {
+            let mut target = if checkpoint_due {
                 next_checkpoint
             } else {
                 t_us
             };
+            if let Some(fix) = self.scheduled.get(self.applied) {
+                target = target.min(fix.at_us.max(self.sim.now_us()));
+            }
             let budget = max_events.saturating_sub(self.sim.events() - start);
             if !self.sim.run_until_budget(target, budget)? {
                 return Ok(false);
             }
-            if !checkpoint_due {
+            self.apply_due()?;
+            if checkpoint_due && target == next_checkpoint {
+                let checkpoint = self.sim.checkpoint();
+                self.checkpoints.push(checkpoint);
+                continue;
+            }
+            if target >= t_us {
                 return Ok(true);
             }
-            let checkpoint = self.sim.checkpoint();
-            self.checkpoints.push(checkpoint);
         }
     }
 
-    /// Applies a fix of `scenario` from the current moment on ("what if we had shipped it now?").
-    /// Checkpoints after now no longer describe this run and are dropped.
+    /// Schedules a fix of `scenario` at the current moment ("what if we had shipped it now?") and
+    /// applies it. Checkpoints from now on no longer describe this run and are dropped. A fix at
+    /// the very start belongs in the variant instead, and is refused here.
     pub fn apply_fix_now(&mut self, scenario: &Scenario, fix: &str) -> Result<(), SimError> {
-        self.sim.apply_fix_now(scenario, fix)?;
-        let keep = (self.sim.now_us() / self.interval_us) as usize + 1;
-        self.checkpoints.truncate(keep.max(1));
-        if self.sim.now_us().is_multiple_of(self.interval_us) && self.checkpoints.len() == keep {
-            // The checkpoint at exactly now predates the fix: retake it.
-            self.checkpoints.pop();
-            let checkpoint = self.sim.checkpoint();
-            self.checkpoints.push(checkpoint);
+        let now = self.sim.now_us();
+        let Some(spec) = scenario.file.fixes.get(fix) else {
+            return Err(SimError::BadChange(format!("there is no fix `{fix}`")));
+        };
+        if now == 0 {
+            return Err(SimError::BadChange(format!(
+                "`{fix}` would apply at the start: choose it as a fix from the start instead"
+            )));
         }
+        self.sim.apply_patch(&spec.set)?;
+        let index = self.scheduled.partition_point(|f| f.at_us <= now);
+        self.scheduled.insert(
+            index,
+            ScheduledFix {
+                at_us: now,
+                name: fix.to_string(),
+                set: spec.set.clone(),
+            },
+        );
+        self.applied = index + 1;
+        // Keep the checkpoints strictly before now (the one at exactly now predates the fix).
+        let keep = now.div_ceil(self.interval_us) as usize;
+        self.checkpoints.truncate(keep.max(1));
         Ok(())
     }
 }
@@ -177,24 +232,53 @@ mod tests {
     }
 
     #[test]
-    fn a_fix_applied_now_drops_later_checkpoints_and_replays_consistently() {
+    fn a_fix_applied_mid_run_is_replayed_after_seeking_back_before_it() {
         let (scenario, mut replay) = replay();
         replay.seek(40_000_000).unwrap();
-        replay.seek(20_000_000).unwrap();
+        replay.seek(15_000_000).unwrap();
         replay.apply_fix_now(&scenario, "jitter").unwrap();
         assert_eq!(
             replay.checkpoints(),
-            3,
-            "0, 10 and 20 s (retaken after the fix)"
+            2,
+            "0 and 10 s: the later ones predate the fix"
         );
         replay.seek(60_000_000).unwrap();
         let forked = replay.sim().trace_hash();
-        replay.seek(30_000_000).unwrap();
+        let forked_success = replay
+            .sim()
+            .metrics()
+            .series("success_rps")
+            .unwrap()
+            .to_vec();
+
+        // Seeking back before the fix and forward again replays the same forked run.
+        replay.seek(5_000_000).unwrap();
         replay.seek(60_000_000).unwrap();
+        assert_eq!(replay.sim().trace_hash(), forked);
+
+        // The same in small budgets through the checkpoints taken after the fix.
+        replay.seek(33_000_000).unwrap();
+        while !replay.advance(60_000_000, 501).unwrap() {}
+        assert_eq!(replay.sim().trace_hash(), forked);
+
+        // And it is the run a straight simulation with the fix applied at 15 s gives.
+        let mut straight = Simulation::new(&scenario.variant(&[], &[]).unwrap(), 1);
+        straight.run_until(15_000_000).unwrap();
+        straight.apply_fix_now(&scenario, "jitter").unwrap();
+        straight.run_to_end().unwrap();
+        assert_eq!(straight.trace_hash(), forked);
         assert_eq!(
-            replay.sim().trace_hash(),
-            forked,
-            "seeking inside the forked run stays on it"
+            straight.metrics().series("success_rps").unwrap(),
+            &forked_success[..]
         );
+        assert_eq!(replay.scheduled()[0].name, "jitter");
+        assert_eq!(replay.scheduled()[0].at_us, 15_000_000);
+    }
+
+    #[test]
+    fn a_fix_at_the_start_is_refused_here() {
+        let (scenario, mut replay) = replay();
+        assert!(replay.apply_fix_now(&scenario, "jitter").is_err());
+        assert!(replay.apply_fix_now(&scenario, "no-such-fix").is_err());
     }
 }

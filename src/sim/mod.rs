@@ -598,7 +598,7 @@ impl Simulation {
         max_events: u64,
     ) -> Result<bool, SimError> {
         let until_us = until_us.min(self.end_us);
-        let stop_at = self.events + max_events;
+        let stop_at = self.events.saturating_add(max_events);
         while let Some(time) = self.queue.peek_time_us() {
             if time >= until_us {
                 break;
