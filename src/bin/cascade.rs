@@ -7,7 +7,7 @@ use cascade::scenario::{self, Scenario};
 use cascade::sim::Simulation;
 use cascade::time::{format_clock, parse_duration, us_to_s};
 use cascade::verdict;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{Map, Value, json};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -30,6 +30,31 @@ enum Format {
     Csv,
 }
 
+#[derive(Args)]
+struct RunArgs {
+    /// A bundled scenario id, or the path of a scenario file.
+    scenario: String,
+    /// Apply a named fix from the start (repeatable).
+    #[arg(long = "fix", value_name = "NAME")]
+    fixes: Vec<String>,
+    /// Apply a named fix from a moment on, as an operator would mid-incident (repeatable), e.g.
+    /// --fix-at single-flight@6m.
+    #[arg(long = "fix-at", value_name = "NAME@DURATION")]
+    fixes_at: Vec<String>,
+    /// Override a parameter by its path in the file (repeatable), e.g. clients.users.rate_rps=90.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
+    /// Seed of the run (default: the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Stop at this virtual time (e.g. 90s, 5m, 1h; default: the scenario's duration).
+    #[arg(long, value_name = "DURATION")]
+    until: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// List the bundled scenarios.
@@ -39,25 +64,7 @@ enum Command {
         format: Format,
     },
     /// Run one scenario and print its figures.
-    Run {
-        /// A bundled scenario id, or the path of a scenario file.
-        scenario: String,
-        /// Apply a named fix (repeatable).
-        #[arg(long = "fix", value_name = "NAME")]
-        fixes: Vec<String>,
-        /// Override a parameter by its path in the file (repeatable), e.g. clients.users.rate_rps=90.
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<String>,
-        /// Seed of the run (default: the scenario's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Stop at this virtual time (e.g. 90s, 5m, 1h; default: the scenario's duration).
-        #[arg(long, value_name = "DURATION")]
-        until: Option<String>,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "text")]
-        format: Format,
-    },
+    Run(RunArgs),
     /// Run the expectations of scenarios (all bundled ones by default).
     Check {
         /// Bundled scenario ids or scenario file paths.
@@ -89,14 +96,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         Command::List { format } => list(format),
-        Command::Run {
-            scenario,
-            fixes,
-            sets,
-            seed,
-            until,
-            format,
-        } => run_one(&scenario, &fixes, &sets, seed, until.as_deref(), format),
+        Command::Run(args) => run_one(&args),
         Command::Check { scenarios } => check_all(&scenarios),
         Command::Bench {
             scenarios,
@@ -191,15 +191,15 @@ fn list(format: Format) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_one(
-    reference: &str,
-    fixes: &[String],
-    sets: &[String],
-    seed: Option<u64>,
-    until: Option<&str>,
-    format: Format,
-) -> Result<ExitCode, String> {
-    let scenario = load(reference)?;
+fn run_one(args: &RunArgs) -> Result<ExitCode, String> {
+    let (fixes, sets, seed, until, format) = (
+        &args.fixes,
+        &args.sets,
+        args.seed,
+        args.until.as_deref(),
+        args.format,
+    );
+    let scenario = load(&args.scenario)?;
     let overrides = sets
         .iter()
         .map(|s| {
@@ -219,6 +219,23 @@ fn run_one(
         Some(text) => parse_duration(text).map_err(|err| format!("--until: {err}"))?,
         None => sim.end_us(),
     };
+    let mut fixes_at = Vec::new();
+    for spec in &args.fixes_at {
+        let (name, at) = spec.split_once('@').ok_or_else(|| {
+            format!("--fix-at {spec}: expected NAME@DURATION, like single-flight@6m")
+        })?;
+        let at_us = parse_duration(at).map_err(|err| format!("--fix-at {spec}: {err}"))?;
+        fixes_at.push((at_us, name.to_string()));
+    }
+    fixes_at.sort();
+    for (at_us, name) in &fixes_at {
+        sim.run_until((*at_us).min(until_us))
+            .map_err(|err| err.to_string())?;
+        if *at_us < until_us {
+            sim.apply_fix_now(&scenario, name)
+                .map_err(|err| format!("--fix-at {name}: {err}"))?;
+        }
+    }
     sim.run_until(until_us).map_err(|err| err.to_string())?;
     let totals = sim.totals();
     let metrics = sim.metrics();

@@ -245,3 +245,29 @@ fn bench_reports_events_per_second_and_simulated_speed() {
     assert!(first["sim_s_per_wall_s"].as_f64().unwrap() > 0.0);
     assert_eq!(report["results"][1]["scenario"], "total");
 }
+
+#[test]
+fn a_fix_can_apply_from_a_moment_on() {
+    let verdict = |args: &[&str]| {
+        let (code, out, err) = cascade(args);
+        assert_eq!(code, 0, "{err}");
+        out.lines()
+            .find(|l| l.starts_with("verdict:"))
+            .unwrap()
+            .to_string()
+    };
+    // Dropping dead work early saves the run; by 20 s the storm sustains itself regardless.
+    assert!(
+        verdict(&["run", "retry-storm", "--fix-at", "honor-timeout@10s"]).contains("recovered at")
+    );
+    assert!(
+        verdict(&["run", "retry-storm", "--fix-at", "honor-timeout@20s"])
+            .contains("did not recover")
+    );
+    let (code, _, err) = cascade(&["run", "retry-storm", "--fix-at", "honor-timeout"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("expected NAME@DURATION"), "{err}");
+    let (code, _, err) = cascade(&["run", "retry-storm", "--fix-at", "nope@5s"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no fix `nope`"), "{err}");
+}

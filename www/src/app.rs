@@ -1,70 +1,235 @@
-//! The app shell: picks a scenario, runs it frame by frame and shows its chart.
+//! The app shell: the gallery, or an open scenario with its controls, timeline, story, fixes,
+//! charts and system view; the animation-frame loop and the keyboard shortcuts.
 
-use crate::charts::RATE_LINES;
+use crate::charts::chart_specs;
 use crate::components::chart::Chart;
-use crate::components::scenario_picker::ScenarioPicker;
+use crate::components::controls::Controls;
+use crate::components::fixes::Fixes;
+use crate::components::gallery::Gallery;
+use crate::components::help::Help;
+use crate::components::narration::Narration;
+use crate::components::timeline::{Marker, Timeline};
+use crate::components::topology::Topology;
 use crate::state::{Action, Player, bundled_entries};
-use std::time::Duration;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+use web_sys::KeyboardEvent;
 use yew::prelude::*;
 
-/// Wall-clock pause between frames while playing.
-const FRAME: Duration = Duration::from_millis(16);
+/// Wall time the simulation may use per animation frame, ms (the rest is for drawing).
+pub const FRAME_BUDGET_MS: f64 = 8.0;
+
+/// The frame callback, kept alive while frames are requested.
+type FrameHandle = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
+
+/// Runs `on_frame(ms since the previous frame)` on every animation frame while mounted.
+#[hook]
+fn use_animation_frames(on_frame: Callback<f64>) {
+    use_effect_with((), move |_| {
+        let stopped = Rc::new(Cell::new(false));
+        let handle: FrameHandle = Rc::new(RefCell::new(None));
+        let last = Rc::new(Cell::new(None::<f64>));
+        let request = |handle: &FrameHandle| {
+            if let (Some(window), Some(closure)) = (web_sys::window(), handle.borrow().as_ref()) {
+                let _ = window.request_animation_frame(closure.as_ref().unchecked_ref());
+            }
+        };
+        {
+            let stopped = stopped.clone();
+            let handle_inner = handle.clone();
+            *handle.borrow_mut() = Some(Closure::new(move |timestamp: f64| {
+                if stopped.get() {
+                    return;
+                }
+                let elapsed = last.get().map_or(0.0, |previous| timestamp - previous);
+                last.set(Some(timestamp));
+                on_frame.emit(elapsed);
+                request(&handle_inner);
+            }));
+        }
+        request(&handle);
+        move || {
+            stopped.set(true);
+            handle.borrow_mut().take();
+        }
+    });
+}
+
+/// Maps a key press to an action, unless the user is typing in a field.
+fn key_action(event: &KeyboardEvent) -> Option<Action> {
+    let typing = event
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
+    if event.key() == "Escape" {
+        return Some(Action::CloseHelp);
+    }
+    if typing || event.ctrl_key() || event.meta_key() || event.alt_key() {
+        return None;
+    }
+    match (event.key().as_str(), event.shift_key()) {
+        (" ", _) => Some(Action::TogglePlay),
+        ("ArrowRight", false) => Some(Action::StepForward),
+        ("ArrowLeft", false) => Some(Action::StepBack),
+        ("ArrowRight", true) => Some(Action::NextBeat),
+        ("ArrowLeft", true) => Some(Action::PrevBeat),
+        ("Home", _) => Some(Action::Reset),
+        ("?", _) => Some(Action::ToggleHelp),
+        ("c" | "C", _) => Some(Action::ToggleCompare),
+        _ => None,
+    }
+}
 
 /// The whole page.
 #[component]
 pub fn App() -> Html {
     let player = use_reducer(|| Player::new(bundled_entries()));
-
-    // While playing, advance one step per frame; the effect re-arms on every new frame.
+    let dispatch = {
+        let dispatcher = player.dispatcher();
+        Callback::from(move |action: Action| dispatcher.dispatch(action))
+    };
     {
         let dispatcher = player.dispatcher();
-        use_effect_with((player.playing, player.frame), move |&(playing, _)| {
-            if playing {
-                yew::platform::spawn_local(async move {
-                    yew::platform::time::sleep(FRAME).await;
-                    dispatcher.dispatch(Action::Tick);
-                });
+        use_animation_frames(Callback::from(move |wall_ms: f64| {
+            dispatcher.dispatch(Action::Frame {
+                wall_ms,
+                budget_ms: FRAME_BUDGET_MS,
+            });
+        }));
+    }
+    {
+        let dispatcher = player.dispatcher();
+        let open = player.session.is_some();
+        use_effect_with(open, move |&open| {
+            let listener = Closure::<dyn FnMut(KeyboardEvent)>::new(move |event: KeyboardEvent| {
+                if !open && event.key() != "Escape" {
+                    return;
+                }
+                if let Some(action) = key_action(&event) {
+                    if matches!(action, Action::TogglePlay) || event.key().starts_with("Arrow") {
+                        event.prevent_default();
+                    }
+                    dispatcher.dispatch(action);
+                }
+            });
+            let window = web_sys::window();
+            if let Some(w) = &window {
+                let _ = w
+                    .add_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(w) = window {
+                    let _ = w.remove_event_listener_with_callback(
+                        "keydown",
+                        listener.as_ref().unchecked_ref(),
+                    );
+                }
             }
         });
     }
 
-    let on_select = {
-        let dispatcher = player.dispatcher();
-        Callback::from(move |index| dispatcher.dispatch(Action::Select(index)))
+    let message = player.message.clone().map(|m| {
+        let dismiss = {
+            let dispatch = dispatch.clone();
+            Callback::from(move |_: MouseEvent| dispatch.emit(Action::DismissMessage))
+        };
+        html! {
+            <div class="message" role="alert">
+                <span>{ m }</span>
+                <button type="button" class="small" onclick={dismiss}>{ "Dismiss" }</button>
+            </div>
+        }
+    });
+
+    let body = match player.session.clone() {
+        None => html! { <Gallery entries={player.entries.clone()} dispatch={dispatch.clone()} /> },
+        Some(session) => {
+            let s = session.borrow();
+            let file = &s.scenario.file;
+            let meta = &file.scenario;
+            let mut beats = file.beats.clone();
+            beats.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
+            let mut markers: Vec<Marker> = beats
+                .iter()
+                .map(|b| Marker {
+                    at_s: b.at_s,
+                    label: b.title.clone(),
+                    beat: true,
+                })
+                .collect();
+            markers.extend(file.timeline.iter().map(|e| Marker {
+                at_s: e.at_s,
+                label: if e.label.is_empty() {
+                    format!("{:?}", e.action)
+                } else {
+                    e.label.clone()
+                },
+                beat: false,
+            }));
+            let now_s = s.run.now_us() as f64 / 1e6;
+            let back = {
+                let dispatch = dispatch.clone();
+                Callback::from(move |_: MouseEvent| dispatch.emit(Action::Close))
+            };
+            let byline = [meta.organisation.as_str(), meta.date.as_str()]
+                .iter()
+                .filter(|x| !x.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" · ");
+            html! {
+                <div class="player">
+                    <div class="scenario-head">
+                        <button type="button" class="small" onclick={back}>{ "← All outages" }</button>
+                        <h2>{ meta.title.clone() }</h2>
+                        <p class="muted">
+                            { byline }
+                            if !meta.source_url.is_empty() {
+                                { " · " }<a href={meta.source_url.clone()} target="_blank" rel="noopener noreferrer">{ "Postmortem" }</a>
+                            }
+                        </p>
+                        <p class="summary">{ meta.summary.clone() }</p>
+                    </div>
+                    <Controls playing={player.playing} speed={player.speed} seed={s.seed} dispatch={dispatch.clone()} />
+                    <Timeline
+                        duration_s={s.end_us() as f64 / 1e6}
+                        now_s={now_s}
+                        target_s={s.target_us as f64 / 1e6}
+                        started_at={meta.started_at.clone()}
+                        markers={markers}
+                        dispatch={dispatch.clone()}
+                    />
+                    <div class="panels">
+                        <aside class="side">
+                            <Narration beats={beats} now_s={now_s} started_at={meta.started_at.clone()} dispatch={dispatch.clone()} />
+                            <Fixes session={session.clone()} frame={player.frame} compare={player.compare} dispatch={dispatch.clone()} />
+                        </aside>
+                        <div class="main">
+                            <div class="charts">
+                                { for chart_specs(&meta.key_series).into_iter().map(|spec| html! {
+                                    <Chart spec={spec} session={session.clone()} frame={player.frame} revision={player.revision} compare={player.compare} playing={player.playing} />
+                                }) }
+                            </div>
+                            <Topology session={session.clone()} frame={player.frame} />
+                        </div>
+                    </div>
+                </div>
+            }
+        }
     };
-    let on_run = {
-        let dispatcher = player.dispatcher();
-        Callback::from(move |_| dispatcher.dispatch(Action::Run))
-    };
-    let entry = &player.entries[player.selected];
-    let summary = entry
-        .parsed
-        .as_ref()
-        .map(|s| s.file.scenario.summary.clone())
-        .unwrap_or_default();
+
     html! {
         <>
-            <header>
+            <header class="site-header">
                 <h1>{ "Cascade Lab" }</h1>
-                <p class="tagline">{ "Replay documented outages and watch the cascade." }</p>
+                <p class="tagline">{ "Replay documented outages, toggle the fixes, watch the cascade." }</p>
             </header>
-            <section class="controls" aria-label="Run controls">
-                <ScenarioPicker entries={player.entries.clone()} selected={player.selected} on_select={on_select} />
-                <button type="button" onclick={on_run}>{ "Run" }</button>
-                <span class="status" aria-live="polite">
-                    { match (&player.run, player.playing) {
-                        (Some(_), true) => "Playing…",
-                        (Some(_), false) => "Finished",
-                        (None, _) => "Not started",
-                    } }
-                </span>
-            </section>
-            <p class="summary">{ summary }</p>
-            if let Some(message) = &player.message {
-                <p class="error" role="alert">{ message.clone() }</p>
-            }
-            if let Some(run) = &player.run {
-                <Chart title="Request rates" y_label="requests/s" lines={&RATE_LINES[..]} run={run.clone()} frame={player.frame} />
+            { for message }
+            { body }
+            if player.help {
+                <Help dispatch={dispatch.clone()} />
             }
         </>
     }

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod charts;
+pub mod clock;
 pub mod components;
 pub mod state;
 

@@ -1,8 +1,13 @@
-//! The player's state: which scenario is chosen and the run in progress, as a Yew reducer.
+//! The player's state as a Yew reducer: the open scenario, its runs, the playback position and
+//! the user's choices (fixes, compare mode, speed, seed).
+//!
+//! The runs live in a `RefCell` shared between successive states; `frame` increments whenever
+//! anything a view shows may have changed.
 
+use cascade::Replay;
 use cascade::Scenario;
 use cascade::scenario;
-use cascade::sim::Simulation;
+use cascade::time::{TimeUs, US_PER_S, s_to_us};
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::Reducible;
@@ -38,48 +43,218 @@ pub fn bundled_entries() -> Vec<ScenarioEntry> {
         .collect()
 }
 
+/// Playback speeds offered, in seconds of virtual time per second of wall time.
+pub const SPEEDS: [f64; 8] = [1.0, 10.0, 60.0, 300.0, 1_000.0, 3_000.0, 10_000.0, 30_000.0];
+
+/// Events processed between two looks at the clock while catching up.
+const EVENTS_PER_SLICE: u64 = 5_000;
+
+/// Checkpoint spacing asked of a replay (it coarsens this for long runs).
+const CHECKPOINT_EVERY_US: TimeUs = 10 * US_PER_S;
+
+/// An open scenario and its runs.
+pub struct Session {
+    /// Index in the gallery.
+    pub entry: usize,
+    /// The scenario.
+    pub scenario: Rc<Scenario>,
+    /// The seed of both runs.
+    pub seed: u64,
+    /// Fixes applied from the start, in the scenario's order.
+    pub fixes: Vec<String>,
+    /// The run the user watches (with the fixes).
+    pub run: Replay,
+    /// The run as it happened, for comparison (only while fixes are in play).
+    pub baseline: Option<Replay>,
+    /// Where the user wants the runs to be; frames catch up with it.
+    pub target_us: TimeUs,
+}
+
+impl Session {
+    fn new(
+        entry: usize,
+        scenario: Rc<Scenario>,
+        seed: u64,
+        fixes: Vec<String>,
+    ) -> Result<Session, String> {
+        let variant = scenario.variant(&fixes, &[]).map_err(|e| e.to_string())?;
+        let run = Replay::new(&variant, seed, CHECKPOINT_EVERY_US);
+        let baseline = if fixes.is_empty() {
+            None
+        } else {
+            let plain = scenario.variant(&[], &[]).map_err(|e| e.to_string())?;
+            Some(Replay::new(&plain, seed, CHECKPOINT_EVERY_US))
+        };
+        Ok(Session {
+            entry,
+            scenario,
+            seed,
+            fixes,
+            run,
+            baseline,
+            target_us: 0,
+        })
+    }
+
+    /// End of the run, µs.
+    pub fn end_us(&self) -> TimeUs {
+        self.run.sim().end_us()
+    }
+
+    /// Whether fixes (from the start or mid-run) make this run differ from what happened.
+    pub fn has_fixes(&self) -> bool {
+        !self.fixes.is_empty() || !self.run.scheduled().is_empty()
+    }
+
+    /// Whether the runs still have to catch up with the target.
+    pub fn catching_up(&self) -> bool {
+        self.run.now_us() < self.target_us
+            || self
+                .baseline
+                .as_ref()
+                .is_some_and(|b| b.now_us() < self.target_us)
+    }
+
+    fn rewind_to(&mut self, t_us: TimeUs) {
+        let t_us = t_us.min(self.end_us());
+        self.run.rewind(t_us);
+        if let Some(b) = self.baseline.as_mut() {
+            b.rewind(t_us);
+        }
+        self.target_us = t_us;
+    }
+
+    /// Spends up to `budget` events moving the runs towards the target.
+    fn catch_up(&mut self, budget: u64) -> Result<(), String> {
+        let half = if self.baseline.is_some() {
+            budget / 2
+        } else {
+            budget
+        };
+        self.run
+            .advance(self.target_us, half.max(1))
+            .map_err(|e| e.to_string())?;
+        if let Some(b) = self.baseline.as_mut() {
+            b.advance(self.target_us, half.max(1))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Times of the beats, s, in order.
+    pub fn beat_times_s(&self) -> Vec<f64> {
+        let mut times: Vec<f64> = self.scenario.file.beats.iter().map(|b| b.at_s).collect();
+        times.sort_by(f64::total_cmp);
+        times
+    }
+}
+
 /// The player's state.
 #[derive(Clone)]
 pub struct Player {
     /// The bundled scenarios.
     pub entries: Rc<Vec<ScenarioEntry>>,
-    /// Index of the chosen scenario.
-    pub selected: usize,
-    /// The run in progress, if any (shared with the previous state; `frame` marks changes).
-    pub run: Option<Rc<RefCell<Simulation>>>,
-    /// Increments whenever the run advances, so views know to redraw.
-    pub frame: u64,
-    /// Whether the run advances by itself.
+    /// The open scenario (none: the gallery is shown).
+    pub session: Option<Rc<RefCell<Session>>>,
+    /// Whether the target time advances by itself.
     pub playing: bool,
-    /// A message for the user (an error or a status).
+    /// Virtual seconds per wall second.
+    pub speed: f64,
+    /// Overlay the run as it happened on the charts.
+    pub compare: bool,
+    /// Whether the keyboard help is open.
+    pub help: bool,
+    /// Increments whenever what is shown may have changed.
+    pub frame: u64,
+    /// Increments when the runs change discontinuously (seek, fix, seed), so charts redraw.
+    pub revision: u64,
+    /// A message for the user (an error or a notice).
     pub message: Option<String>,
 }
 
-/// Virtual time advanced per animation frame while playing, µs.
-pub const STEP_PER_FRAME_US: u64 = 500_000;
-
 impl Player {
-    /// The initial state: the first scenario chosen, nothing running.
+    /// The gallery, nothing open.
     pub fn new(entries: Vec<ScenarioEntry>) -> Self {
         Player {
             entries: Rc::new(entries),
-            selected: 0,
-            run: None,
-            frame: 0,
+            session: None,
             playing: false,
+            speed: 60.0,
+            compare: true,
+            help: false,
+            frame: 0,
+            revision: 0,
             message: None,
         }
     }
 }
 
 /// What the user (or the frame clock) does.
+#[derive(Clone, Debug, PartialEq)]
 pub enum Action {
-    /// Choose a scenario by index.
-    Select(usize),
-    /// Start a fresh run of the chosen scenario and play it.
-    Run,
-    /// Advance the run by one frame's worth of virtual time.
-    Tick,
+    /// Open a scenario by gallery index.
+    Open(usize),
+    /// Back to the gallery.
+    Close,
+    /// Play or pause.
+    TogglePlay,
+    /// An animation frame: `wall_ms` since the last one; spend at most about `budget_ms` of wall
+    /// time catching up.
+    Frame { wall_ms: f64, budget_ms: f64 },
+    /// Go to a moment (µs).
+    Seek(TimeUs),
+    /// Go to the next beat.
+    NextBeat,
+    /// Go to the previous beat.
+    PrevBeat,
+    /// Step forwards by a small amount of virtual time.
+    StepForward,
+    /// Step backwards by a small amount of virtual time.
+    StepBack,
+    /// Set the speed (virtual s per wall s).
+    SetSpeed(f64),
+    /// Back to the start, paused.
+    Reset,
+    /// Turn a fix (applied from the start) on or off: the runs are rebuilt and catch up.
+    ToggleFix(String),
+    /// Apply a fix from the current moment on (the run forks here).
+    ApplyFixNow(String),
+    /// Show or hide the run as it happened.
+    SetCompare(bool),
+    /// Flip compare mode.
+    ToggleCompare,
+    /// Change the seed.
+    SetSeed(u64),
+    /// Open or close the keyboard help.
+    ToggleHelp,
+    /// Close the keyboard help.
+    CloseHelp,
+    /// Forget the message.
+    DismissMessage,
+}
+
+impl Player {
+    fn step_us(session: &Session) -> TimeUs {
+        (session.end_us() / 100).max(s_to_us(1.0))
+    }
+
+    fn rebuild(&mut self, seed: u64, fixes: Vec<String>) {
+        let Some(session) = self.session.clone() else {
+            return;
+        };
+        let (entry, scenario, target) = {
+            let s = session.borrow();
+            (s.entry, s.scenario.clone(), s.target_us.max(s.run.now_us()))
+        };
+        match Session::new(entry, scenario, seed, fixes) {
+            Ok(mut fresh) => {
+                fresh.target_us = target.min(fresh.end_us());
+                *session.borrow_mut() = fresh;
+                self.revision += 1;
+            }
+            Err(err) => self.message = Some(err),
+        }
+    }
 }
 
 impl Reducible for Player {
@@ -87,45 +262,193 @@ impl Reducible for Player {
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut next = (*self).clone();
+        next.frame += 1;
+        let session = next.session.clone();
         match action {
-            Action::Select(index) if index < next.entries.len() => {
-                next.selected = index;
-                next.run = None;
-                next.playing = false;
-                next.message = None;
-            }
-            Action::Select(_) => return self,
-            Action::Run => match &next.entries[next.selected].parsed {
-                Ok(scenario) => match scenario.variant(&[], &[]) {
-                    Ok(variant) => {
-                        let seed = variant.file.scenario.seed;
-                        next.run = Some(Rc::new(RefCell::new(Simulation::new(&variant, seed))));
-                        next.frame += 1;
-                        next.playing = true;
-                        next.message = None;
-                    }
-                    Err(err) => next.message = Some(err.to_string()),
-                },
-                Err(err) => next.message = Some(err.clone()),
-            },
-            Action::Tick => {
-                let Some(run) = next.run.clone() else {
+            Action::Open(index) => {
+                let Some(entry) = next.entries.get(index) else {
                     return self;
                 };
-                if !next.playing {
+                match &entry.parsed {
+                    Ok(scenario) => match Session::new(
+                        index,
+                        scenario.clone(),
+                        scenario.file.scenario.seed,
+                        Vec::new(),
+                    ) {
+                        Ok(s) => {
+                            // A default speed that plays the whole replay in about a minute.
+                            let ideal = s.end_us() as f64 / 1e6 / 60.0;
+                            next.speed = SPEEDS
+                                .iter()
+                                .copied()
+                                .find(|&v| v >= ideal)
+                                .unwrap_or(SPEEDS[SPEEDS.len() - 1]);
+                            next.session = Some(Rc::new(RefCell::new(s)));
+                            next.playing = false;
+                            next.message = None;
+                            next.revision += 1;
+                        }
+                        Err(err) => next.message = Some(err),
+                    },
+                    Err(err) => {
+                        next.message = Some(format!("This scenario cannot be opened: {err}"))
+                    }
+                }
+            }
+            Action::Close => {
+                next.session = None;
+                next.playing = false;
+            }
+            Action::TogglePlay => {
+                let Some(session) = session else { return self };
+                let s = session.borrow();
+                if !next.playing && s.run.now_us() >= s.end_us() {
+                    drop(s);
+                    session.borrow_mut().rewind_to(0);
+                    next.revision += 1;
+                }
+                next.playing = !next.playing;
+            }
+            Action::Frame { wall_ms, budget_ms } => {
+                let Some(session) = session else { return self };
+                let mut s = session.borrow_mut();
+                if next.playing {
+                    let advance = (next.speed * wall_ms.clamp(0.0, 250.0) * 1_000.0) as TimeUs;
+                    s.target_us = (s.target_us + advance).min(s.end_us());
+                }
+                if !s.catching_up() && !next.playing {
                     return self;
                 }
-                let mut sim = run.borrow_mut();
-                let target = sim.now_us() + STEP_PER_FRAME_US;
-                if let Err(err) = sim.run_until(target) {
-                    next.message = Some(err.to_string());
+                // Slices of events until the frame's budget of wall time is spent: how the work is
+                // sliced never changes the run.
+                let start = crate::clock::now_ms();
+                while s.catching_up() {
+                    if let Err(err) = s.catch_up(EVENTS_PER_SLICE) {
+                        next.message = Some(err);
+                        next.playing = false;
+                        break;
+                    }
+                    if crate::clock::now_ms() - start >= budget_ms {
+                        break;
+                    }
+                }
+                if next.playing && s.target_us >= s.end_us() && !s.catching_up() {
                     next.playing = false;
                 }
-                if sim.finished() {
-                    next.playing = false;
-                }
-                next.frame += 1;
             }
+            Action::Seek(t_us) => {
+                let Some(session) = session else { return self };
+                session.borrow_mut().rewind_to(t_us);
+                next.revision += 1;
+            }
+            Action::NextBeat | Action::PrevBeat => {
+                let Some(session) = session else { return self };
+                let mut s = session.borrow_mut();
+                let now_s = s.target_us as f64 / 1e6;
+                let times = s.beat_times_s();
+                let target = if action == Action::NextBeat {
+                    times.iter().copied().find(|&t| t > now_s + 1e-6)
+                } else {
+                    times.iter().copied().rev().find(|&t| t < now_s - 1e-6)
+                };
+                let Some(t) = target else { return self };
+                s.rewind_to(s_to_us(t));
+                next.playing = false;
+                next.revision += 1;
+            }
+            Action::StepForward | Action::StepBack => {
+                let Some(session) = session else { return self };
+                let mut s = session.borrow_mut();
+                let step = Self::step_us(&s);
+                let t = if action == Action::StepForward {
+                    s.target_us.saturating_add(step)
+                } else {
+                    s.target_us.saturating_sub(step)
+                };
+                s.rewind_to(t);
+                next.playing = false;
+                next.revision += 1;
+            }
+            Action::SetSpeed(speed) => next.speed = speed.clamp(0.1, 1e6),
+            Action::Reset => {
+                let Some(session) = session else { return self };
+                session.borrow_mut().rewind_to(0);
+                next.playing = false;
+                next.revision += 1;
+            }
+            Action::ToggleFix(name) => {
+                let Some(session) = session else { return self };
+                if !session.borrow().run.scheduled().is_empty() {
+                    next.message = Some(
+                        "Fixes applied mid-run were cleared: the run starts again from the top."
+                            .into(),
+                    );
+                }
+                let (seed, fixes) = {
+                    let s = session.borrow();
+                    let mut fixes = s.fixes.clone();
+                    if let Some(i) = fixes.iter().position(|f| *f == name) {
+                        fixes.remove(i);
+                    } else {
+                        fixes.push(name);
+                    }
+                    // Keep the scenario's order so that the same choice is the same run.
+                    let order: Vec<&String> = s.scenario.file.fixes.keys().collect();
+                    fixes.sort_by_key(|f| order.iter().position(|o| *o == f));
+                    (s.seed, fixes)
+                };
+                next.rebuild(seed, fixes);
+            }
+            Action::ApplyFixNow(name) => {
+                let Some(session) = session else { return self };
+                let mut s = session.borrow_mut();
+                if s.catching_up() {
+                    next.message =
+                        Some("Wait until the replay has caught up, then apply the fix.".into());
+                } else if s.baseline.is_none() {
+                    // The run forks from here: keep a copy of what happened for comparison.
+                    let plain = s.scenario.variant(&[], &[]).map_err(|e| e.to_string());
+                    let scenario = s.scenario.clone();
+                    match plain {
+                        Ok(plain) => {
+                            let mut baseline = Replay::new(&plain, s.seed, CHECKPOINT_EVERY_US);
+                            let target = s.target_us;
+                            let applied = s.run.apply_fix_now(&scenario, &name);
+                            match applied {
+                                Ok(()) => {
+                                    // The copy catches up with the fork point over the next frames.
+                                    baseline.rewind(0);
+                                    s.baseline = Some(baseline);
+                                    s.target_us = target;
+                                }
+                                Err(err) => next.message = Some(err.to_string()),
+                            }
+                        }
+                        Err(err) => next.message = Some(err),
+                    }
+                } else {
+                    let scenario = s.scenario.clone();
+                    if let Err(err) = s.run.apply_fix_now(&scenario, &name) {
+                        next.message = Some(err.to_string());
+                    }
+                }
+                next.revision += 1;
+            }
+            Action::SetCompare(on) => next.compare = on,
+            Action::ToggleCompare => next.compare = !next.compare,
+            Action::SetSeed(seed) => {
+                let Some(session) = session else { return self };
+                let fixes = session.borrow().fixes.clone();
+                if !session.borrow().run.scheduled().is_empty() {
+                    next.message = Some("Fixes applied mid-run are cleared by a new seed.".into());
+                }
+                next.rebuild(seed, fixes);
+            }
+            Action::ToggleHelp => next.help = !next.help,
+            Action::CloseHelp if !next.help => return self,
+            Action::CloseHelp => next.help = false,
+            Action::DismissMessage => next.message = None,
         }
         Rc::new(next)
     }

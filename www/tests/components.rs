@@ -1,7 +1,9 @@
-//! Component tests in headless Chromium (wasm-bindgen-test): the app as mounted in a real DOM.
+//! Component tests in headless Chromium (wasm-bindgen-test): the app and its state as mounted
+//! in a real DOM.
 
+use cascade::time::US_PER_S;
 use cascade_web::app::App;
-use cascade_web::charts::{self, RATE_LINES};
+use cascade_web::charts::{self, Frame, chart_specs};
 use cascade_web::state::{Action, Player, bundled_entries};
 use std::rc::Rc;
 use std::time::Duration;
@@ -23,116 +25,275 @@ fn mount() -> Element {
     root
 }
 
-async fn wait_for(root: &Element, selector: &str, timeout: Duration) -> Option<Element> {
-    let mut waited = Duration::ZERO;
-    while waited < timeout {
+async fn wait_for(root: &Element, selector: &str) -> Element {
+    for _ in 0..200 {
         if let Ok(Some(found)) = root.query_selector(selector) {
-            return Some(found);
+            return found;
         }
         yew::platform::time::sleep(Duration::from_millis(20)).await;
-        waited += Duration::from_millis(20);
     }
-    None
+    panic!("nothing matches {selector}");
 }
 
-fn drawn_pixels(canvas: &HtmlCanvasElement) -> usize {
+async fn wait_until(mut condition: impl FnMut() -> bool, what: &str) {
+    for _ in 0..500 {
+        if condition() {
+            return;
+        }
+        yew::platform::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn click(element: &Element) {
+    element.dyn_ref::<HtmlElement>().unwrap().click();
+}
+
+fn button(root: &Element, label: &str) -> Element {
+    let buttons = root.query_selector_all("button").unwrap();
+    (0..buttons.length())
+        .filter_map(|i| buttons.get(i)?.dyn_into::<Element>().ok())
+        .find(|b| {
+            b.get_attribute("aria-label").as_deref() == Some(label)
+                || b.text_content().as_deref() == Some(label)
+        })
+        .unwrap_or_else(|| panic!("no button {label}"))
+}
+
+fn pixels(canvas: &HtmlCanvasElement) -> Vec<u8> {
     let ctx: CanvasRenderingContext2d = canvas
         .get_context("2d")
         .unwrap()
         .unwrap()
         .dyn_into()
         .unwrap();
-    let data = ctx
-        .get_image_data(0.0, 0.0, canvas.width() as f64, canvas.height() as f64)
+    ctx.get_image_data(0.0, 0.0, canvas.width() as f64, canvas.height() as f64)
         .unwrap()
-        .data();
+        .data()
+        .to_vec()
+}
+
+fn drawn_pixels(canvas: &HtmlCanvasElement) -> usize {
+    let data = pixels(canvas);
     data.chunks(4).filter(|p| p[..3] != data[..3]).count()
 }
 
-#[wasm_bindgen_test]
-async fn the_picker_lists_every_bundled_scenario() {
-    let root = mount();
-    let select = wait_for(&root, "select", Duration::from_secs(2))
-        .await
-        .expect("a scenario picker");
-    let options = select.query_selector_all("option").unwrap();
-    assert_eq!(
-        options.length() as usize,
-        cascade::scenario::bundled().len()
-    );
-    let label = root.query_selector("label.picker").unwrap().unwrap();
-    assert!(label.text_content().unwrap().starts_with("Scenario"));
+fn open(index: usize) -> Rc<Player> {
+    Rc::new(Player::new(bundled_entries())).reduce(Action::Open(index))
+}
+
+fn retry_storm_index() -> usize {
+    bundled_entries()
+        .iter()
+        .position(|e| e.id == "retry-storm")
+        .unwrap()
 }
 
 #[wasm_bindgen_test]
-async fn run_draws_the_chart_and_finishes() {
+async fn the_gallery_offers_every_bundled_scenario() {
     let root = mount();
-    let button = wait_for(&root, "button", Duration::from_secs(2))
-        .await
-        .unwrap();
-    assert_eq!(button.text_content().as_deref(), Some("Run"));
-    button.dyn_ref::<HtmlElement>().unwrap().click();
-    let canvas = wait_for(&root, "canvas", Duration::from_secs(2))
-        .await
-        .expect("a chart after Run");
-    let canvas: HtmlCanvasElement = canvas.dyn_into().unwrap();
-    assert_eq!(
-        canvas.get_attribute("aria-label").as_deref(),
-        Some("Request rates")
-    );
-    let mut waited = 0;
-    while !root.text_content().unwrap_or_default().contains("Finished") && waited < 20_000 {
-        yew::platform::time::sleep(Duration::from_millis(50)).await;
-        waited += 50;
+    wait_for(&root, ".cards").await;
+    let cards = root.query_selector_all(".card").unwrap();
+    assert_eq!(cards.length() as usize, cascade::scenario::bundled().len());
+    for entry in bundled_entries() {
+        let title = entry.parsed.as_ref().unwrap().file.scenario.title.clone();
+        button(&root, &format!("Open {title}"));
+    }
+}
+
+#[wasm_bindgen_test]
+async fn opening_a_scenario_shows_controls_story_fixes_and_charts() {
+    let root = mount();
+    wait_for(&root, ".cards").await;
+    click(&button(
+        &root,
+        "Open Retry storm after a brief server crash",
+    ));
+    wait_for(&root, ".player").await;
+    for label in [
+        "Play",
+        "Previous beat",
+        "Step back",
+        "Step forward",
+        "Next beat",
+        "Reset",
+    ] {
+        button(&root, label);
     }
     assert!(
-        root.text_content().unwrap().contains("Finished"),
-        "the run never finished"
+        root.query_selector("input[aria-label='Timeline']")
+            .unwrap()
+            .is_some()
     );
-    assert!(drawn_pixels(&canvas) > 5_000, "the chart is blank");
-}
-
-#[wasm_bindgen_test]
-fn charts_draw_series_on_a_canvas() {
-    let entries = bundled_entries();
-    let scenario = entries[0].parsed.clone().unwrap();
-    let variant = scenario.variant(&[], &[]).unwrap();
-    let mut sim = cascade::Simulation::new(&variant, 1);
-    sim.run_until(20_000_000).unwrap();
-    let canvas: HtmlCanvasElement = document()
-        .create_element("canvas")
-        .unwrap()
+    assert_eq!(root.query_selector_all(".beats .beat").unwrap().length(), 5);
+    assert_eq!(
+        root.query_selector_all(".fix input[role='switch']")
+            .unwrap()
+            .length(),
+        2
+    );
+    let canvas: HtmlCanvasElement = wait_for(&root, "canvas[aria-label='Request rates']")
+        .await
         .dyn_into()
         .unwrap();
-    canvas.set_width(400);
-    canvas.set_height(200);
-    charts::draw(
-        canvas.clone(),
-        sim.metrics(),
-        &RATE_LINES,
-        60.0,
-        "requests/s",
-        false,
+    click(&button(&root, "Play"));
+    wait_until(
+        || {
+            root.query_selector("button[aria-label='Pause']")
+                .unwrap()
+                .is_some()
+        },
+        "the Play button to become Pause",
     )
-    .unwrap();
-    assert!(drawn_pixels(&canvas) > 2_000);
+    .await;
+    let text = || root.text_content().unwrap_or_default();
+    wait_until(|| drawn_pixels(&canvas) > 5_000, "the chart to be drawn").await;
+    assert!(text().contains("The system now"));
+    click(&button(&root, "Pause"));
 }
 
 #[wasm_bindgen_test]
-fn the_reducer_selects_runs_and_ticks() {
-    let player = Rc::new(Player::new(bundled_entries()));
-    let same = player.clone().reduce(Action::Select(999));
+fn frames_catch_up_in_budgeted_slices_and_seeking_back_restores_a_checkpoint() {
+    let player = open(retry_storm_index());
+    let player = player.reduce(Action::Seek(60 * US_PER_S));
+    let session = player.session.clone().unwrap();
+    assert!(session.borrow().catching_up());
+    let mut player = player;
+    let mut frames = 0;
+    while session.borrow().catching_up() {
+        player = player.reduce(Action::Frame {
+            wall_ms: 16.0,
+            budget_ms: 4.0,
+        });
+        frames += 1;
+        assert!(frames < 10_000);
+    }
+    assert_eq!(session.borrow().run.now_us(), 60 * US_PER_S);
+    let at_end = session.borrow().run.sim().trace_hash();
+    let player = player.reduce(Action::Seek(20 * US_PER_S));
     assert!(
-        Rc::ptr_eq(&player, &same),
-        "an out-of-range choice changes nothing"
+        session.borrow().run.now_us() <= 20 * US_PER_S,
+        "rewound to a checkpoint"
     );
-    let running = player.reduce(Action::Run);
-    assert!(running.playing);
-    let before = running.run.as_ref().unwrap().borrow().now_us();
-    let frame = running.frame;
-    let ticked = running.reduce(Action::Tick);
-    assert_eq!(ticked.frame, frame + 1);
-    assert!(ticked.run.as_ref().unwrap().borrow().now_us() > before);
+    let player = player.reduce(Action::Seek(60 * US_PER_S));
+    let mut player = player;
+    while session.borrow().catching_up() {
+        player = player.reduce(Action::Frame {
+            wall_ms: 16.0,
+            budget_ms: 50.0,
+        });
+    }
+    assert_eq!(
+        session.borrow().run.sim().trace_hash(),
+        at_end,
+        "the same run again"
+    );
+    drop(player);
+}
+
+#[wasm_bindgen_test]
+fn beats_steps_fixes_and_verdicts() {
+    let player = open(retry_storm_index());
+    let player = player.reduce(Action::NextBeat);
+    let session = player.session.clone().unwrap();
+    assert_eq!(
+        session.borrow().target_us,
+        5 * US_PER_S,
+        "second beat at 5 s"
+    );
+    let player = player.reduce(Action::NextBeat).reduce(Action::PrevBeat);
+    assert_eq!(session.borrow().target_us, 5 * US_PER_S);
+
+    let mut player = player.reduce(Action::ToggleFix("jitter".into()));
+    let session = player.session.clone().unwrap();
+    assert_eq!(session.borrow().fixes, vec!["jitter".to_string()]);
+    assert!(
+        session.borrow().baseline.is_some(),
+        "the run as it happened is kept for comparison"
+    );
+    player = player.reduce(Action::Seek(60 * US_PER_S));
+    while session.borrow().catching_up() {
+        player = player.reduce(Action::Frame {
+            wall_ms: 16.0,
+            budget_ms: 50.0,
+        });
+    }
+    let s = session.borrow();
+    let fixed = cascade::verdict::assess(s.run.sim().metrics());
+    let plain = cascade::verdict::assess(s.baseline.as_ref().unwrap().sim().metrics());
+    assert!(
+        matches!(fixed, cascade::verdict::Verdict::Recovered { .. }),
+        "{fixed:?}"
+    );
+    assert!(
+        matches!(plain, cascade::verdict::Verdict::NotRecovered { .. }),
+        "{plain:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_fix_applied_now_forks_the_run() {
+    // By 10 s the storm has begun; dropping dead work then still saves the run (by 20 s nothing
+    // applied alone would: the run is metastable).
+    let mut player = open(retry_storm_index()).reduce(Action::Seek(10 * US_PER_S));
+    let session = player.session.clone().unwrap();
+    while session.borrow().catching_up() {
+        player = player.reduce(Action::Frame {
+            wall_ms: 16.0,
+            budget_ms: 50.0,
+        });
+    }
+    player = player.reduce(Action::ApplyFixNow("honor-timeout".into()));
+    assert_eq!(session.borrow().run.scheduled().len(), 1);
+    assert!(session.borrow().baseline.is_some());
+    player = player.reduce(Action::Seek(60 * US_PER_S));
+    while session.borrow().catching_up() {
+        player = player.reduce(Action::Frame {
+            wall_ms: 16.0,
+            budget_ms: 50.0,
+        });
+    }
+    let s = session.borrow();
+    let fixed = cascade::verdict::assess(s.run.sim().metrics());
+    assert!(
+        matches!(fixed, cascade::verdict::Verdict::Recovered { .. }),
+        "{fixed:?}"
+    );
+    drop(s);
+    drop(player);
+}
+
+#[wasm_bindgen_test]
+fn charts_draw_and_change_with_a_fix() {
+    let scenario = bundled_entries()[retry_storm_index()]
+        .parsed
+        .clone()
+        .unwrap();
+    let draw = |fixes: &[String]| {
+        let mut sim = cascade::Simulation::new(&scenario.variant(fixes, &[]).unwrap(), 1);
+        sim.run_to_end().unwrap();
+        let canvas: HtmlCanvasElement = document()
+            .create_element("canvas")
+            .unwrap()
+            .dyn_into()
+            .unwrap();
+        canvas.set_width(600);
+        canvas.set_height(250);
+        let frame = Frame {
+            metrics: sim.metrics(),
+            baseline: None,
+            duration_s: 60.0,
+            now_s: 60.0,
+            beats_s: &[5.0],
+            dark: false,
+        };
+        charts::draw(canvas.clone(), &chart_specs(&[])[0], &frame, 1.0).unwrap();
+        canvas
+    };
+    let plain = draw(&[]);
+    let fixed = draw(&["jitter".to_string()]);
+    assert!(drawn_pixels(&plain) > 2_000);
+    assert_ne!(pixels(&plain), pixels(&fixed), "the fix shows on the chart");
 }
 
 #[wasm_bindgen_test]

@@ -1,7 +1,9 @@
-//! A chart of some series of the current run, redrawn whenever the run advances.
+//! A chart of some series of the current run, with the run as it happened faint behind it.
+//! Redraws at most every 40 ms while playing, and at once after a seek or a fix.
 
-use crate::charts::{self, Line};
-use cascade::sim::Simulation;
+use crate::charts::{self, ChartSpec, Frame};
+use crate::state::Session;
+use cascade::verdict::clock_label;
 use std::cell::RefCell;
 use std::rc::Rc;
 use web_sys::HtmlCanvasElement;
@@ -10,28 +12,51 @@ use yew::prelude::*;
 /// Props of [`Chart`].
 #[derive(Properties, Clone)]
 pub struct ChartProps {
-    /// Accessible name and heading of the chart.
-    pub title: AttrValue,
-    /// Unit label of the y axis.
-    pub y_label: AttrValue,
-    /// The lines to draw.
-    pub lines: &'static [Line],
-    /// The run to draw.
-    pub run: Rc<RefCell<Simulation>>,
-    /// Changes whenever the run advances.
+    /// What to draw.
+    pub spec: ChartSpec,
+    /// The open scenario.
+    pub session: Rc<RefCell<Session>>,
+    /// Changes whenever the run may have advanced.
     pub frame: u64,
+    /// Changes when the run changed discontinuously.
+    pub revision: u64,
+    /// Whether the run as it happened is overlaid.
+    pub compare: bool,
+    /// Whether playback runs (redraws are throttled then).
+    pub playing: bool,
 }
 
 impl PartialEq for ChartProps {
     fn eq(&self, other: &Self) -> bool {
-        self.frame == other.frame && Rc::ptr_eq(&self.run, &other.run) && self.title == other.title
+        self.frame == other.frame
+            && self.revision == other.revision
+            && self.compare == other.compare
+            && self.playing == other.playing
+            && Rc::ptr_eq(&self.session, &other.session)
+            && self.spec == other.spec
     }
 }
 
-fn prefers_dark() -> bool {
+/// Whether the page prefers a dark colour scheme.
+pub fn prefers_dark() -> bool {
     web_sys::window()
         .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
         .is_some_and(|m| m.matches())
+}
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+#[derive(Default)]
+struct Drawn {
+    windows: usize,
+    revision: u64,
+    compare: bool,
+    at_ms: f64,
+    ever: bool,
 }
 
 /// A canvas chart with a text alternative listing the latest values.
@@ -39,56 +64,95 @@ fn prefers_dark() -> bool {
 pub fn Chart(props: &ChartProps) -> Html {
     let canvas_ref = use_node_ref();
     let error = use_state(|| None::<String>);
+    let drawn = use_mut_ref(Drawn::default);
     {
         let canvas_ref = canvas_ref.clone();
         let error = error.clone();
-        let run = props.run.clone();
-        let lines = props.lines;
-        let y_label = props.y_label.to_string();
-        use_effect_with((props.frame, Rc::as_ptr(&props.run) as usize), move |_| {
-            if let Some(canvas) = canvas_ref.cast::<HtmlCanvasElement>() {
-                let sim = run.borrow();
-                let duration_s = sim.end_us() as f64 / 1e6;
-                if let Err(message) = charts::draw(
-                    canvas,
-                    sim.metrics(),
-                    lines,
-                    duration_s,
-                    &y_label,
-                    prefers_dark(),
-                ) {
-                    error.set(Some(message));
+        let props = props.clone();
+        use_effect_with((props.frame, props.revision, props.compare), move |_| {
+            let Some(canvas) = canvas_ref.cast::<HtmlCanvasElement>() else {
+                return;
+            };
+            let session = props.session.borrow();
+            let metrics = session.run.sim().metrics();
+            let mut last = drawn.borrow_mut();
+            let now = now_ms();
+            let changed = !last.ever
+                || last.revision != props.revision
+                || last.compare != props.compare
+                || (last.windows != metrics.len() && (!props.playing || now - last.at_ms >= 40.0));
+            if !changed {
+                return;
+            }
+            let baseline = if props.compare {
+                session.baseline.as_ref().map(|b| b.sim().metrics())
+            } else {
+                None
+            };
+            let beats = session.beat_times_s();
+            let ratio = charts::fit_canvas(&canvas);
+            let frame = Frame {
+                metrics,
+                baseline,
+                duration_s: session.end_us() as f64 / 1e6,
+                now_s: session.run.now_us() as f64 / 1e6,
+                beats_s: &beats,
+                dark: prefers_dark(),
+            };
+            match charts::draw(canvas, &props.spec, &frame, ratio) {
+                Ok(()) => {
+                    *last = Drawn {
+                        windows: metrics.len(),
+                        revision: props.revision,
+                        compare: props.compare,
+                        at_ms: now,
+                        ever: true,
+                    };
                 }
+                Err(message) => error.set(Some(message)),
             }
         });
     }
-    let sim = props.run.borrow();
-    let metrics = sim.metrics();
+    let session = props.session.borrow();
+    let metrics = session.run.sim().metrics();
     let latest: Vec<String> = props
+        .spec
         .lines
         .iter()
         .map(|line| {
-            let value = metrics
-                .series(line.series)
+            let value = line
+                .values(metrics)
                 .and_then(|v| v.last().copied())
                 .unwrap_or(0.0);
-            format!("{} {:.0}", line.label, value)
+            format!("{} {}", line.label, format_value(value))
         })
         .collect();
-    let summary = format!(
-        "At {:.0} s: {} ({})",
-        sim.now_us() as f64 / 1e6,
-        latest.join(", "),
-        props.y_label
+    let at = clock_label(
+        &session.scenario.file.scenario.started_at,
+        session.run.now_us() as f64 / 1e6,
     );
+    let summary = format!("At {at}: {} ({})", latest.join(", "), props.spec.y_label);
     html! {
         <figure class="chart">
-            <figcaption>{ props.title.clone() }</figcaption>
-            <canvas ref={canvas_ref} width="720" height="320" role="img" aria-label={props.title.clone()}></canvas>
-            <p class="chart-values" aria-live="polite">{ summary }</p>
+            <figcaption>{ props.spec.title.clone() }</figcaption>
+            <canvas ref={canvas_ref} role="img" aria-label={props.spec.title.clone()}></canvas>
+            <p class="chart-values">{ summary }</p>
             if let Some(message) = &*error {
                 <p class="error" role="alert">{ format!("The chart could not be drawn: {message}") }</p>
             }
         </figure>
+    }
+}
+
+/// A value with sensible precision for a caption.
+pub fn format_value(value: f64) -> String {
+    if !value.is_finite() {
+        "—".to_string()
+    } else if value.abs() >= 100.0 || value == value.round() {
+        format!("{value:.0}")
+    } else if value.abs() >= 1.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
     }
 }

@@ -1,4 +1,10 @@
 //! The player's components, one per file.
 
 pub mod chart;
-pub mod scenario_picker;
+pub mod controls;
+pub mod fixes;
+pub mod gallery;
+pub mod help;
+pub mod narration;
+pub mod timeline;
+pub mod topology;
