@@ -1,13 +1,28 @@
-// End-to-end: the built site (dist/) in real headless Chromium, as a user sees it.
+// End-to-end: the built site (dist/) in real headless Chromium, as a user sees it. For every
+// bundled scenario: open it from the gallery, play, step through the beats, seek forwards and
+// backwards, toggle each fix and watch the charts and the verdict change; no console errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
 import { serve } from './server.mjs';
 import { launch, openPage, drawnPixels } from './browser.mjs';
 
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
+const SCENARIOS = fileURLToPath(new URL('../../scenarios/', import.meta.url));
 let server;
 let browser;
+
+/** Titles of the bundled scenarios, read from the files the build bundled. */
+const titles = readdirSync(SCENARIOS)
+  .filter((f) => f.endsWith('.toml'))
+  .sort()
+  .map((f) => {
+    const text = readFileSync(SCENARIOS + f, 'utf8');
+    return { id: f.replace(/\.toml$/, ''), title: /^title\s*=\s*"([^"]*)"/m.exec(text)[1] };
+  });
+/** E2E_ONLY=id,id limits the per-scenario replays (for quick local runs). */
+const only = process.env.E2E_ONLY?.split(',');
 
 before(async () => {
   server = await serve(DIST, '/some/sub/path/');
@@ -19,40 +34,145 @@ after(async () => {
   await server?.close();
 });
 
-test('a user picks a scenario, runs it and sees the chart drawn', async () => {
+/** A checksum of a canvas's pixels, to tell whether a chart changed. */
+function canvasChecksum(page, name) {
+  return page.getByRole('img', { name, exact: true }).evaluate((canvas) => {
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    let sum = 0;
+    for (let i = 0; i < data.length; i += 7) sum = (sum * 31 + data[i]) % 1000000007;
+    return sum;
+  });
+}
+
+/** Moves the timeline to a fraction of the run and waits until the replay has caught up. */
+async function seekTo(page, fraction) {
+  const slider = page.getByRole('slider', { name: 'Timeline' });
+  await slider.evaluate((input, f) => {
+    input.value = String(Number(input.max) * f);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  }, fraction);
+  await waitCaughtUp(page);
+}
+
+async function waitCaughtUp(page) {
+  await page.waitForFunction(() => !document.querySelector('.timeline [role=status]'), null, {
+    timeout: 120_000,
+  });
+}
+
+test('the gallery lists every bundled outage, with no failed requests from a sub-path', async () => {
   const errors = [];
+  const failed = [];
   const page = await openPage(browser, server.url, errors);
-  const picker = page.getByLabel('Scenario');
-  await picker.waitFor();
-  const options = await picker.locator('option').allTextContents();
-  assert.ok(options.some((o) => o.includes('Retry storm')), `options: ${options}`);
-  await picker.selectOption({ label: options.find((o) => o.includes('Retry storm')) });
-
-  await page.getByRole('button', { name: 'Run' }).click();
-  const chart = page.getByRole('img', { name: 'Request rates' });
-  await chart.waitFor();
-  await page.getByText('Finished').waitFor({ timeout: 30_000 });
-
-  const pixels = await drawnPixels(page);
-  assert.ok(pixels > 5_000, `only ${pixels} pixels drawn on the chart`);
-  const values = await page.locator('.chart-values').textContent();
-  assert.match(values, /At 60 s: offered \d+/);
+  page.on('requestfailed', (r) => failed.push(r.url()));
+  page.on('response', (r) => r.status() >= 400 && failed.push(`${r.status()} ${r.url()}`));
+  await page.getByRole('heading', { name: 'Outages to replay' }).waitFor();
+  for (const { title } of titles) {
+    await page.getByRole('button', { name: `Open ${title}` }).waitFor();
+  }
+  assert.equal(await page.locator('.card').count(), titles.length);
+  assert.deepEqual(failed, []);
   assert.deepEqual(errors, []);
   await page.close();
 });
 
-test('the page loads from a sub-path with no failed requests', async () => {
-  const errors = [];
-  const failed = [];
-  const page = await browser.newPage();
-  page.on('requestfailed', (r) => failed.push(r.url()));
-  page.on('response', (r) => {
-    if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+for (const { id, title } of titles.filter((t) => !only || only.includes(t.id))) {
+  test(`replay ${id}: play, beats, seek both ways, every fix`, async () => {
+    const errors = [];
+    const page = await openPage(browser, server.url, errors);
+    await page.getByRole('button', { name: `Open ${title}` }).click();
+    await page.getByRole('heading', { name: title }).waitFor();
+
+    // Play a little with the keyboard, then pause with the button.
+    await page.keyboard.press('Space');
+    await page.getByRole('button', { name: 'Pause' }).waitFor();
+    await page.waitForTimeout(400);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByRole('button', { name: 'Play' }).waitFor();
+    assert.ok((await drawnPixels(page, 'canvas[aria-label="Request rates"]')) > 2_000, 'rates chart drawn');
+
+    // Step through the beats: each becomes the highlighted one and its caption shows.
+    const beats = page.locator('.beats .beat');
+    const count = await beats.count();
+    assert.ok(count >= 5, `${count} beats`);
+    await page.getByRole('button', { name: 'Reset' }).click();
+    for (let i = 1; i < count; i++) {
+      await page.getByRole('button', { name: 'Next beat' }).click();
+      await waitCaughtUp(page);
+      await page.locator('.beats .beat[aria-current="step"]').nth(0).waitFor();
+      const current = await beats.evaluateAll((items) => items.findIndex((li) => li.getAttribute('aria-current') === 'step'));
+      assert.equal(current, i, `beat ${i} highlighted`);
+    }
+    const caption = await page.locator('.current-caption').textContent();
+    assert.ok(caption.length > 20, 'a caption is shown');
+
+    // Seek to the end, then back to a quarter: the clock follows and the chart redraws.
+    await seekTo(page, 1);
+    const endClock = await page.locator('.timeline-clock strong').textContent();
+    const before = await canvasChecksum(page, 'Request rates');
+    await seekTo(page, 0.25);
+    const quarterClock = await page.locator('.timeline-clock strong').textContent();
+    assert.notEqual(quarterClock, endClock, 'seeking backwards moves the clock');
+    assert.notEqual(await canvasChecksum(page, 'Request rates'), before, 'the chart shows the earlier moment');
+    await seekTo(page, 1);
+    assert.match(await page.locator('.verdict-text').textContent(), /recover|outage|degraded|early/);
+
+    // Each fix, from the start: the run is rebuilt, the chart changes, a verdict is given.
+    const switches = page.locator('.fix input[role="switch"]');
+    const fixes = await switches.count();
+    assert.ok(fixes >= 1, 'the scenario has fixes');
+    for (let i = 0; i < fixes; i++) {
+      const plain = await canvasChecksum(page, 'Request rates');
+      await switches.nth(i).check();
+      await waitCaughtUp(page);
+      await page.getByText('With fixes:').waitFor();
+      await page.getByText('As it happened:').waitFor();
+      assert.notEqual(await canvasChecksum(page, 'Request rates'), plain, `fix ${i} changes the chart`);
+      await switches.nth(i).uncheck();
+      await waitCaughtUp(page);
+    }
+    assert.deepEqual(errors, []);
+    await page.close();
   });
+}
+
+test('a fix applied mid-run forks the run and the verdict says so', async () => {
+  const errors = [];
+  const page = await openPage(browser, server.url, errors);
+  await page.getByRole('button', { name: 'Open Retry storm after a brief server crash' }).click();
+  await seekTo(page, 10 / 60);
+  await page.getByRole('button', { name: 'Apply honor-timeout now' }).click();
+  await page.getByText(/Applied mid-run: honor-timeout from/).waitFor();
+  await seekTo(page, 1);
+  assert.match(await page.locator('.verdict-text').textContent(), /recovered at/);
+  assert.match(await page.locator('.verdicts').textContent(), /As it happened: did not recover/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the keyboard help lists the shortcuts and Escape closes it', async () => {
+  const errors = [];
+  const page = await openPage(browser, server.url, errors);
+  await page.getByRole('button', { name: 'Open Retry storm after a brief server crash' }).click();
+  await page.keyboard.press('?');
+  const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  await dialog.waitFor();
+  assert.match(await dialog.textContent(), /Space.*Play or pause/);
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the layout fits a 390 px phone', async () => {
+  const errors = [];
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(server.url);
-  await page.getByRole('heading', { name: 'Cascade Lab' }).waitFor();
-  assert.deepEqual(failed, []);
+  await page.getByRole('button', { name: 'Open Retry storm after a brief server crash' }).click();
+  await page.getByRole('button', { name: 'Play' }).waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `page is ${overflow}px wider than the screen`);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -169,6 +169,8 @@ pub fn App() -> Html {
                 beat: false,
             }));
             let now_s = s.run.now_us() as f64 / 1e6;
+            let specs = chart_specs(&meta.key_series);
+            let slots = specs.len();
             let back = {
                 let dispatch = dispatch.clone();
                 Callback::from(move |_: MouseEvent| dispatch.emit(Action::Close))
@@ -180,43 +182,43 @@ pub fn App() -> Html {
                 .collect::<Vec<_>>()
                 .join(" · ");
             html! {
-                <div class="player">
-                    <div class="scenario-head">
-                        <button type="button" class="small" onclick={back}>{ "← All outages" }</button>
-                        <h2>{ meta.title.clone() }</h2>
-                        <p class="muted">
-                            { byline }
-                            if !meta.source_url.is_empty() {
-                                { " · " }<a href={meta.source_url.clone()} target="_blank" rel="noopener noreferrer">{ "Postmortem" }</a>
-                            }
-                        </p>
-                        <p class="summary">{ meta.summary.clone() }</p>
-                    </div>
-                    <Controls playing={player.playing} speed={player.speed} seed={s.seed} dispatch={dispatch.clone()} />
-                    <Timeline
-                        duration_s={s.end_us() as f64 / 1e6}
-                        now_s={now_s}
-                        target_s={s.target_us as f64 / 1e6}
-                        started_at={meta.started_at.clone()}
-                        markers={markers}
-                        dispatch={dispatch.clone()}
-                    />
-                    <div class="panels">
-                        <aside class="side">
-                            <Narration beats={beats} now_s={now_s} started_at={meta.started_at.clone()} dispatch={dispatch.clone()} />
-                            <Fixes session={session.clone()} frame={player.frame} compare={player.compare} dispatch={dispatch.clone()} />
-                        </aside>
-                        <div class="main">
-                            <div class="charts">
-                                { for chart_specs(&meta.key_series).into_iter().map(|spec| html! {
-                                    <Chart spec={spec} session={session.clone()} frame={player.frame} revision={player.revision} compare={player.compare} playing={player.playing} />
-                                }) }
+                            <div class="player">
+                                <div class="scenario-head">
+                                    <button type="button" class="small" onclick={back}>{ "← All outages" }</button>
+                                    <h2>{ meta.title.clone() }</h2>
+                                    <p class="muted">
+                                        { byline }
+                                        if !meta.source_url.is_empty() {
+                                            { " · " }<a href={meta.source_url.clone()} target="_blank" rel="noopener noreferrer">{ "Postmortem" }</a>
+                                        }
+                                    </p>
+                                    <p class="summary">{ meta.summary.clone() }</p>
+                                </div>
+                                <Controls playing={player.playing} speed={player.speed} seed={s.seed} dispatch={dispatch.clone()} />
+                                <Timeline
+                                    duration_s={s.end_us() as f64 / 1e6}
+                                    now_s={now_s}
+                                    target_s={s.target_us as f64 / 1e6}
+                                    started_at={meta.started_at.clone()}
+                                    markers={markers}
+                                    dispatch={dispatch.clone()}
+                                />
+                                <div class="panels">
+                                    <aside class="side">
+                                        <Narration beats={beats} now_s={now_s} started_at={meta.started_at.clone()} dispatch={dispatch.clone()} />
+                                        <Fixes session={session.clone()} frame={player.frame} compare={player.compare} dispatch={dispatch.clone()} />
+                                    </aside>
+                                    <div class="main">
+                                        <div class="charts">
+            { for specs.into_iter().enumerate().map(|(slot, spec)| html! {
+                                                <Chart spec={spec} session={session.clone()} frame={player.frame} revision={player.revision} compare={player.compare} playing={player.playing} slot={slot} slots={slots} />
+                                            }) }
+                                        </div>
+                                        <Topology session={session.clone()} frame={player.frame} />
+                                    </div>
+                                </div>
                             </div>
-                            <Topology session={session.clone()} frame={player.frame} />
-                        </div>
-                    </div>
-                </div>
-            }
+                        }
         }
     };
 

@@ -238,7 +238,7 @@ pub fn draw(
         .axis_style(foreground)
         .label_style(label_style.clone())
         .axis_desc_style(label_style.clone())
-        .light_line_style(foreground.mix(0.06))
+        .light_line_style(TRANSPARENT)
         .bold_line_style(foreground.mix(0.12))
         .x_labels(8)
         .y_labels(6)

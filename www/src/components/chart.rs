@@ -24,6 +24,10 @@ pub struct ChartProps {
     pub compare: bool,
     /// Whether playback runs (redraws are throttled then).
     pub playing: bool,
+    /// Position among the charts: while playing, charts take turns to redraw, one per frame.
+    pub slot: usize,
+    /// Number of charts taking turns.
+    pub slots: usize,
 }
 
 impl PartialEq for ChartProps {
@@ -77,10 +81,12 @@ pub fn Chart(props: &ChartProps) -> Html {
             let metrics = session.run.sim().metrics();
             let mut last = drawn.borrow_mut();
             let now = now_ms();
+            let my_turn = props.slots <= 1 || props.frame as usize % props.slots == props.slot;
             let changed = !last.ever
                 || last.revision != props.revision
                 || last.compare != props.compare
-                || (last.windows != metrics.len() && (!props.playing || now - last.at_ms >= 40.0));
+                || (last.windows != metrics.len()
+                    && (!props.playing || (my_turn && now - last.at_ms >= 40.0)));
             if !changed {
                 return;
             }
