@@ -8,8 +8,10 @@ use crate::components::fixes::Fixes;
 use crate::components::gallery::Gallery;
 use crate::components::help::Help;
 use crate::components::narration::Narration;
+use crate::components::share::{self, Share};
 use crate::components::timeline::{Marker, Timeline};
 use crate::components::topology::Topology;
+use crate::permalink;
 use crate::state::{Action, Player, bundled_entries};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -130,6 +132,51 @@ pub fn App() -> Html {
         });
     }
 
+    // Open what the URL's permalink describes, once.
+    {
+        let dispatcher = player.dispatcher();
+        use_effect_with((), move |_| {
+            let search = web_sys::window()
+                .and_then(|w| w.location().search().ok())
+                .unwrap_or_default();
+            match permalink::parse(&search) {
+                Ok(Some(link)) => dispatcher.dispatch(Action::OpenLink(link)),
+                Ok(None) => {}
+                Err(message) => dispatcher.dispatch(Action::ShowMessage(format!(
+                    "{message} Here are all the outages instead."
+                ))),
+            }
+        });
+    }
+    // Keep the URL in step with what is shown (not while playing: no flood of updates), without
+    // adding to the history.
+    let link = player.link();
+    {
+        let quiet = player.playing;
+        use_effect_with((link.clone(), quiet), move |(link, quiet)| {
+            if *quiet {
+                return;
+            }
+            let Some(window) = web_sys::window() else {
+                return;
+            };
+            let query = link.as_ref().map(permalink::to_query).unwrap_or_default();
+            let current = window.location().search().unwrap_or_default();
+            if query == current {
+                return;
+            }
+            let url = if query.is_empty() {
+                share::page_url()
+            } else {
+                query
+            };
+            if let Ok(history) = window.history() {
+                let _ =
+                    history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+            }
+        });
+    }
+
     let message = player.message.clone().map(|m| {
         let dismiss = {
             let dispatch = dispatch.clone();
@@ -145,6 +192,7 @@ pub fn App() -> Html {
 
     let body = match player.session.clone() {
         None => html! { <Gallery entries={player.entries.clone()} dispatch={dispatch.clone()} /> },
+        Some(session) if player.embed => embed_view(&player, &session, &dispatch),
         Some(session) => {
             let s = session.borrow();
             let file = &s.scenario.file;
@@ -215,6 +263,9 @@ pub fn App() -> Html {
                                             }) }
                                         </div>
                                         <Topology session={session.clone()} frame={player.frame} />
+                                        if let Some(link) = link.clone() {
+                                            <Share session={session.clone()} link={link} />
+                                        }
                                     </div>
                                 </div>
                             </div>
@@ -222,6 +273,9 @@ pub fn App() -> Html {
         }
     };
 
+    if player.embed && player.session.is_some() {
+        return html! { <div class="embed">{ for message }{ body }</div> };
+    }
     html! {
         <>
             <header class="site-header">
@@ -234,5 +288,68 @@ pub fn App() -> Html {
                 <Help dispatch={dispatch.clone()} />
             }
         </>
+    }
+}
+
+/// The compact player for iframes: title, controls, the current caption, the rates chart and
+/// the scenario's first key series, fix switches if the link asks for them, and a link to the
+/// full sandbox at the same state.
+fn embed_view(
+    player: &Player,
+    session: &Rc<RefCell<crate::state::Session>>,
+    dispatch: &Callback<Action>,
+) -> Html {
+    let s = session.borrow();
+    let meta = &s.scenario.file.scenario;
+    let now_s = s.run.now_us() as f64 / 1e6;
+    let mut beats = s.scenario.file.beats.clone();
+    beats.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
+    let caption = crate::components::narration::current_beat(&beats, now_s)
+        .map(|i| format!("{}: {}", beats[i].title, beats[i].caption))
+        .unwrap_or_default();
+    let specs: Vec<_> = chart_specs(&meta.key_series)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 1)
+        .take(2)
+        .map(|(_, c)| c)
+        .collect();
+    let slots = specs.len();
+    let full = player.link().map(|mut link| {
+        link.embed = false;
+        link.embed_fixes = false;
+        format!("{}{}", share::page_url(), permalink::to_query(&link))
+    });
+    let send = |action: Action| {
+        let dispatch = dispatch.clone();
+        Callback::from(move |_: MouseEvent| dispatch.emit(action.clone()))
+    };
+    let play_label = if player.playing { "Pause" } else { "Play" };
+    html! {
+        <div class="embed-player">
+            <div class="embed-head">
+                <strong class="embed-title">{ meta.title.clone() }</strong>
+                if let Some(url) = full {
+                    <a href={url} target="_blank" rel="noopener noreferrer">{ "Open in Cascade Lab ↗" }</a>
+                }
+            </div>
+            <div class="controls" role="toolbar" aria-label="Playback">
+                <button type="button" class="primary" aria-label={play_label} onclick={send(Action::TogglePlay)}>{ if player.playing { "❚❚" } else { "▶" } }</button>
+                <button type="button" aria-label="Previous beat" onclick={send(Action::PrevBeat)}>{ "«" }</button>
+                <button type="button" aria-label="Step back" onclick={send(Action::StepBack)}>{ "‹" }</button>
+                <button type="button" aria-label="Step forward" onclick={send(Action::StepForward)}>{ "›" }</button>
+                <button type="button" aria-label="Next beat" onclick={send(Action::NextBeat)}>{ "»" }</button>
+                <span class="muted">{ cascade::verdict::clock_label(&meta.started_at, now_s) }</span>
+            </div>
+            <p class="current-caption" aria-live="polite">{ caption }</p>
+            <div class="charts">
+                { for specs.into_iter().enumerate().map(|(slot, spec)| html! {
+                    <Chart spec={spec} session={session.clone()} frame={player.frame} revision={player.revision} compare={player.compare} playing={player.playing} slot={slot} slots={slots} />
+                }) }
+            </div>
+            if player.embed_fixes {
+                <Fixes session={session.clone()} frame={player.frame} compare={player.compare} dispatch={dispatch.clone()} />
+            }
+        </div>
     }
 }

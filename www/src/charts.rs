@@ -169,7 +169,7 @@ pub fn fit_canvas(canvas: &HtmlCanvasElement) -> f64 {
         .map_or(1.0, |w| w.device_pixel_ratio())
         .clamp(1.0, 3.0);
     let css_width = canvas.client_width().max(200) as f64;
-    let css_height = (css_width * 0.42).clamp(160.0, 300.0);
+    let css_height = (css_width * 0.42).clamp(110.0, 300.0);
     let width = (css_width * ratio).round() as u32;
     let height = (css_height * ratio).round() as u32;
     if canvas.width() != width || canvas.height() != height {

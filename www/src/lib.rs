@@ -7,6 +7,7 @@ pub mod app;
 pub mod charts;
 pub mod clock;
 pub mod components;
+pub mod permalink;
 pub mod state;
 
 use wasm_bindgen::JsCast;

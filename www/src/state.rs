@@ -4,6 +4,7 @@
 //! The runs live in a `RefCell` shared between successive states; `frame` increments whenever
 //! anything a view shows may have changed.
 
+use crate::permalink::Link;
 use cascade::Replay;
 use cascade::Scenario;
 use cascade::scenario;
@@ -170,6 +171,10 @@ pub struct Player {
     pub revision: u64,
     /// A message for the user (an error or a notice).
     pub message: Option<String>,
+    /// The compact player for iframes.
+    pub embed: bool,
+    /// Fix switches in the compact player.
+    pub embed_fixes: bool,
 }
 
 impl Player {
@@ -185,7 +190,73 @@ impl Player {
             frame: 0,
             revision: 0,
             message: None,
+            embed: false,
+            embed_fixes: false,
         }
+    }
+
+    /// The permalink of what is shown now (none in the gallery).
+    pub fn link(&self) -> Option<Link> {
+        let session = self.session.as_ref()?.borrow();
+        let scenario = &session.scenario;
+        Some(Link {
+            scenario: scenario.id().to_string(),
+            fixes: session.fixes.clone(),
+            fixes_at: session
+                .run
+                .scheduled()
+                .iter()
+                .map(|f| (f.name.clone(), f.at_us as f64 / 1e6))
+                .collect(),
+            seed: (session.seed != scenario.file.scenario.seed).then_some(session.seed),
+            t_s: (session.target_us > 0).then_some(session.target_us as f64 / 1e6),
+            speed: Some(self.speed),
+            compare: (!self.compare).then_some(false),
+            embed: self.embed,
+            embed_fixes: self.embed_fixes,
+        })
+    }
+
+    fn open_link(&mut self, link: Link) -> Result<(), String> {
+        let index = self
+            .entries
+            .iter()
+            .position(|e| e.id == link.scenario)
+            .ok_or_else(|| {
+                format!(
+                    "This link asks for a scenario, “{}”, that this Cascade Lab does not have.",
+                    link.scenario
+                )
+            })?;
+        let scenario = self.entries[index].parsed.clone()?;
+        crate::permalink::check_against(&link, &scenario)?;
+        let order: Vec<&String> = scenario.file.fixes.keys().collect();
+        let mut fixes = link.fixes.clone();
+        fixes.sort_by_key(|f| order.iter().position(|o| *o == f));
+        fixes.dedup();
+        let seed = link.seed.unwrap_or(scenario.file.scenario.seed);
+        let mut session = Session::new(index, scenario.clone(), seed, fixes)?;
+        let mut at: Vec<(String, f64)> = link.fixes_at.clone();
+        at.sort_by(|a, b| a.1.total_cmp(&b.1));
+        for (name, t) in &at {
+            session
+                .run
+                .schedule_fix(&scenario, name, s_to_us(*t))
+                .map_err(|e| e.to_string())?;
+        }
+        if !at.is_empty() && session.baseline.is_none() {
+            let plain = scenario.variant(&[], &[]).map_err(|e| e.to_string())?;
+            session.baseline = Some(Replay::new(&plain, seed, CHECKPOINT_EVERY_US));
+        }
+        session.target_us = link.t_s.map_or(0, s_to_us).min(session.end_us());
+        self.session = Some(Rc::new(RefCell::new(session)));
+        self.speed = link.speed.unwrap_or(self.speed);
+        self.compare = link.compare.unwrap_or(true);
+        self.embed = link.embed;
+        self.embed_fixes = link.embed_fixes;
+        self.playing = false;
+        self.revision += 1;
+        Ok(())
     }
 }
 
@@ -231,6 +302,10 @@ pub enum Action {
     CloseHelp,
     /// Forget the message.
     DismissMessage,
+    /// Show a message.
+    ShowMessage(String),
+    /// Open what a permalink describes (on a bad link: a message and the gallery).
+    OpenLink(Link),
 }
 
 impl Player {
@@ -449,6 +524,14 @@ impl Reducible for Player {
             Action::CloseHelp if !next.help => return self,
             Action::CloseHelp => next.help = false,
             Action::DismissMessage => next.message = None,
+            Action::ShowMessage(message) => next.message = Some(message),
+            Action::OpenLink(link) => {
+                if let Err(err) = next.open_link(link) {
+                    next.session = None;
+                    next.embed = false;
+                    next.message = Some(format!("{err} Here are all the outages instead."));
+                }
+            }
         }
         Rc::new(next)
     }

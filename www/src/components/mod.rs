@@ -6,5 +6,6 @@ pub mod fixes;
 pub mod gallery;
 pub mod help;
 pub mod narration;
+pub mod share;
 pub mod timeline;
 pub mod topology;

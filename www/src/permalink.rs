@@ -1,0 +1,325 @@
+//! Permalinks: the player's state in the URL's query, versioned so that old links keep opening.
+//!
+//! Version 1 (the first) uses these parameters, all optional but `s`:
+//! `v=1`, `s=<scenario id>`, `fix=<name,name>` (fixes from the start), `at=<name@seconds,…>`
+//! (fixes applied mid-run), `seed=<n>`, `t=<seconds>`, `speed=<virtual s per wall s>`,
+//! `cmp=0|1` (compare mode), `embed=1` (compact player), `controls=fixes` (fix switches in the
+//! embed). A link without `v` is read as version 1. Anything that does not check out is refused
+//! with a message naming what is wrong; nothing in a link is ever rendered as HTML.
+
+use crate::state::SPEEDS;
+use cascade::Scenario;
+use web_sys::UrlSearchParams;
+
+/// The version written into new links.
+pub const LINK_VERSION: u32 = 1;
+
+/// What a link asks for.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Link {
+    /// Scenario id.
+    pub scenario: String,
+    /// Fixes from the start.
+    pub fixes: Vec<String>,
+    /// Fixes applied mid-run: (name, seconds).
+    pub fixes_at: Vec<(String, f64)>,
+    /// Seed (default: the scenario's).
+    pub seed: Option<u64>,
+    /// Moment, s.
+    pub t_s: Option<f64>,
+    /// Speed.
+    pub speed: Option<f64>,
+    /// Compare mode.
+    pub compare: Option<bool>,
+    /// Compact player for iframes.
+    pub embed: bool,
+    /// Fix switches in the compact player.
+    pub embed_fixes: bool,
+}
+
+fn is_name(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 64
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// Shows at most 40 characters of untrusted text in a message (as text, never as markup).
+fn quote(text: &str) -> String {
+    let shown: String = text.chars().take(40).collect();
+    if shown.len() < text.len() {
+        format!("“{shown}…”")
+    } else {
+        format!("“{shown}”")
+    }
+}
+
+/// Reads a query string (with or without `?`). `Ok(None)`: no scenario asked for.
+pub fn parse(query: &str) -> Result<Option<Link>, String> {
+    let params = UrlSearchParams::new_with_str(query)
+        .map_err(|_| "The link could not be read.".to_string())?;
+    if let Some(v) = params.get("v") {
+        match v.parse::<u32>() {
+            Ok(v) if (1..=LINK_VERSION).contains(&v) => {}
+            Ok(v) if v > LINK_VERSION => {
+                return Err(format!(
+                    "This link was made by a newer Cascade Lab (link version {v}); this one reads up to version {LINK_VERSION}."
+                ));
+            }
+            _ => {
+                return Err(format!(
+                    "The link's version {} is not a version number.",
+                    quote(&v)
+                ));
+            }
+        }
+    }
+    let Some(scenario) = params.get("s") else {
+        return Ok(None);
+    };
+    if !is_name(&scenario) {
+        return Err(format!(
+            "The link names the scenario {}, which is not a scenario id.",
+            quote(&scenario)
+        ));
+    }
+    let mut link = Link {
+        scenario,
+        ..Link::default()
+    };
+    if let Some(fixes) = params.get("fix").filter(|f| !f.is_empty()) {
+        for name in fixes.split(',') {
+            if !is_name(name) {
+                return Err(format!(
+                    "The link names the fix {}, which is not a fix name.",
+                    quote(name)
+                ));
+            }
+            link.fixes.push(name.to_string());
+        }
+    }
+    if let Some(at) = params.get("at").filter(|f| !f.is_empty()) {
+        for item in at.split(',') {
+            let parsed = item
+                .split_once('@')
+                .and_then(|(name, t)| Some((name, t.parse::<f64>().ok()?)));
+            match parsed {
+                Some((name, t)) if is_name(name) && t.is_finite() && t > 0.0 => {
+                    link.fixes_at.push((name.to_string(), t))
+                }
+                _ => {
+                    return Err(format!(
+                        "The link's mid-run fix {} is not NAME@SECONDS.",
+                        quote(item)
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(seed) = params.get("seed") {
+        link.seed = Some(
+            seed.parse()
+                .map_err(|_| format!("The link's seed {} is not a whole number.", quote(&seed)))?,
+        );
+    }
+    if let Some(t) = params.get("t") {
+        match t.parse::<f64>() {
+            Ok(t) if t.is_finite() && t >= 0.0 => link.t_s = Some(t),
+            _ => {
+                return Err(format!(
+                    "The link's time {} is not a number of seconds.",
+                    quote(&t)
+                ));
+            }
+        }
+    }
+    if let Some(speed) = params.get("speed") {
+        match speed.parse::<f64>() {
+            Ok(s) if SPEEDS.iter().any(|&known| (known - s).abs() < 1e-9) => link.speed = Some(s),
+            _ => {
+                return Err(format!(
+                    "The link's speed {} is not one of the player's speeds.",
+                    quote(&speed)
+                ));
+            }
+        }
+    }
+    if let Some(cmp) = params.get("cmp") {
+        link.compare = match cmp.as_str() {
+            "1" => Some(true),
+            "0" => Some(false),
+            _ => {
+                return Err(format!(
+                    "The link's compare mode {} is neither 0 nor 1.",
+                    quote(&cmp)
+                ));
+            }
+        };
+    }
+    link.embed = params.get("embed").as_deref() == Some("1");
+    link.embed_fixes = params.get("controls").as_deref() == Some("fixes");
+    Ok(Some(link))
+}
+
+/// Checks a link against the scenario it names: its fixes exist and its times fit the run.
+pub fn check_against(link: &Link, scenario: &Scenario) -> Result<(), String> {
+    let duration = scenario.file.scenario.duration_s;
+    for name in link
+        .fixes
+        .iter()
+        .chain(link.fixes_at.iter().map(|(n, _)| n))
+    {
+        if !scenario.file.fixes.contains_key(name) {
+            return Err(format!(
+                "The link asks for the fix {}, which “{}” does not have.",
+                quote(name),
+                scenario.file.scenario.title
+            ));
+        }
+    }
+    if let Some(t) = link.t_s.filter(|&t| t > duration) {
+        return Err(format!(
+            "The link's time {t} s is past the end of the replay ({duration} s)."
+        ));
+    }
+    if let Some((name, t)) = link.fixes_at.iter().find(|(_, t)| *t > duration) {
+        return Err(format!(
+            "The link applies {} at {t} s, past the end of the replay.",
+            quote(name)
+        ));
+    }
+    Ok(())
+}
+
+/// The query string (with `?`) of a link.
+pub fn to_query(link: &Link) -> String {
+    let params = UrlSearchParams::new().expect("URLSearchParams exists in browsers");
+    params.append("v", &LINK_VERSION.to_string());
+    params.append("s", &link.scenario);
+    if !link.fixes.is_empty() {
+        params.append("fix", &link.fixes.join(","));
+    }
+    if !link.fixes_at.is_empty() {
+        let items: Vec<String> = link
+            .fixes_at
+            .iter()
+            .map(|(n, t)| format!("{n}@{}", round(*t)))
+            .collect();
+        params.append("at", &items.join(","));
+    }
+    if let Some(seed) = link.seed {
+        params.append("seed", &seed.to_string());
+    }
+    if let Some(t) = link.t_s {
+        params.append("t", &round(t));
+    }
+    if let Some(speed) = link.speed {
+        params.append("speed", &speed.to_string());
+    }
+    if let Some(compare) = link.compare {
+        params.append("cmp", if compare { "1" } else { "0" });
+    }
+    if link.embed {
+        params.append("embed", "1");
+    }
+    if link.embed_fixes {
+        params.append("controls", "fixes");
+    }
+    format!("?{}", String::from(params.to_string()))
+}
+
+/// Seconds with at most one decimal, without a trailing `.0`.
+fn round(t: f64) -> String {
+    let t = (t * 10.0).round() / 10.0;
+    if t.fract() == 0.0 {
+        format!("{}", t as u64)
+    } else {
+        format!("{t:.1}")
+    }
+}
+
+/// An `<iframe>` snippet embedding `page_url` (an absolute URL of the sandbox) with `link`.
+pub fn embed_snippet(page_url: &str, link: &Link, title: &str) -> String {
+    let mut embedded = link.clone();
+    embedded.embed = true;
+    let src = format!("{page_url}{}", to_query(&embedded));
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    format!(
+        "<iframe src=\"{}\" title=\"{}\" width=\"800\" height=\"450\" style=\"border:0;max-width:100%\" loading=\"lazy\"></iframe>",
+        escape(&src),
+        escape(&format!("Cascade Lab replay: {title}"))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn links_round_trip() {
+        let link = Link {
+            scenario: "retry-storm".into(),
+            fixes: vec!["jitter".into()],
+            fixes_at: vec![("honor-timeout".into(), 12.5)],
+            seed: Some(7),
+            t_s: Some(33.3),
+            speed: Some(60.0),
+            compare: Some(false),
+            embed: true,
+            embed_fixes: true,
+        };
+        assert_eq!(parse(&to_query(&link)).unwrap(), Some(link));
+        assert_eq!(parse("").unwrap(), None);
+        assert_eq!(parse("?v=1").unwrap(), None);
+    }
+
+    #[wasm_bindgen_test]
+    fn bad_links_say_what_is_wrong() {
+        assert!(parse("?v=9&s=retry-storm").unwrap_err().contains("newer"));
+        assert!(
+            parse("?s=<script>alert(1)</script>")
+                .unwrap_err()
+                .contains("not a scenario id")
+        );
+        assert!(
+            parse("?s=retry-storm&seed=-1")
+                .unwrap_err()
+                .contains("seed")
+        );
+        assert!(parse("?s=retry-storm&t=soon").unwrap_err().contains("time"));
+        assert!(
+            parse("?s=retry-storm&speed=7")
+                .unwrap_err()
+                .contains("speed")
+        );
+        assert!(
+            parse("?s=retry-storm&at=jitter")
+                .unwrap_err()
+                .contains("NAME@SECONDS")
+        );
+        let long = format!("?s={}", "x".repeat(500));
+        assert!(
+            parse(&long).unwrap_err().len() < 200,
+            "untrusted text is cut short"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn the_embed_snippet_escapes_its_attributes() {
+        let link = Link {
+            scenario: "retry-storm".into(),
+            fixes: vec!["jitter".into()],
+            ..Link::default()
+        };
+        let snippet = embed_snippet("https://example.org/lab/", &link, "A \"quoted\" <title>");
+        assert!(snippet.starts_with("<iframe src=\"https://example.org/lab/?v=1&amp;s=retry-storm&amp;fix=jitter&amp;embed=1\""), "{snippet}");
+        assert!(snippet.contains("A &quot;quoted&quot; &lt;title&gt;"));
+    }
+}
