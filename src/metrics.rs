@@ -69,6 +69,15 @@ pub fn series_names(file: &ScenarioFile) -> Vec<String> {
     names
 }
 
+/// A number as the CSV writes it: integers bare, others with three decimals.
+fn csv_number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{}", value as i64)
+    } else {
+        format!("{value:.3}")
+    }
+}
+
 const SUB_BUCKETS: usize = 16;
 const HISTOGRAM_BUCKETS: usize = 64 * SUB_BUCKETS;
 
@@ -250,6 +259,23 @@ impl Metrics {
             names: self.names.clone(),
             columns: vec![Vec::new(); self.columns.len()],
         }
+    }
+
+    /// Every series as CSV: a header of names, then one row per window (the CLI's `--format csv`
+    /// and the web page's export are this same text).
+    pub fn to_csv(&self) -> String {
+        let mut out = self.names.join(",");
+        out.push('\n');
+        for row in 0..self.len() {
+            let cells: Vec<String> = self
+                .columns
+                .iter()
+                .map(|column| csv_number(column[row]))
+                .collect();
+            out.push_str(&cells.join(","));
+            out.push('\n');
+        }
+        out
     }
 
     /// Drops windows after the first `len` (used when a run is rewound to a checkpoint).

@@ -148,6 +148,39 @@ impl Replay {
         }
     }
 
+    /// Schedules a fix of `scenario` at a later moment `at_us` (after the start and not before
+    /// the run's current time); it is applied when the run gets there.
+    pub fn schedule_fix(
+        &mut self,
+        scenario: &Scenario,
+        fix: &str,
+        at_us: TimeUs,
+    ) -> Result<(), SimError> {
+        if at_us == self.sim.now_us() {
+            return self.apply_fix_now(scenario, fix);
+        }
+        let Some(spec) = scenario.file.fixes.get(fix) else {
+            return Err(SimError::BadChange(format!("there is no fix `{fix}`")));
+        };
+        if at_us == 0 || at_us < self.sim.now_us() || at_us > self.sim.end_us() {
+            return Err(SimError::BadChange(format!(
+                "`{fix}` can be scheduled only after the start, from now until the end of the run"
+            )));
+        }
+        let index = self.scheduled.partition_point(|f| f.at_us <= at_us);
+        self.scheduled.insert(
+            index,
+            ScheduledFix {
+                at_us,
+                name: fix.to_string(),
+                set: spec.set.clone(),
+            },
+        );
+        let keep = at_us.div_ceil(self.interval_us) as usize;
+        self.checkpoints.truncate(keep.max(1));
+        Ok(())
+    }
+
     /// Schedules a fix of `scenario` at the current moment ("what if we had shipped it now?") and
     /// applies it. Checkpoints from now on no longer describe this run and are dropped. A fix at
     /// the very start belongs in the variant instead, and is refused here.
@@ -273,6 +306,25 @@ mod tests {
         );
         assert_eq!(replay.scheduled()[0].name, "jitter");
         assert_eq!(replay.scheduled()[0].at_us, 15_000_000);
+    }
+
+    #[test]
+    fn a_fix_scheduled_ahead_equals_one_applied_when_the_run_gets_there() {
+        let (scenario, mut ahead) = replay();
+        ahead
+            .schedule_fix(&scenario, "honor-timeout", 12_000_000)
+            .unwrap();
+        ahead.seek(60_000_000).unwrap();
+        let (_, mut live) = replay();
+        live.seek(12_000_000).unwrap();
+        live.apply_fix_now(&scenario, "honor-timeout").unwrap();
+        live.seek(60_000_000).unwrap();
+        assert_eq!(ahead.sim().trace_hash(), live.sim().trace_hash());
+        assert!(
+            ahead.schedule_fix(&scenario, "jitter", 30_000_000).is_err(),
+            "not in the past"
+        );
+        assert!(ahead.schedule_fix(&scenario, "nope", 70_000_000).is_err());
     }
 
     #[test]

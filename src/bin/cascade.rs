@@ -261,7 +261,7 @@ fn run_one(args: &RunArgs) -> Result<ExitCode, String> {
             });
             println!("{}", serde_json::to_string_pretty(&report).expect("JSON"));
         }
-        Format::Csv => print!("{}", csv(metrics)),
+        Format::Csv => print!("{}", metrics.to_csv()),
         Format::Text => {
             let m = &variant.file.scenario;
             println!("{} — {}", m.id, m.title);
@@ -302,29 +302,6 @@ fn run_one(args: &RunArgs) -> Result<ExitCode, String> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Every series as CSV: a header of names, then one row per window.
-fn csv(metrics: &cascade::metrics::Metrics) -> String {
-    let mut out = metrics.names().join(",");
-    out.push('\n');
-    for row in 0..metrics.len() {
-        let cells: Vec<String> = metrics
-            .iter()
-            .map(|(_, values)| format_number(values[row]))
-            .collect();
-        out.push_str(&cells.join(","));
-        out.push('\n');
-    }
-    out
-}
-
-fn format_number(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{}", value as i64)
-    } else {
-        format!("{value:.3}")
-    }
 }
 
 /// A fixed-width table of some series at about `rows` evenly spaced windows.
