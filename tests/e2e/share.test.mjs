@@ -1,0 +1,186 @@
+// End-to-end: permalinks, old links, tampered links, embed mode inside a real iframe on a page
+// from another sub-path, and the exports (CSV identical to the CLI's, PNG of the charts).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { readFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { serve } from './server.mjs';
+import { launch, openPage, drawnPixels } from './browser.mjs';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DIST = `${ROOT}dist/`;
+let server;
+let browser;
+
+before(async () => {
+  server = await serve(DIST, '/team/postmortems/lab/');
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function waitCaughtUp(page) {
+  await page.waitForFunction(() => !document.querySelector('.timeline [role=status]'), null, { timeout: 120_000 });
+}
+
+test('the URL follows the view and reopening it restores the same state', async () => {
+  const errors = [];
+  const page = await openPage(browser, server.url, errors);
+  const entries = await page.evaluate(() => history.length);
+  await page.getByRole('button', { name: 'Open Retry storm after a brief server crash' }).click();
+  await page.locator('.fix input[role="switch"]').nth(1).check();
+  await page.getByLabel('Seed').fill('5');
+  await page.getByLabel('Seed').press('Enter');
+  await page.getByRole('button', { name: 'Next beat' }).click();
+  await page.getByRole('button', { name: 'Next beat' }).click();
+  await waitCaughtUp(page);
+  await page.waitForFunction(() => location.search.includes('t=10'));
+  const url = page.url();
+  assert.match(url, /v=1/);
+  assert.match(url, /s=retry-storm/);
+  assert.match(url, /fix=jitter/);
+  assert.match(url, /seed=5/);
+  const clock = await page.locator('.timeline-clock strong').textContent();
+  const verdict = await page.locator('.verdicts').textContent();
+
+  const again = await openPage(browser, url, errors);
+  await again.getByRole('heading', { name: 'Retry storm after a brief server crash' }).waitFor();
+  await waitCaughtUp(again);
+  assert.equal(await again.locator('.timeline-clock strong').textContent(), clock);
+  assert.equal(await again.getByLabel('Seed').inputValue(), '5');
+  assert.ok(await again.locator('.fix input[role="switch"]').nth(1).isChecked());
+  assert.equal(await again.locator('.verdicts').textContent(), verdict);
+  assert.deepEqual(errors, []);
+  // Changing the view did not add history entries.
+  assert.equal(await page.evaluate(() => history.length), entries);
+  await page.close();
+  await again.close();
+});
+
+test('links made by earlier versions still open', async () => {
+  const lines = readFileSync(new URL('./fixtures/links.txt', import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() && !l.startsWith('#'));
+  for (const line of lines) {
+    const [query, title, fixes, clock] = line.split('|').map((s) => s.trim());
+    const errors = [];
+    const page = await openPage(browser, server.url + query, errors);
+    await page.getByRole('heading', { name: title }).waitFor();
+    await waitCaughtUp(page);
+    assert.equal(await page.locator('.message').count(), 0, `${query}: no error message`);
+    assert.equal(await page.locator('.timeline-clock strong').textContent(), clock, query);
+    for (const fix of fixes ? fixes.split(',') : []) {
+      assert.ok(await page.locator('.fix', { hasText: fix }).locator('input[role="switch"]').isChecked(), `${query}: ${fix} on`);
+    }
+    assert.deepEqual(errors, [], query);
+    await page.close();
+  }
+});
+
+test('malformed or tampered links get a message and the gallery, and run no script', async () => {
+  const bad = [
+    '?s=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E',
+    '?s=no-such-outage',
+    '?s=retry-storm&fix=%3Cscript%3Ealert(1)%3C%2Fscript%3E',
+    '?s=retry-storm&fix=made-up-fix',
+    '?s=retry-storm&t=99999',
+    '?s=retry-storm&seed=minus-one',
+    '?v=99&s=retry-storm',
+  ];
+  for (const query of bad) {
+    const errors = [];
+    const page = await openPage(browser, server.url + query, errors);
+    let dialog = false;
+    page.on('dialog', async (d) => {
+      dialog = true;
+      await d.dismiss();
+    });
+    await page.getByRole('heading', { name: 'Outages to replay' }).waitFor();
+    const message = await page.getByRole('alert').first().textContent();
+    assert.match(message, /outages instead/, query);
+    assert.equal(await page.locator('img[src="x"]').count(), 0, query);
+    assert.equal(dialog, false, query);
+    assert.deepEqual(errors, [], query);
+    await page.close();
+  }
+});
+
+test('embed mode works inside an iframe on another page, at 320×240 and larger', async () => {
+  // A page of a "postmortem" on another origin that embeds the replay.
+  const src = `${server.url}?v=1&s=retry-storm&t=40&embed=1&controls=fixes`;
+  const host = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(`<!doctype html><title>Postmortem</title><h1>Our outage</h1>
+      <iframe id="small" src="${src}" width="320" height="240" title="Replay"></iframe>
+      <iframe id="large" src="${src}" width="900" height="600" title="Replay large"></iframe>`);
+  });
+  await new Promise((r) => host.listen(0, '127.0.0.1', r));
+  const errors = [];
+  const page = await openPage(browser, `http://127.0.0.1:${host.address().port}/`, errors);
+  for (const id of ['small', 'large']) {
+    const frame = page.frameLocator(`#${id}`);
+    await frame.getByRole('button', { name: 'Play' }).waitFor();
+    await frame.getByRole('link', { name: /Open in Cascade Lab/ }).waitFor();
+    const href = await frame.getByRole('link', { name: /Open in Cascade Lab/ }).getAttribute('href');
+    assert.match(href, /\/team\/postmortems\/lab\/\?v=1&s=retry-storm/);
+    assert.doesNotMatch(href, /embed=1/);
+    await frame.getByRole('button', { name: 'Play' }).click();
+    await frame.getByRole('button', { name: 'Pause' }).waitFor();
+    await frame.getByRole('button', { name: 'Pause' }).click();
+  }
+  const frame = page.frameLocator('#large');
+  assert.ok((await frame.locator('canvas[aria-label="Request rates"]').evaluate((c) => c.width)) > 0);
+  await frame.locator('.fix input[role="switch"]').first().waitFor();
+  const inner = page.frames().find((f) => f.url().includes('embed=1'));
+  assert.ok((await drawnPixels(inner, 'canvas[aria-label="Request rates"]')) > 1_000, 'chart drawn in the iframe');
+  // In the 320×240 frame the controls and the chart are visible without scrolling.
+  const box = await page.locator('#small').boundingBox();
+  const play = await page.frameLocator('#small').getByRole('button', { name: 'Play' }).boundingBox();
+  const chart = await page.frameLocator('#small').locator('canvas[aria-label="Request rates"]').boundingBox();
+  assert.ok(play.y + play.height <= box.y + box.height, 'controls inside the small frame');
+  assert.ok(chart.y + chart.height * 0.5 <= box.y + box.height, 'the chart shows in the small frame');
+  assert.ok(chart.x + chart.width <= box.x + box.width + 1, 'the chart fits the frame width');
+  assert.deepEqual(errors, []);
+  await page.close();
+  await new Promise((r) => host.close(r));
+});
+
+test('the copied embed code is an iframe of this sandbox in embed mode', async () => {
+  const errors = [];
+  const page = await openPage(browser, `${server.url}?s=retry-storm&t=20`, errors);
+  await page.getByRole('button', { name: 'Copy embed code' }).click();
+  const code = await page.getByLabel('Embed code').inputValue();
+  assert.match(code, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/team\/postmortems\/lab\/\?v=1&amp;s=retry-storm&amp;t=20.*embed=1"/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+function cliCsv(args) {
+  const binary = `${ROOT}target/release/cascade`;
+  if (existsSync(binary)) return execFileSync(binary, args, { encoding: 'utf8' });
+  return execFileSync('cargo', ['run', '--release', '--quiet', '--', ...args], { cwd: ROOT, encoding: 'utf8' });
+}
+
+test('the CSV download holds exactly what the CLI prints, and the PNG is an image', async () => {
+  const errors = [];
+  const page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1280, height: 720 } });
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(`${server.url}?s=retry-storm&fix=jitter&seed=4&t=60`);
+  await waitCaughtUp(page);
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download data (CSV)' }).click()]);
+  assert.equal(csv.suggestedFilename(), 'retry-storm-seed4.csv');
+  const web = readFileSync(await csv.path(), 'utf8');
+  const cli = cliCsv(['run', 'retry-storm', '--fix', 'jitter', '--seed', '4', '--format', 'csv']);
+  assert.equal(web, cli);
+  const [png] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download charts (PNG)' }).click()]);
+  const bytes = readFileSync(await png.path());
+  assert.deepEqual([...bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+  assert.ok(bytes.length > 10_000, `${bytes.length} bytes`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
