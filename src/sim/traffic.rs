@@ -465,7 +465,10 @@ impl Simulation {
     }
 
     fn connect_request_ended(&mut self, client: u16, device: u32, epoch: u32, outcome: Outcome) {
-        let d = self.devices[client as usize][device as usize];
+        // The client may be gone: a `set` can shrink the population while its requests fly.
+        let Some(&d) = self.devices[client as usize].get(device as usize) else {
+            return;
+        };
         if d.epoch != epoch || d.state != DeviceState::Connecting {
             return;
         }
@@ -538,7 +541,9 @@ impl Simulation {
 
     /// Drops a client's connection (or failed connect) and schedules its reconnect.
     pub(super) fn drop_connection(&mut self, client: u16, device: u32, epoch: u32) {
-        let d = self.devices[client as usize][device as usize];
+        let Some(&d) = self.devices[client as usize].get(device as usize) else {
+            return;
+        };
         if d.epoch != epoch || d.state == DeviceState::Waiting {
             return;
         }

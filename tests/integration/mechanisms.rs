@@ -569,3 +569,51 @@ target = "api#0"
     );
     assert!(mean(&sim, "success_rps", 15.0, 30.0) > 95.0);
 }
+
+#[test]
+fn a_population_can_shrink_while_its_clients_are_connecting() {
+    // Regression: requests of removed clients used to index past the end of the population.
+    let text = r#"
+[scenario]
+id = "shrink"
+title = "shrink"
+duration_s = 30
+
+[clients.devices]
+kind = "connections"
+target = "api"
+population = 500
+connect_requests = 5
+connect_spread_s = 2
+heartbeat_period_s = 1
+timeout_ms = 2000
+backoff = "exponential"
+backoff_base_ms = 500
+backoff_cap_ms = 5000
+jitter = "full"
+
+[services.api]
+workers = 64
+endpoints.connect.service_time = { distribution = "exponential", mean_ms = 20 }
+endpoints.default.service_time = { distribution = "constant", ms = 1 }
+
+[[timeline]]
+at_s = 1
+action = "set"
+set = { "clients.devices.population" = 100 }
+
+[[timeline]]
+at_s = 10
+action = "set"
+set = { "clients.devices.population" = 300 }
+"#;
+    let sim = run(text, &[], 1);
+    let connected = sim.metrics().series("devices.connected_count").unwrap();
+    assert!(connected[8] <= 100.0);
+    assert!(connected[29] > 100.0, "the population grew again");
+    let t = sim.totals();
+    assert_eq!(
+        t.total,
+        t.success + t.error + t.timeout + t.shed + t.in_flight
+    );
+}
