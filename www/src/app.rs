@@ -132,6 +132,27 @@ pub fn App() -> Html {
         });
     }
 
+    // Charts follow the colour scheme: redraw when it changes.
+    {
+        let dispatcher = player.dispatcher();
+        use_effect_with((), move |_| {
+            let query = web_sys::window()
+                .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten());
+            let listener = Closure::<dyn FnMut()>::new(move || dispatcher.dispatch(Action::Redraw));
+            if let Some(q) = &query {
+                let _ =
+                    q.add_event_listener_with_callback("change", listener.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(q) = query {
+                    let _ = q.remove_event_listener_with_callback(
+                        "change",
+                        listener.as_ref().unchecked_ref(),
+                    );
+                }
+            }
+        });
+    }
     // Open what the URL's permalink describes, once.
     {
         let dispatcher = player.dispatcher();

@@ -300,6 +300,8 @@ pub enum Action {
     ToggleHelp,
     /// Close the keyboard help.
     CloseHelp,
+    /// Redraw everything (the colour scheme changed).
+    Redraw,
     /// Forget the message.
     DismissMessage,
     /// Show a message.
@@ -523,6 +525,7 @@ impl Reducible for Player {
             Action::ToggleHelp => next.help = !next.help,
             Action::CloseHelp if !next.help => return self,
             Action::CloseHelp => next.help = false,
+            Action::Redraw => next.revision += 1,
             Action::DismissMessage => next.message = None,
             Action::ShowMessage(message) => next.message = Some(message),
             Action::OpenLink(link) => {
