@@ -366,6 +366,8 @@ pub struct Simulation {
     metrics: Metrics,
     /// An error raised where it could not be returned (inside a crash); `step` returns it.
     deferred_error: Option<SimError>,
+    /// Scratch space for load balancing.
+    candidates: Vec<crate::model::load_balancer::Candidate>,
 }
 
 impl Simulation {
@@ -434,6 +436,7 @@ impl Simulation {
             window_end_us: window_us,
             metrics: Metrics::new(file, window_us),
             deferred_error: None,
+            candidates: Vec::new(),
             config,
         };
         for service in 0..sim.instances.len() {

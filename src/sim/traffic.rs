@@ -264,7 +264,9 @@ impl Simulation {
     fn pick_instance(&mut self, balancer: u16, sticky: Option<u64>) -> Option<InstanceRef> {
         let cfg = &self.config.balancers[balancer as usize];
         let sticky = if cfg.sticky { sticky } else { None };
-        let mut candidates = Vec::new();
+        // A scratch buffer kept in the run: no allocation per request.
+        let mut candidates = std::mem::take(&mut self.candidates);
+        candidates.clear();
         for &s in &cfg.services {
             for (i, inst) in self.instances[s as usize].iter().enumerate() {
                 candidates.push(Candidate {
@@ -275,7 +277,9 @@ impl Simulation {
             }
         }
         let cursor = &mut self.balancer_cursors[balancer as usize];
-        pick(&candidates, cfg.policy, cursor, sticky, &mut self.rng)
+        let picked = pick(&candidates, cfg.policy, cursor, sticky, &mut self.rng);
+        self.candidates = candidates;
+        picked
     }
 
     /// Delivers an answer to whoever waits for it.
