@@ -78,6 +78,34 @@ fn csv_number(value: f64) -> String {
     }
 }
 
+/// Hits and misses of a cache in the current window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HitCounter {
+    /// Look-ups that found a fresh value.
+    pub hits: u64,
+    /// Look-ups that did not.
+    pub misses: u64,
+}
+
+impl HitCounter {
+    /// Hit ratio so far (0 when there were no look-ups).
+    pub fn ratio(&self) -> f64 {
+        let total = self.hits + self.misses;
+        if total == 0 {
+            0.0
+        } else {
+            self.hits as f64 / total as f64
+        }
+    }
+
+    /// The ratio, and a fresh start for the next window.
+    pub fn take_ratio(&mut self) -> f64 {
+        let ratio = self.ratio();
+        *self = HitCounter::default();
+        ratio
+    }
+}
+
 const SUB_BUCKETS: usize = 16;
 const HISTOGRAM_BUCKETS: usize = 64 * SUB_BUCKETS;
 

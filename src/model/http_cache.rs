@@ -1,6 +1,7 @@
 //! An HTTP cache tier (Varnish-like): responses kept per cache key for a TTL, errors kept for
 //! their own TTL (or not at all), and a cap on the number of entries.
 
+use crate::metrics::HitCounter;
 use crate::time::TimeUs;
 use std::collections::BTreeMap;
 
@@ -17,10 +18,8 @@ pub struct Entry {
 #[derive(Clone, Debug, Default)]
 pub struct HttpCache {
     entries: BTreeMap<u64, Entry>,
-    /// Hits in the current metrics window.
-    pub hits: u64,
-    /// Misses in the current metrics window.
-    pub misses: u64,
+    /// Hits and misses in the current metrics window.
+    pub counter: HitCounter,
 }
 
 /// The cache key of a request: the key alone, or the key and the user.
@@ -37,16 +36,16 @@ impl HttpCache {
     pub fn lookup(&mut self, key: u64, now_us: TimeUs) -> Option<Entry> {
         match self.entries.get(&key) {
             Some(&entry) if entry.expires_us > now_us => {
-                self.hits += 1;
+                self.counter.hits += 1;
                 Some(entry)
             }
             Some(_) => {
                 self.entries.remove(&key);
-                self.misses += 1;
+                self.counter.misses += 1;
                 None
             }
             None => {
-                self.misses += 1;
+                self.counter.misses += 1;
                 None
             }
         }
@@ -75,12 +74,7 @@ impl HttpCache {
 
     /// Hit ratio of the current window (0 when there were no look-ups).
     pub fn hit_ratio(&self) -> f64 {
-        let total = self.hits + self.misses;
-        if total == 0 {
-            0.0
-        } else {
-            self.hits as f64 / total as f64
-        }
+        self.counter.ratio()
     }
 }
 

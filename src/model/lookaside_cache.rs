@@ -1,6 +1,7 @@
 //! A look-aside cache: per-key expiry, and (with single-flight) one fill per key at a time while
 //! the other requests for that key wait for it.
 
+use crate::metrics::HitCounter;
 use crate::time::TimeUs;
 use std::collections::BTreeMap;
 
@@ -25,10 +26,8 @@ pub struct LookasideCache {
     expires_us: Vec<TimeUs>,
     /// Keys being filled (single-flight), with the jobs waiting for each.
     filling: BTreeMap<u32, Vec<Waiter>>,
-    /// Hits in the current metrics window.
-    pub hits: u64,
-    /// Misses (including waits) in the current metrics window.
-    pub misses: u64,
+    /// Hits and misses (waits included) in the current metrics window.
+    pub counter: HitCounter,
 }
 
 impl LookasideCache {
@@ -64,10 +63,10 @@ impl LookasideCache {
             .get(key as usize)
             .is_some_and(|&e| e > now_us);
         if fresh {
-            self.hits += 1;
+            self.counter.hits += 1;
             return Lookup::Hit;
         }
-        self.misses += 1;
+        self.counter.misses += 1;
         if !single_flight {
             return Lookup::Miss;
         }
@@ -98,12 +97,7 @@ impl LookasideCache {
 
     /// Hit ratio of the current window (0 when there were no look-ups).
     pub fn hit_ratio(&self) -> f64 {
-        let total = self.hits + self.misses;
-        if total == 0 {
-            0.0
-        } else {
-            self.hits as f64 / total as f64
-        }
+        self.counter.ratio()
     }
 }
 

@@ -392,16 +392,8 @@ impl Simulation {
             self.components.killed[d] = 0;
             self.components.queries[d] = 0;
         }
-        for cache in &mut self.caches {
-            gauges.push(cache.hit_ratio());
-            cache.hits = 0;
-            cache.misses = 0;
-        }
-        for cache in &mut self.http_caches {
-            gauges.push(cache.hit_ratio());
-            cache.hits = 0;
-            cache.misses = 0;
-        }
+        gauges.extend(self.caches.iter_mut().map(|c| c.counter.take_ratio()));
+        gauges.extend(self.http_caches.iter_mut().map(|c| c.counter.take_ratio()));
         for (c, cfg) in self.config.clients.iter().enumerate() {
             if cfg.kind == crate::scenario::ClientKind::Connections {
                 gauges.push(self.connected_count(c) as f64);

@@ -7,6 +7,7 @@ use super::{Event, Job, JobState, MAX_LIVE_JOBS, Outcome, Reply, SimError, Simul
 use crate::model::datastore::Submitted;
 use crate::model::lookaside_cache::Lookup;
 use crate::model::service::Admission;
+use crate::time::TimeUs;
 
 /// The look-aside cache key of a request key.
 fn cache_key(cache: &super::config::CacheCfg, key: u32) -> u32 {
@@ -144,15 +145,7 @@ impl Simulation {
                     query,
                     timeout_us,
                 } => {
-                    if *timeout_us > 0 {
-                        self.queue.push(
-                            self.now_us + timeout_us,
-                            Event::CallTimeout {
-                                job: id,
-                                generation,
-                            },
-                        );
-                    }
+                    self.arm_call_timeout(id, generation, *timeout_us);
                     return self.submit_query(id, generation, *datastore, *query);
                 }
                 Op::Call {
@@ -160,15 +153,7 @@ impl Simulation {
                     endpoint_by_service,
                     timeout_us,
                 } => {
-                    if *timeout_us > 0 {
-                        self.queue.push(
-                            self.now_us + timeout_us,
-                            Event::CallTimeout {
-                                job: id,
-                                generation,
-                            },
-                        );
-                    }
+                    self.arm_call_timeout(id, generation, *timeout_us);
                     if let Target::Dependency(d) = *target {
                         let dep = &config.dependencies[d as usize];
                         let latency = dep.latency.sample_us(&mut self.rng);
@@ -235,6 +220,16 @@ impl Simulation {
                     }
                 }
             }
+        }
+    }
+
+    /// Schedules the timeout of the call or query a job waits for (0 = none).
+    fn arm_call_timeout(&mut self, job: u32, generation: u32, timeout_us: TimeUs) {
+        if timeout_us > 0 {
+            self.queue.push(
+                self.now_us + timeout_us,
+                Event::CallTimeout { job, generation },
+            );
         }
     }
 

@@ -100,6 +100,31 @@ endpoints.default.error_probability = 0.05
     text
 }
 
+/// Every request ended exactly once or is in flight, and the windows add up to the totals.
+fn conserves_requests(sim: &Simulation) -> Result<(), String> {
+    let t = sim.totals();
+    if t.total != t.success + t.error + t.timeout + t.shed + t.in_flight {
+        return Err(format!("totals do not add up: {t:?}"));
+    }
+    let m = sim.metrics();
+    let sum = |name: &str| m.series(name).unwrap().iter().sum::<f64>().round() as u64;
+    if sum("offered_rps") != t.total {
+        return Err(format!(
+            "windows offered {} but {} requests started",
+            sum("offered_rps"),
+            t.total
+        ));
+    }
+    let ended = sum("success_rps") + sum("error_rps") + sum("timeout_rps") + sum("shed_rps");
+    if ended != t.total - t.in_flight {
+        return Err(format!(
+            "windows ended {ended} but {} requests ended",
+            t.total - t.in_flight
+        ));
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
 
@@ -110,15 +135,8 @@ proptest! {
         let variant = scenario.variant(&[], &[]).unwrap();
         let mut sim = Simulation::new(&variant, seed);
         sim.run_to_end().unwrap();
-        let t = sim.totals();
-        prop_assert_eq!(t.total, t.success + t.error + t.timeout + t.shed + t.in_flight, "seed {}:\n{}", seed, text);
-
-        // The windows add up to the totals of ended requests.
-        let m = sim.metrics();
-        let sum = |name: &str| m.series(name).unwrap().iter().sum::<f64>().round() as u64;
-        prop_assert_eq!(sum("offered_rps"), t.total);
-        prop_assert_eq!(sum("success_rps") + sum("error_rps") + sum("timeout_rps") + sum("shed_rps"), t.total - t.in_flight);
-        prop_assert_eq!(m.len(), 20, "one window per second");
+        conserves_requests(&sim).map_err(|e| TestCaseError::fail(format!("seed {seed}: {e}\n{text}")))?;
+        prop_assert_eq!(sim.metrics().len(), 20, "one window per second");
 
         // Determinism: the same seed again gives the same trace.
         let mut again = Simulation::new(&variant, seed);
@@ -281,12 +299,8 @@ proptest! {
         let variant = scenario.variant(&[], &[]).unwrap();
         let mut sim = Simulation::new(&variant, seed);
         sim.run_to_end().map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let t = sim.totals();
-        prop_assert_eq!(t.total, t.success + t.error + t.timeout + t.shed + t.in_flight, "seed {}:\n{}", seed, text);
+        conserves_requests(&sim).map_err(|e| TestCaseError::fail(format!("seed {seed}: {e}\n{text}")))?;
         let m = sim.metrics();
-        let sum = |name: &str| m.series(name).unwrap().iter().sum::<f64>().round() as u64;
-        prop_assert_eq!(sum("offered_rps"), t.total);
-        prop_assert_eq!(sum("success_rps") + sum("error_rps") + sum("timeout_rps") + sum("shed_rps"), t.total - t.in_flight);
         for name in m.names() {
             prop_assert!(m.series(name).unwrap().iter().all(|v| v.is_finite() && *v >= 0.0), "series {} has a bad value", name);
         }
