@@ -473,6 +473,10 @@ pub struct CacheSpec {
     /// 1 = one shared value, such as a configuration blob).
     #[serde(default)]
     pub keys: u32,
+    /// Spreads expiries: each fill lives `ttl_s × (1 − ttl_jitter × u)` for a uniform `u` in
+    /// [0, 1), so keys filled together do not all expire together (0 = exactly `ttl_s`).
+    #[serde(default)]
+    pub ttl_jitter: f64,
 }
 
 /// An HTTP cache tier in front of a backend (Varnish-like).

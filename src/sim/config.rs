@@ -172,6 +172,8 @@ pub struct CacheCfg {
     pub warm_keys: u32,
     /// Key space (0 = the request's key).
     pub keys: u32,
+    /// Fraction of the TTL by which expiries are spread.
+    pub ttl_jitter: f64,
 }
 
 /// A compiled datastore.
@@ -454,6 +456,7 @@ pub fn compile(file: &ScenarioFile) -> Config {
             single_flight: c.single_flight,
             warm_keys: c.warm_keys,
             keys: c.keys,
+            ttl_jitter: c.ttl_jitter,
         })
         .collect();
 

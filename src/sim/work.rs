@@ -198,7 +198,14 @@ impl Simulation {
                 Op::Fill { cache } => {
                     let key =
                         cache_key(&config.caches[*cache as usize], self.jobs[id as usize].key);
-                    let expires = self.now_us + config.caches[*cache as usize].ttl_us;
+                    let spec = &config.caches[*cache as usize];
+                    // No random draw without jitter, so runs without it stay as they were.
+                    let ttl_us = if spec.ttl_jitter > 0.0 {
+                        (spec.ttl_us as f64 * (1.0 - spec.ttl_jitter * self.rng.unit())) as TimeUs
+                    } else {
+                        spec.ttl_us
+                    };
+                    let expires = self.now_us + ttl_us;
                     let waiters = self.caches[*cache as usize].fill(key, expires);
                     let job = &mut self.jobs[id as usize];
                     job.filling = None;
