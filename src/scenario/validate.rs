@@ -232,6 +232,19 @@ pub fn check(file: &ScenarioFile) -> Check {
                 format!("expected at most {MAX_KEYS}"),
             );
         }
+        if cache.keys > MAX_KEYS {
+            return fail(
+                format!("caches.{name}.keys"),
+                format!("expected at most {MAX_KEYS} keys"),
+            );
+        }
+        in_range(
+            format!("caches.{name}.ttl_jitter"),
+            cache.ttl_jitter,
+            0.0,
+            1.0,
+            "",
+        )?;
     }
     for (name, http) in &file.http_caches {
         let at = |field: &str| format!("http_caches.{name}.{field}");

@@ -182,3 +182,14 @@ fn unknown_timeline_targets_and_series_are_refused() {
     let err = error(&text);
     assert!(err.message.contains("is not a series"), "{err}");
 }
+
+#[test]
+fn cache_sizes_and_jitter_are_bounded() {
+    let with_cache = |extra: &str| format!("{GOOD}\n[caches.c]\nttl_s = 10\n{extra}\n");
+    Scenario::parse("tiny.toml", &with_cache("keys = 1000")).unwrap();
+    let err = error(&with_cache("keys = 4000000000"));
+    assert_eq!(err.path.as_deref(), Some("caches.c.keys"));
+    assert!(err.message.contains("at most 1000000"), "{err}");
+    let err = error(&with_cache("ttl_jitter = 1.5"));
+    assert_eq!(err.path.as_deref(), Some("caches.c.ttl_jitter"));
+}
