@@ -129,11 +129,6 @@ fn evaluate(
     })
 }
 
-/// Runs one expectation for each of its seeds.
-pub fn run_expectation(scenario: &Scenario, e: &Expectation) -> Result<CheckResult, String> {
-    evaluate(scenario, e, &mut BTreeMap::new())
-}
-
 /// Runs every expectation of a scenario; runs with the same fixes and seed are shared.
 pub fn run_all(scenario: &Scenario) -> Result<Vec<CheckResult>, String> {
     let mut runs = BTreeMap::new();

@@ -82,6 +82,18 @@ fn open(index: usize) -> Rc<Player> {
     Rc::new(Player::new(bundled_entries())).reduce(Action::Open(index))
 }
 
+/// Feeds frames until the open session's runs have caught up with the wanted moment.
+fn catch_up(mut player: Rc<Player>) -> Rc<Player> {
+    let session = player.session.clone().unwrap();
+    while session.borrow().catching_up() {
+        player = player.reduce(Action::Frame {
+            wall_ms: 16.0,
+            budget_ms: 50.0,
+        });
+    }
+    player
+}
+
 fn retry_storm_index() -> usize {
     bundled_entries()
         .iter()
@@ -175,14 +187,7 @@ fn frames_catch_up_in_budgeted_slices_and_seeking_back_restores_a_checkpoint() {
         session.borrow().run.now_us() <= 20 * US_PER_S,
         "rewound to a checkpoint"
     );
-    let player = player.reduce(Action::Seek(60 * US_PER_S));
-    let mut player = player;
-    while session.borrow().catching_up() {
-        player = player.reduce(Action::Frame {
-            wall_ms: 16.0,
-            budget_ms: 50.0,
-        });
-    }
+    let player = catch_up(player.reduce(Action::Seek(60 * US_PER_S)));
     assert_eq!(
         session.borrow().run.sim().trace_hash(),
         at_end,
@@ -204,20 +209,14 @@ fn beats_steps_fixes_and_verdicts() {
     let player = player.reduce(Action::NextBeat).reduce(Action::PrevBeat);
     assert_eq!(session.borrow().target_us, 5 * US_PER_S);
 
-    let mut player = player.reduce(Action::ToggleFix("jitter".into()));
+    let player = player.reduce(Action::ToggleFix("jitter".into()));
     let session = player.session.clone().unwrap();
     assert_eq!(session.borrow().fixes, vec!["jitter".to_string()]);
     assert!(
         session.borrow().baseline.is_some(),
         "the run as it happened is kept for comparison"
     );
-    player = player.reduce(Action::Seek(60 * US_PER_S));
-    while session.borrow().catching_up() {
-        player = player.reduce(Action::Frame {
-            wall_ms: 16.0,
-            budget_ms: 50.0,
-        });
-    }
+    let _player = catch_up(player.reduce(Action::Seek(60 * US_PER_S)));
     let s = session.borrow();
     let fixed = cascade::verdict::assess(s.run.sim().metrics());
     let plain = cascade::verdict::assess(s.baseline.as_ref().unwrap().sim().metrics());
@@ -235,32 +234,18 @@ fn beats_steps_fixes_and_verdicts() {
 fn a_fix_applied_now_forks_the_run() {
     // By 10 s the storm has begun; dropping dead work then still saves the run (by 20 s nothing
     // applied alone would: the run is metastable).
-    let mut player = open(retry_storm_index()).reduce(Action::Seek(10 * US_PER_S));
+    let player = catch_up(open(retry_storm_index()).reduce(Action::Seek(10 * US_PER_S)));
     let session = player.session.clone().unwrap();
-    while session.borrow().catching_up() {
-        player = player.reduce(Action::Frame {
-            wall_ms: 16.0,
-            budget_ms: 50.0,
-        });
-    }
-    player = player.reduce(Action::ApplyFixNow("honor-timeout".into()));
+    let player = player.reduce(Action::ApplyFixNow("honor-timeout".into()));
     assert_eq!(session.borrow().run.scheduled().len(), 1);
     assert!(session.borrow().baseline.is_some());
-    player = player.reduce(Action::Seek(60 * US_PER_S));
-    while session.borrow().catching_up() {
-        player = player.reduce(Action::Frame {
-            wall_ms: 16.0,
-            budget_ms: 50.0,
-        });
-    }
+    let _player = catch_up(player.reduce(Action::Seek(60 * US_PER_S)));
     let s = session.borrow();
     let fixed = cascade::verdict::assess(s.run.sim().metrics());
     assert!(
         matches!(fixed, cascade::verdict::Verdict::Recovered { .. }),
         "{fixed:?}"
     );
-    drop(s);
-    drop(player);
 }
 
 #[wasm_bindgen_test]
