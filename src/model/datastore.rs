@@ -3,10 +3,12 @@
 //!
 //! Processor sharing is computed with a shared "attained service" clock: every running query
 //! receives CPU at the same rate `min(1, cores / running)`, so a query finishes when the clock has
-//! advanced by its cost since it started. Finishing order is kept in a `BTreeSet`.
+//! advanced by its cost since it started. Finishing order is kept in a binary min-heap; a killed
+//! query's entry stays there, recognised as dead by its slot's generation, until it reaches the top.
 
 use crate::time::TimeUs;
-use std::collections::{BTreeSet, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 /// Who is waiting for a query: a job (by slot and generation).
 pub type QueryOwner = (u32, u32);
@@ -45,16 +47,21 @@ pub struct Datastore {
     /// Query slots.
     pub queries: Vec<Query>,
     free: Vec<u32>,
-    /// Running queries by (finish clock bits, slot).
-    running: BTreeSet<(u64, u32)>,
+    /// Running queries by (finish clock bits, slot, generation), earliest first; may hold dead
+    /// entries of killed queries below the top.
+    finishing: BinaryHeap<Reverse<(u64, u32, u32)>>,
+    /// Queries running now.
+    running_count: usize,
     /// Waiting queries, oldest first.
     pub waiting: VecDeque<u32>,
     /// Attained-service clock, µs of CPU per query.
     clock: f64,
     /// When `clock` was last brought up to date.
     clock_at_us: TimeUs,
-    /// Bumps whenever the next completion time may have changed.
+    /// Bumps whenever a query starts or ends, i.e. whenever the next completion may move.
     pub wake_generation: u32,
+    /// The wake-up armed in the event queue: (when, `wake_generation` when armed).
+    pub wake_armed: Option<(TimeUs, u32)>,
     /// Busy core·µs accumulated in the current metrics window.
     pub busy_core_us: f64,
 }
@@ -62,11 +69,11 @@ pub struct Datastore {
 impl Datastore {
     /// Number of running queries.
     pub fn running(&self) -> usize {
-        self.running.len()
+        self.running_count
     }
 
     fn rate(&self, cores: u32) -> f64 {
-        let n = self.running.len();
+        let n = self.running_count;
         if n == 0 {
             0.0
         } else {
@@ -79,7 +86,7 @@ impl Datastore {
         let dt = now_us.saturating_sub(self.clock_at_us) as f64;
         if dt > 0.0 {
             self.clock += dt * self.rate(cores);
-            self.busy_core_us += dt * (self.running.len() as f64).min(cores as f64);
+            self.busy_core_us += dt * (self.running_count as f64).min(cores as f64);
         }
         self.clock_at_us = now_us;
     }
@@ -113,7 +120,9 @@ impl Datastore {
         let q = &mut self.queries[slot as usize];
         q.running = true;
         q.finish_at = self.clock + q.cost_us;
-        self.running.insert((q.finish_at.to_bits(), slot));
+        self.finishing
+            .push(Reverse((q.finish_at.to_bits(), slot, q.generation)));
+        self.running_count += 1;
         self.wake_generation = self.wake_generation.wrapping_add(1);
     }
 
@@ -125,7 +134,7 @@ impl Datastore {
         max_connections: u32,
         queue_capacity: u32,
     ) -> Submitted {
-        if self.running.len() < max_connections as usize {
+        if self.running_count < max_connections as usize {
             let slot = self.slot(owner, cost_us);
             self.start(slot);
             Submitted::Running(slot, self.queries[slot as usize].generation)
@@ -140,7 +149,7 @@ impl Datastore {
 
     /// Time of the next completion, if any query runs (after `advance`).
     pub fn next_completion_us(&self, now_us: TimeUs, cores: u32) -> Option<TimeUs> {
-        let &(bits, _) = self.running.first()?;
+        let &Reverse((bits, _, _)) = self.finishing.peek()?;
         let remaining = (f64::from_bits(bits) - self.clock).max(0.0);
         let rate = self.rate(cores);
         Some(now_us + (remaining / rate).ceil() as TimeUs)
@@ -150,18 +159,31 @@ impl Datastore {
     /// waiting queries on the freed connections. Returns (finished slot, owner) pairs.
     pub fn take_finished(&mut self, max_connections: u32) -> Vec<(u32, QueryOwner)> {
         let mut done = Vec::new();
-        while let Some(&(bits, slot)) = self.running.first() {
+        while let Some(&Reverse((bits, slot, _))) = self.finishing.peek() {
             // A tolerance of a nanosecond of CPU absorbs rounding in the clock.
             if f64::from_bits(bits) > self.clock + 1e-3 {
                 break;
             }
-            self.running.pop_first();
+            self.finishing.pop();
+            self.running_count -= 1;
             done.push((slot, self.release(slot)));
+            self.drop_dead_tops();
         }
         if !done.is_empty() {
             self.fill(max_connections);
         }
         done
+    }
+
+    /// Pops entries of killed queries off the top, so the top is a running query.
+    fn drop_dead_tops(&mut self) {
+        while let Some(&Reverse((_, slot, generation))) = self.finishing.peek() {
+            let q = &self.queries[slot as usize];
+            if q.live && q.running && q.generation == generation {
+                return;
+            }
+            self.finishing.pop();
+        }
     }
 
     fn release(&mut self, slot: u32) -> QueryOwner {
@@ -175,7 +197,7 @@ impl Datastore {
 
     /// Starts waiting queries while connections are free.
     pub fn fill(&mut self, max_connections: u32) {
-        while self.running.len() < max_connections as usize {
+        while self.running_count < max_connections as usize {
             let Some(slot) = self.waiting.pop_front() else {
                 break;
             };
@@ -189,12 +211,15 @@ impl Datastore {
         if !q.live || q.generation != generation {
             return None;
         }
-        if q.running {
-            self.running.remove(&(q.finish_at.to_bits(), slot));
-        } else {
+        let was_running = q.running;
+        if !was_running {
             self.waiting.retain(|&s| s != slot);
         }
         let owner = self.release(slot);
+        if was_running {
+            self.running_count -= 1;
+            self.drop_dead_tops();
+        }
         self.fill(max_connections);
         Some(owner)
     }

@@ -3,7 +3,7 @@
 
 use crate::metrics::HitCounter;
 use crate::time::TimeUs;
-use std::collections::BTreeMap;
+use rustc_hash::FxHashMap;
 
 /// A cached response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,7 +17,9 @@ pub struct Entry {
 /// An HTTP cache's run-time state.
 #[derive(Clone, Debug, Default)]
 pub struct HttpCache {
-    entries: BTreeMap<u64, Entry>,
+    /// Looked up by key and never iterated, so the hash map's order never shows in a run; its
+    /// hasher is fixed (no random state), so even its layout is the same on every machine.
+    entries: FxHashMap<u64, Entry>,
     /// Hits and misses in the current metrics window.
     pub counter: HitCounter,
 }

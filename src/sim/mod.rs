@@ -582,12 +582,7 @@ impl Simulation {
     pub fn run_until(&mut self, until_us: TimeUs) -> Result<u64, SimError> {
         let until_us = until_us.min(self.end_us);
         let start = self.events;
-        while let Some(time) = self.queue.peek_time_us() {
-            if time >= until_us {
-                break;
-            }
-            self.step()?;
-        }
+        while self.step_before(until_us)? {}
         self.advance_clock(until_us);
         Ok(self.events - start)
     }
@@ -602,14 +597,18 @@ impl Simulation {
     ) -> Result<bool, SimError> {
         let until_us = until_us.min(self.end_us);
         let stop_at = self.events.saturating_add(max_events);
-        while let Some(time) = self.queue.peek_time_us() {
-            if time >= until_us {
+        loop {
+            if self.events >= stop_at {
+                // Out of budget: done only if nothing live is left before `until_us`.
+                self.drop_stale_before(until_us);
+                if self.queue.peek_time_us().is_some_and(|t| t < until_us) {
+                    return Ok(false);
+                }
                 break;
             }
-            if self.events >= stop_at {
-                return Ok(false);
+            if !self.step_before(until_us)? {
+                break;
             }
-            self.step()?;
         }
         self.advance_clock(until_us.max(self.now_us));
         Ok(true)
@@ -622,11 +621,34 @@ impl Simulation {
 
     /// Processes exactly one event (if any is due before the end); returns whether one was.
     pub fn step(&mut self) -> Result<bool, SimError> {
-        match self.queue.peek_time_us() {
-            Some(time) if time < self.end_us => {}
-            _ => return Ok(false),
+        self.step_before(self.end_us)
+    }
+
+    /// Pops events that would change nothing (see [`Simulation::is_stale`]) from the front of the
+    /// queue while they are due before `limit_us`.
+    fn drop_stale_before(&mut self, limit_us: TimeUs) {
+        while let Some((time, event)) = self.queue.peek() {
+            if time >= limit_us.min(self.end_us) || !self.is_stale(event) {
+                return;
+            }
+            self.queue.pop();
         }
-        let (time, event) = self.queue.pop().expect("peeked");
+    }
+
+    /// Processes the next live event due before `limit_us` (and before the end), dropping the
+    /// stale ones before it unseen; returns whether one was processed.
+    fn step_before(&mut self, limit_us: TimeUs) -> Result<bool, SimError> {
+        let limit_us = limit_us.min(self.end_us);
+        let (time, event) = loop {
+            match self.queue.peek_time_us() {
+                Some(time) if time < limit_us => {}
+                _ => return Ok(false),
+            }
+            let (time, event) = self.queue.pop().expect("peeked");
+            if !self.is_stale(&event) {
+                break (time, event);
+            }
+        };
         self.advance_clock(time);
         self.events += 1;
         let (kind, ids) = event.trace_ids();
@@ -639,6 +661,34 @@ impl Simulation {
             return Err(self.limit(format!("more than {MAX_PENDING_EVENTS} events pending")));
         }
         Ok(true)
+    }
+
+    /// Whether an event would find nothing to do: the attempt, job, probe or wake it was armed
+    /// for has ended or been superseded. Each test is the same guard its handler starts with, so
+    /// dropping stale events unseen changes nothing but the trace and the event count.
+    fn is_stale(&self, event: &Event) -> bool {
+        match *event {
+            Event::Arrival { client, epoch } => epoch != self.client_epochs[client as usize],
+            Event::AttemptTimeout {
+                request,
+                generation,
+                attempt,
+            } => !self.is_current(request, generation, attempt),
+            Event::StepDone { job, generation }
+            | Event::CallTimeout { job, generation }
+            | Event::DependencyDone {
+                job, generation, ..
+            } => !self.job_is(job, generation),
+            Event::DatastoreWake {
+                datastore,
+                generation,
+            } => self.datastores[datastore as usize].wake_generation != generation,
+            Event::CheckTimeout { check, generation } => {
+                let c = &self.checks[check as usize];
+                !c.live || c.generation != generation
+            }
+            _ => false,
+        }
     }
 
     fn limit(&self, what: String) -> SimError {

@@ -95,8 +95,9 @@ impl Simulation {
         if prober >= cfg.probers {
             return Ok(());
         }
-        self.queue.push(
-            self.now_us + cfg.period_us,
+        self.queue.push_after(
+            self.now_us,
+            cfg.period_us,
             Event::ProbeTick { probe, prober },
         );
         let service = cfg.service;
@@ -111,8 +112,9 @@ impl Simulation {
                 self.on_check_result(check, generation, true)?;
                 continue;
             }
-            self.queue.push(
-                self.now_us + cfg.timeout_us,
+            self.queue.push_after(
+                self.now_us,
+                cfg.timeout_us,
                 Event::CheckTimeout { check, generation },
             );
             self.deliver(
@@ -264,23 +266,13 @@ impl Simulation {
         // Datastores: bring the CPU clock up to now under the old core count.
         for (d, ds) in self.datastores.iter_mut().enumerate() {
             ds.advance(self.now_us, old.datastores[d].cores);
+            // The armed wake-up was computed under the old cores: it no longer counts.
             ds.wake_generation = ds.wake_generation.wrapping_add(1);
         }
         self.config = new.clone();
         for d in 0..self.datastores.len() {
-            let cfg = &new.datastores[d];
-            self.datastores[d].fill(cfg.max_connections);
-            let cores = cfg.cores;
-            if let Some(at) = self.datastores[d].next_completion_us(self.now_us, cores) {
-                let generation = self.datastores[d].wake_generation;
-                self.queue.push(
-                    at,
-                    Event::DatastoreWake {
-                        datastore: d as u16,
-                        generation,
-                    },
-                );
-            }
+            self.datastores[d].fill(new.datastores[d].max_connections);
+            self.schedule_datastore_wake(d as u16);
         }
         for (s, cfg) in new.services.iter().enumerate() {
             let have = self.instances[s].len();

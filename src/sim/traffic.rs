@@ -14,15 +14,25 @@ impl Simulation {
         if cfg.kind != ClientKind::Requests {
             return;
         }
-        if let Some(gap) = next_gap_us(
+        // A client's next arrival is a timer: a rate change re-arms it in place.
+        let timer = self.arrival_timer(client);
+        match next_gap_us(
             cfg.arrival,
             self.client_rates[client as usize],
             &mut self.rng,
         ) {
-            let epoch = self.client_epochs[client as usize];
-            self.queue
-                .push(self.now_us + gap, Event::Arrival { client, epoch });
+            Some(gap) => {
+                let epoch = self.client_epochs[client as usize];
+                self.queue
+                    .set_timer(timer, self.now_us + gap, Event::Arrival { client, epoch });
+            }
+            None => self.queue.clear_timer(timer),
         }
+    }
+
+    /// The queue timer that holds a client's next arrival (datastores' wake-ups come first).
+    fn arrival_timer(&self, client: u16) -> usize {
+        self.datastores.len() + client as usize
     }
 
     /// Changes a client population's arrival rate from now on.
@@ -154,8 +164,9 @@ impl Simulation {
         self.window.attempted += 1;
         let config = self.config.clone();
         let cfg = &config.clients[client];
-        self.queue.push(
-            self.now_us + cfg.timeout_us,
+        self.queue.push_after(
+            self.now_us,
+            cfg.timeout_us,
             Event::AttemptTimeout {
                 request,
                 generation,
@@ -526,8 +537,9 @@ impl Simulation {
         }
         let heartbeat = self.config.clients[client as usize].heartbeat_us;
         if heartbeat > 0 {
-            self.queue.push(
-                self.now_us + heartbeat,
+            self.queue.push_after(
+                self.now_us,
+                heartbeat,
                 Event::Heartbeat {
                     client,
                     device,

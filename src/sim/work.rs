@@ -233,8 +233,9 @@ impl Simulation {
     /// Schedules the timeout of the call or query a job waits for (0 = none).
     fn arm_call_timeout(&mut self, job: u32, generation: u32, timeout_us: TimeUs) {
         if timeout_us > 0 {
-            self.queue.push(
-                self.now_us + timeout_us,
+            self.queue.push_after(
+                self.now_us,
+                timeout_us,
                 Event::CallTimeout { job, generation },
             );
         }
@@ -381,8 +382,9 @@ impl Simulation {
             | Submitted::Queued(slot, query_generation) => {
                 self.jobs[job as usize].query = Some((datastore, slot, query_generation));
                 if statement_timeout > 0 {
-                    self.queue.push(
-                        self.now_us + statement_timeout,
+                    self.queue.push_after(
+                        self.now_us,
+                        statement_timeout,
                         Event::StatementTimeout {
                             datastore,
                             slot,
@@ -396,18 +398,35 @@ impl Simulation {
         }
     }
 
-    fn schedule_datastore_wake(&mut self, datastore: u16) {
+    /// Arms the datastore's one wake-up, a timer of the queue, for its next completion (after
+    /// `advance`). Once a query starts or ends, the armed wake-up is replaced; while none has,
+    /// the completion time stands and the wake-up armed first is kept. Nothing stale is left to
+    /// pop, and wake-ups run in the order they would as one event per change.
+    pub(super) fn schedule_datastore_wake(&mut self, datastore: u16) {
         let cores = self.config.datastores[datastore as usize].cores;
-        let ds = &self.datastores[datastore as usize];
-        if let Some(at) = ds.next_completion_us(self.now_us, cores) {
-            let generation = ds.wake_generation;
-            self.queue.push(
-                at,
-                Event::DatastoreWake {
-                    datastore,
-                    generation,
-                },
-            );
+        let ds = &mut self.datastores[datastore as usize];
+        match ds.next_completion_us(self.now_us, cores) {
+            Some(at) => {
+                let generation = ds.wake_generation;
+                if ds.wake_armed.is_some_and(|(armed_at, armed_generation)| {
+                    armed_generation == generation && armed_at <= at
+                }) {
+                    return;
+                }
+                ds.wake_armed = Some((at, generation));
+                self.queue.set_timer(
+                    datastore as usize,
+                    at,
+                    Event::DatastoreWake {
+                        datastore,
+                        generation,
+                    },
+                );
+            }
+            None => {
+                ds.wake_armed = None;
+                self.queue.clear_timer(datastore as usize);
+            }
         }
     }
 
@@ -419,6 +438,7 @@ impl Simulation {
         if self.datastores[datastore as usize].wake_generation != generation {
             return Ok(());
         }
+        self.datastores[datastore as usize].wake_armed = None;
         let cfg = &self.config.datastores[datastore as usize];
         let (cores, max_connections) = (cfg.cores, cfg.max_connections);
         let ds = &mut self.datastores[datastore as usize];

@@ -71,4 +71,4 @@ fn retry_storm_seed_1_trace_is_pinned() {
 }
 
 /// Trace hash of `cascade run retry-storm --seed 1`.
-pub const PINNED_RETRY_STORM_SEED_1: &str = "2f01362d1cfa767d";
+pub const PINNED_RETRY_STORM_SEED_1: &str = "5a4614f15d4e4ce1";

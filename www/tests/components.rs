@@ -290,5 +290,5 @@ fn wasm_runs_give_the_same_trace_as_native() {
     let variant = scenario.variant(&[], &[]).unwrap();
     let mut sim = cascade::Simulation::new(&variant, 1);
     sim.run_to_end().unwrap();
-    assert_eq!(sim.trace_hash().hex(), "2f01362d1cfa767d");
+    assert_eq!(sim.trace_hash().hex(), "5a4614f15d4e4ce1");
 }
