@@ -213,8 +213,9 @@ pub fn patched(
     Ok(new)
 }
 
-/// Sections of a scenario a running system cannot change: they describe the replay itself.
-const FROZEN_WHILE_RUNNING: [&str; 5] = ["scenario", "timeline", "beats", "fixes", "expectations"];
+/// Sections of a scenario a running system cannot change: they describe the replay itself. (The
+/// timeline can change: the run applies such a change to the entries that have not run yet.)
+const FROZEN_WHILE_RUNNING: [&str; 4] = ["scenario", "beats", "fixes", "expectations"];
 
 /// Like [`patched`], for a running system: the replay's own sections cannot change, and neither
 /// can a client population's kind.

@@ -154,6 +154,8 @@ enum Event {
     },
     Timeline {
         index: u16,
+        /// Bumps when a change moves the entry, so that its earlier scheduling is stale.
+        epoch: u32,
     },
     RateChange {
         client: u16,
@@ -209,7 +211,7 @@ impl Event {
                 device,
                 epoch,
             } => (13, [client as u64, device as u64, epoch as u64]),
-            Timeline { index } => (14, [index as u64, 0, 0]),
+            Timeline { index, epoch } => (14, [index as u64, epoch as u64, 0]),
             RateChange { client, index } => (15, [client as u64, index as u64, 0]),
         }
     }
@@ -368,6 +370,10 @@ pub struct Simulation {
     deferred_error: Option<SimError>,
     /// Scratch space for load balancing.
     candidates: Vec<crate::model::load_balancer::Candidate>,
+    /// Per timeline entry: whether it has run (the past is not changed by later patches).
+    timeline_done: Vec<bool>,
+    /// Per timeline entry: bumps when a patch moves it.
+    timeline_epochs: Vec<u32>,
 }
 
 impl Simulation {
@@ -437,6 +443,8 @@ impl Simulation {
             metrics: Metrics::new(file, window_us),
             deferred_error: None,
             candidates: Vec::new(),
+            timeline_done: vec![false; config.file.timeline.len()],
+            timeline_epochs: vec![0; config.file.timeline.len()],
             config,
         };
         for service in 0..sim.instances.len() {
@@ -493,7 +501,10 @@ impl Simulation {
         for i in order {
             self.queue.push(
                 s_to_us(config.file.timeline[i].at_s),
-                Event::Timeline { index: i as u16 },
+                Event::Timeline {
+                    index: i as u16,
+                    epoch: 0,
+                },
             );
         }
     }
@@ -687,6 +698,7 @@ impl Simulation {
                 let c = &self.checks[check as usize];
                 !c.live || c.generation != generation
             }
+            Event::Timeline { index, epoch } => self.timeline_epochs[index as usize] != epoch,
             _ => false,
         }
     }
@@ -766,7 +778,7 @@ impl Simulation {
                 device,
                 epoch,
             } => self.on_heartbeat(client, device, epoch)?,
-            Event::Timeline { index } => self.on_timeline(index as usize)?,
+            Event::Timeline { index, .. } => self.on_timeline(index as usize)?,
             Event::RateChange { client, index } => {
                 let rate = self.config.clients[client as usize].rate_changes[index as usize].1;
                 self.set_client_rate(client, rate);

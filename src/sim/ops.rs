@@ -6,6 +6,7 @@ use super::{Check, Event, Reply, SimError, Simulation};
 use crate::model::client::{Device, DeviceState};
 use crate::model::service::Instance;
 use crate::scenario::{Action, ProbeEffect, ScenarioFile};
+use crate::time::s_to_us;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -205,6 +206,7 @@ impl Simulation {
     // ---- the timeline ----
 
     pub(super) fn on_timeline(&mut self, index: usize) -> Result<(), SimError> {
+        self.timeline_done[index] = true;
         let event = self.config.file.timeline[index].clone();
         if event.action == Action::Set {
             return self.apply_patch(&event.set);
@@ -237,11 +239,34 @@ impl Simulation {
         Ok(())
     }
 
-    /// Applies a patch (a `set` action, or a fix applied mid-run) to the running system.
+    /// Applies a patch (a `set` action, or a fix applied mid-run) to the running system, from
+    /// now on. A patch of the timeline changes only the entries that have not run yet (what
+    /// operators did before now stays done): an entry moved earlier than now runs now, one moved
+    /// later runs then, and its earlier scheduling is dropped.
     pub fn apply_patch(&mut self, set: &BTreeMap<String, toml::Value>) -> Result<(), SimError> {
-        let file =
+        let mut file =
             crate::scenario::patched_live(&self.config.file, set).map_err(SimError::BadChange)?;
+        let before = &self.config.file.timeline;
+        let mut moved = Vec::new();
+        for (i, entry) in file.timeline.iter_mut().enumerate() {
+            if self.timeline_done[i] {
+                *entry = before[i].clone();
+            } else if entry.at_s != before[i].at_s {
+                moved.push((i, s_to_us(entry.at_s).max(self.now_us)));
+            }
+        }
         self.reconfigure(file);
+        for (index, at_us) in moved {
+            let epoch = self.timeline_epochs[index].wrapping_add(1);
+            self.timeline_epochs[index] = epoch;
+            self.queue.push(
+                at_us,
+                Event::Timeline {
+                    index: index as u16,
+                    epoch,
+                },
+            );
+        }
         Ok(())
     }
 
@@ -336,8 +361,8 @@ impl Simulation {
                 }
             }
         }
-        // Rate changes and timeline entries keep their scheduled events: a running system's
-        // patches may not touch the timeline (see `scenario::patched_live`).
+        // Rate changes keep their scheduled times (a patched rate applies when its change comes);
+        // timeline entries that a patch moves are rescheduled by `apply_patch`.
     }
 
     // ---- windows ----

@@ -1,5 +1,6 @@
 //! Native integration tests, as one binary: scenarios, determinism, invariants, bad input, CLI.
 
+mod apply_now;
 mod bad_input;
 mod cli;
 mod determinism;

@@ -275,7 +275,7 @@ pub fn App() -> Html {
                                 <div class="panels">
                                     <aside class="side">
                                         <Narration beats={beats} now_s={now_s} started_at={meta.started_at.clone()} dispatch={dispatch.clone()} />
-                                        <Fixes session={session.clone()} frame={player.frame} compare={player.compare} dispatch={dispatch.clone()} />
+                                        <Fixes session={session.clone()} frame={player.frame} compare={player.compare} error={player.fix_error.clone()} dispatch={dispatch.clone()} />
                                     </aside>
                                     <div class="main">
                                         <div class="charts">
@@ -369,7 +369,7 @@ fn embed_view(
                 }) }
             </div>
             if player.embed_fixes {
-                <Fixes session={session.clone()} frame={player.frame} compare={player.compare} dispatch={dispatch.clone()} />
+                <Fixes session={session.clone()} frame={player.frame} compare={player.compare} error={player.fix_error.clone()} dispatch={dispatch.clone()} />
             }
         </div>
     }

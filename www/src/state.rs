@@ -171,6 +171,8 @@ pub struct Player {
     pub revision: u64,
     /// A message for the user (an error or a notice).
     pub message: Option<String>,
+    /// Why the last change of a fix was refused: (fix, message), shown next to that fix.
+    pub fix_error: Option<(String, String)>,
     /// The compact player for iframes.
     pub embed: bool,
     /// Fix switches in the compact player.
@@ -190,6 +192,7 @@ impl Player {
             frame: 0,
             revision: 0,
             message: None,
+            fix_error: None,
             embed: false,
             embed_fixes: false,
         }
@@ -456,6 +459,7 @@ impl Reducible for Player {
             }
             Action::ToggleFix(name) => {
                 let Some(session) = session else { return self };
+                next.fix_error = None;
                 if !session.borrow().run.scheduled().is_empty() {
                     next.message = Some(
                         "Fixes applied mid-run were cleared: the run starts again from the top."
@@ -480,8 +484,10 @@ impl Reducible for Player {
             Action::ApplyFixNow(name) => {
                 let Some(session) = session else { return self };
                 let mut s = session.borrow_mut();
+                next.fix_error = None;
+                let mut refused = None;
                 if s.catching_up() {
-                    next.message =
+                    refused =
                         Some("Wait until the replay has caught up, then apply the fix.".into());
                 } else if s.baseline.is_none() {
                     // The run forks from here: keep a copy of what happened for comparison.
@@ -499,17 +505,18 @@ impl Reducible for Player {
                                     s.baseline = Some(baseline);
                                     s.target_us = target;
                                 }
-                                Err(err) => next.message = Some(err.to_string()),
+                                Err(err) => refused = Some(err.to_string()),
                             }
                         }
-                        Err(err) => next.message = Some(err),
+                        Err(err) => refused = Some(err),
                     }
                 } else {
                     let scenario = s.scenario.clone();
                     if let Err(err) = s.run.apply_fix_now(&scenario, &name) {
-                        next.message = Some(err.to_string());
+                        refused = Some(err.to_string());
                     }
                 }
+                next.fix_error = refused.map(|message| (name, message));
                 next.revision += 1;
             }
             Action::SetCompare(on) => next.compare = on,
@@ -526,7 +533,10 @@ impl Reducible for Player {
             Action::CloseHelp if !next.help => return self,
             Action::CloseHelp => next.help = false,
             Action::Redraw => next.revision += 1,
-            Action::DismissMessage => next.message = None,
+            Action::DismissMessage => {
+                next.message = None;
+                next.fix_error = None;
+            }
             Action::ShowMessage(message) => next.message = Some(message),
             Action::OpenLink(link) => {
                 if let Err(err) = next.open_link(link) {

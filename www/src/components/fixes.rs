@@ -17,6 +17,9 @@ pub struct FixesProps {
     pub frame: u64,
     /// Whether the run as it happened is overlaid.
     pub compare: bool,
+    /// Why the last change of a fix was refused: (fix, message), shown next to that fix.
+    #[prop_or_default]
+    pub error: Option<(String, String)>,
     /// Sends actions.
     pub dispatch: Callback<Action>,
 }
@@ -25,6 +28,7 @@ impl PartialEq for FixesProps {
     fn eq(&self, other: &Self) -> bool {
         self.frame == other.frame
             && self.compare == other.compare
+            && self.error == other.error
             && Rc::ptr_eq(&self.session, &other.session)
     }
 }
@@ -94,6 +98,11 @@ pub fn Fixes(props: &FixesProps) -> Html {
                         Callback::from(move |_: MouseEvent| dispatch.emit(Action::ApplyFixNow(name.clone())))
                     };
                     let can_apply_now = now_us > 0 && !on && !session.catching_up();
+                    let error = props
+                        .error
+                        .as_ref()
+                        .filter(|(fix, _)| fix == name)
+                        .map(|(_, message)| message.clone());
                     html! {
                         <li class="fix">
                             <label class="switch">
@@ -101,6 +110,9 @@ pub fn Fixes(props: &FixesProps) -> Html {
                                 <code>{ name.clone() }</code>
                             </label>
                             <button type="button" class="small" disabled={!can_apply_now} aria-label={format!("Apply {name} now")} onclick={now}>{ "Apply now" }</button>
+                            if let Some(message) = error {
+                                <p class="fix-error" role="alert">{ message }</p>
+                            }
                             <p class="fix-description">{ fix.description.clone() }</p>
                             if !fix.tradeoff.is_empty() {
                                 <p class="fix-tradeoff muted">{ fix.tradeoff.clone() }</p>
