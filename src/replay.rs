@@ -2,9 +2,12 @@
 //! nearest earlier checkpoint and runs forward from it instead of re-running from zero; and with
 //! fixes scheduled at moments of the run ("what if we had shipped single-flight at 15:40?").
 //!
-//! Checkpoints keep no series of their own (see [`Simulation::checkpoint`]); at most
-//! [`MAX_CHECKPOINTS`] are kept, spread evenly over the run. A fix scheduled at `t` is applied
-//! when the run reaches `t`, before any event at `t`, every time the run passes there.
+//! Checkpoints keep no series of their own (see [`Simulation::checkpoint`]); they are spread
+//! evenly over the run, at most [`MAX_CHECKPOINTS`] of them and at most
+//! [`CHECKPOINT_BUDGET_BYTES`] in all (a checkpoint of a run with a big cache costs tens of MB):
+//! when a new one would exceed either bound, every other one is dropped and the spacing doubles.
+//! A fix scheduled at `t` is applied when the run reaches `t`, before any event at `t`, every
+//! time the run passes there.
 
 use crate::scenario::{Scenario, Variant};
 use crate::sim::{SimError, Simulation};
@@ -13,6 +16,10 @@ use std::collections::BTreeMap;
 
 /// The most checkpoints one replay keeps.
 pub const MAX_CHECKPOINTS: usize = 64;
+
+/// The most bytes one replay's checkpoints may hold in all (by [`Simulation::state_bytes`]);
+/// the first checkpoint (the start) and the latest are kept whatever their size.
+pub const CHECKPOINT_BUDGET_BYTES: usize = 48 * 1024 * 1024;
 
 /// A fix applied at a moment of the run.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,6 +38,10 @@ pub struct Replay {
     interval_us: TimeUs,
     /// Checkpoints at 0, interval, 2 × interval, … up to the furthest point reached.
     checkpoints: Vec<Simulation>,
+    /// The size of each checkpoint, bytes.
+    checkpoint_sizes: Vec<usize>,
+    /// The most bytes the checkpoints may hold in all.
+    budget_bytes: usize,
     /// Fixes applied mid-run, in time order.
     scheduled: Vec<ScheduledFix>,
     /// How many of `scheduled` the current run has applied.
@@ -48,6 +59,8 @@ impl Replay {
         Replay {
             sim,
             interval_us,
+            checkpoint_sizes: vec![first.state_bytes()],
+            budget_bytes: CHECKPOINT_BUDGET_BYTES,
             checkpoints: vec![first],
             scheduled: Vec::new(),
             applied: 0,
@@ -72,6 +85,48 @@ impl Replay {
     /// Number of checkpoints kept.
     pub fn checkpoints(&self) -> usize {
         self.checkpoints.len()
+    }
+
+    /// Sets the byte budget of the checkpoints (the default is [`CHECKPOINT_BUDGET_BYTES`]); it
+    /// applies from the next checkpoint on.
+    pub fn set_checkpoint_budget(&mut self, bytes: usize) {
+        self.budget_bytes = bytes;
+    }
+
+    /// Bytes held by the checkpoints.
+    pub fn checkpoint_bytes(&self) -> usize {
+        self.checkpoint_sizes.iter().sum()
+    }
+
+    /// Keeps the checkpoints before index `keep` (at least the first).
+    fn truncate_checkpoints(&mut self, keep: usize) {
+        let keep = keep.max(1);
+        self.checkpoints.truncate(keep);
+        self.checkpoint_sizes.truncate(keep);
+    }
+
+    /// Adds the checkpoint of the current moment, then thins the checkpoints (every other one
+    /// dropped, spacing doubled) while they exceed their count or byte budget.
+    fn push_checkpoint(&mut self) {
+        let checkpoint = self.sim.checkpoint();
+        self.checkpoint_sizes.push(checkpoint.state_bytes());
+        self.checkpoints.push(checkpoint);
+        while self.checkpoints.len() > 2
+            && (self.checkpoints.len() > MAX_CHECKPOINTS + 1
+                || self.checkpoint_bytes() > self.budget_bytes)
+        {
+            let mut index = 0;
+            self.checkpoints.retain(|_| {
+                index += 1;
+                (index - 1) % 2 == 0
+            });
+            let mut index = 0;
+            self.checkpoint_sizes.retain(|_| {
+                index += 1;
+                (index - 1) % 2 == 0
+            });
+            self.interval_us *= 2;
+        }
     }
 
     /// The fixes scheduled mid-run, in time order.
@@ -138,8 +193,7 @@ impl Replay {
             }
             self.apply_due()?;
             if checkpoint_due && target == next_checkpoint {
-                let checkpoint = self.sim.checkpoint();
-                self.checkpoints.push(checkpoint);
+                self.push_checkpoint();
                 continue;
             }
             if target >= t_us {
@@ -176,8 +230,7 @@ impl Replay {
                 set: spec.set.clone(),
             },
         );
-        let keep = at_us.div_ceil(self.interval_us) as usize;
-        self.checkpoints.truncate(keep.max(1));
+        self.truncate_checkpoints(at_us.div_ceil(self.interval_us) as usize);
         Ok(())
     }
 
@@ -206,8 +259,7 @@ impl Replay {
         );
         self.applied = index + 1;
         // Keep the checkpoints strictly before now (the one at exactly now predates the fix).
-        let keep = now.div_ceil(self.interval_us) as usize;
-        self.checkpoints.truncate(keep.max(1));
+        self.truncate_checkpoints(now.div_ceil(self.interval_us) as usize);
         Ok(())
     }
 }
@@ -325,6 +377,30 @@ mod tests {
             "not in the past"
         );
         assert!(ahead.schedule_fix(&scenario, "nope", 70_000_000).is_err());
+    }
+
+    #[test]
+    fn checkpoints_stay_within_their_byte_budget_and_seeking_stays_exact() {
+        let (scenario, mut replay) = replay();
+        let one = replay.sim().state_bytes();
+        replay.set_checkpoint_budget(one * 5);
+        replay.seek(60_000_000).unwrap();
+        assert!(replay.checkpoints() >= 2);
+        let largest = replay.checkpoint_sizes.iter().copied().max().unwrap();
+        assert!(
+            replay.checkpoint_bytes() <= one * 5 + largest,
+            "{} bytes in {} checkpoints",
+            replay.checkpoint_bytes(),
+            replay.checkpoints()
+        );
+        assert!(replay.interval_us() > 10_000_000, "the spacing doubled");
+        for t in [47_000_000, 3_000_000, 59_000_000, 21_500_000] {
+            replay.seek(t).unwrap();
+            let mut straight = Simulation::new(&scenario.variant(&[], &[]).unwrap(), 1);
+            straight.run_until(t).unwrap();
+            assert_eq!(replay.sim().trace_hash(), straight.trace_hash(), "at {t}");
+            assert_eq!(replay.sim().metrics().to_csv(), straight.metrics().to_csv());
+        }
     }
 
     #[test]

@@ -390,16 +390,31 @@ fn bench(references: &[String], runs: usize, format: Format) -> Result<ExitCode,
         total_events += events;
         total_wall_s += wall_s;
         total_sim_s += sim_s;
-        rows.push((scenario.id().to_string(), events, wall_s, sim_s));
+        // One more, untimed run: the largest state (what one checkpoint costs), sampled at every
+        // hundredth of the run.
+        let mut sim = Simulation::new(&variant, variant.file.scenario.seed);
+        let mut peak_state_bytes = sim.state_bytes();
+        for i in 1..=100 {
+            sim.run_until(sim.end_us() * i / 100)
+                .map_err(|err| err.to_string())?;
+            peak_state_bytes = peak_state_bytes.max(sim.state_bytes());
+        }
+        rows.push((
+            scenario.id().to_string(),
+            events,
+            wall_s,
+            sim_s,
+            peak_state_bytes,
+        ));
     }
     let per = |events: u64, wall: f64, sim: f64| (events as f64 / wall, sim / wall);
     match format {
         Format::Json => {
             let mut items: Vec<Value> = rows
                 .iter()
-                .map(|(id, events, wall, sim)| {
+                .map(|(id, events, wall, sim, state)| {
                     let (eps, speed) = per(*events, *wall, *sim);
-                    json!({"scenario": id, "events": events, "wall_s": wall, "simulated_s": sim, "events_per_s": eps, "sim_s_per_wall_s": speed})
+                    json!({"scenario": id, "events": events, "wall_s": wall, "simulated_s": sim, "events_per_s": eps, "sim_s_per_wall_s": speed, "peak_state_bytes": state})
                 })
                 .collect();
             let (eps, speed) = per(total_events, total_wall_s, total_sim_s);
@@ -414,21 +429,31 @@ fn bench(references: &[String], runs: usize, format: Format) -> Result<ExitCode,
         }
         _ => {
             println!(
-                "{:<40} {:>12} {:>10} {:>14} {:>16}",
-                "scenario", "events", "wall ms", "events/s", "sim s / wall s"
+                "{:<40} {:>12} {:>10} {:>14} {:>16} {:>10}",
+                "scenario", "events", "wall ms", "events/s", "sim s / wall s", "state MB"
             );
-            let print = |id: &str, events: u64, wall: f64, sim: f64| {
+            let print = |id: &str, events: u64, wall: f64, sim: f64, state: String| {
                 let (eps, speed) = per(events, wall, sim);
                 println!(
-                    "{id:<40} {events:>12} {:>10.2} {eps:>14.0} {speed:>16.0}",
+                    "{id:<40} {events:>12} {:>10.2} {eps:>14.0} {speed:>16.0} {state:>10}",
                     wall * 1e3
                 );
             };
-            for (id, events, wall, sim) in &rows {
-                print(id, *events, *wall, *sim);
+            for (id, events, wall, sim, state) in &rows {
+                let state = format!("{:.1}", *state as f64 / 1_048_576.0);
+                print(id, *events, *wall, *sim, state);
             }
-            print("total", total_events, total_wall_s, total_sim_s);
-            println!("(median of {runs} runs per scenario, release build recommended)");
+            print(
+                "total",
+                total_events,
+                total_wall_s,
+                total_sim_s,
+                String::new(),
+            );
+            println!(
+                "(median of {runs} runs per scenario, release build recommended; state MB: the \
+                 largest run state, i.e. the size of one checkpoint)"
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -67,6 +67,14 @@ pub struct Datastore {
 }
 
 impl Datastore {
+    /// Bytes held by the query tables.
+    pub fn heap_bytes(&self) -> usize {
+        self.queries.capacity() * std::mem::size_of::<Query>()
+            + self.free.capacity() * 4
+            + self.finishing.capacity() * std::mem::size_of::<Reverse<(u64, u32, u32)>>()
+            + self.waiting.capacity() * 4
+    }
+
     /// Number of running queries.
     pub fn running(&self) -> usize {
         self.running_count

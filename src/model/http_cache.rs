@@ -19,9 +19,26 @@ pub struct Entry {
 pub struct HttpCache {
     /// Looked up by key and never iterated, so the hash map's order never shows in a run; its
     /// hasher is fixed (no random state), so even its layout is the same on every machine.
-    entries: FxHashMap<u64, Entry>,
+    /// An entry is packed into one word (see [`pack`]): a big cache holds hundreds of thousands
+    /// of entries, and every checkpoint copies them.
+    entries: FxHashMap<u64, u64>,
     /// Hits and misses in the current metrics window.
     pub counter: HitCounter,
+}
+
+/// The top bit of a packed entry: an error response.
+const ERROR_BIT: u64 = 1 << 63;
+
+/// An entry as one word: its expiry (µs, below 2^63) and the error flag in the top bit.
+fn pack(entry: Entry) -> u64 {
+    entry.expires_us.min(ERROR_BIT - 1) | if entry.error { ERROR_BIT } else { 0 }
+}
+
+fn unpack(word: u64) -> Entry {
+    Entry {
+        expires_us: word & !ERROR_BIT,
+        error: word & ERROR_BIT != 0,
+    }
 }
 
 /// The cache key of a request: the key alone, or the key and the user.
@@ -36,8 +53,8 @@ pub fn cache_key(key: u32, user: u32, includes_user: bool) -> u64 {
 impl HttpCache {
     /// A fresh entry for `key` at `now_us`, if any (counted as a hit or a miss).
     pub fn lookup(&mut self, key: u64, now_us: TimeUs) -> Option<Entry> {
-        match self.entries.get(&key) {
-            Some(&entry) if entry.expires_us > now_us => {
+        match self.entries.get(&key).map(|&word| unpack(word)) {
+            Some(entry) if entry.expires_us > now_us => {
                 self.counter.hits += 1;
                 Some(entry)
             }
@@ -53,15 +70,31 @@ impl HttpCache {
         }
     }
 
-    /// Stores a response unless its TTL is zero or the cache is full.
+    /// Stores a response unless its TTL is zero or the cache is full of fresh entries. Before
+    /// the table would grow (or refuse an entry), expired entries are dropped, so it holds about
+    /// the fresh ones: what the cache serves is the same, but memory follows the fresh set rather
+    /// than every key ever stored.
     pub fn store(&mut self, key: u64, entry: Entry, now_us: TimeUs, capacity: u32) {
         if entry.expires_us <= now_us {
             return;
         }
-        if self.entries.len() >= capacity as usize && !self.entries.contains_key(&key) {
-            return;
+        let full = self.entries.len() >= capacity as usize;
+        if (full || self.entries.len() == self.entries.capacity())
+            && !self.entries.contains_key(&key)
+        {
+            // The result does not depend on the table's order: only which entries remain.
+            self.entries
+                .retain(|_, &mut word| unpack(word).expires_us > now_us);
+            if self.entries.len() >= capacity as usize {
+                return;
+            }
         }
-        self.entries.insert(key, entry);
+        self.entries.insert(key, pack(entry));
+    }
+
+    /// Bytes held by the entry table (an estimate from its capacity: key, entry, control byte).
+    pub fn heap_bytes(&self) -> usize {
+        self.entries.capacity() * (std::mem::size_of::<(u64, u64)>() + 1)
     }
 
     /// Entries held (fresh or not yet noticed stale).

@@ -43,6 +43,16 @@ impl LookasideCache {
         }
     }
 
+    /// Bytes held (the expiry table and the single-flight waiters; BTree nodes estimated).
+    pub fn heap_bytes(&self) -> usize {
+        self.expires_us.capacity() * std::mem::size_of::<TimeUs>()
+            + self
+                .filling
+                .values()
+                .map(|w| 48 + w.capacity() * std::mem::size_of::<Waiter>())
+                .sum::<usize>()
+    }
+
     /// Grows the key space (after a change of the clients' `keys`).
     pub fn ensure_keys(&mut self, keys: u32) {
         if self.expires_us.len() < keys as usize {

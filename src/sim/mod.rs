@@ -570,6 +570,52 @@ impl Simulation {
         self.metrics = metrics;
     }
 
+    /// Bytes the run's state holds, without its series: what a checkpoint costs. An estimate from
+    /// the tables' capacities (hash and B-tree overheads approximated), good to a few percent.
+    pub fn state_bytes(&self) -> usize {
+        use std::mem::size_of;
+        size_of::<Simulation>()
+            + self.queue.heap_bytes()
+            + self.requests.capacity() * size_of::<Request>()
+            + self.jobs.capacity() * size_of::<Job>()
+            + self.checks.capacity() * size_of::<Check>()
+            + (self.free_requests.capacity()
+                + self.free_jobs.capacity()
+                + self.free_checks.capacity())
+                * 4
+            + self
+                .devices
+                .iter()
+                .map(|d| 24 + d.capacity() * size_of::<Device>())
+                .sum::<usize>()
+            + self
+                .instances
+                .iter()
+                .flatten()
+                .map(|i| size_of::<Instance>() + i.queue.capacity() * 4)
+                .sum::<usize>()
+            + self
+                .http_caches
+                .iter()
+                .map(HttpCache::heap_bytes)
+                .sum::<usize>()
+            + self
+                .caches
+                .iter()
+                .map(LookasideCache::heap_bytes)
+                .sum::<usize>()
+            + self
+                .datastores
+                .iter()
+                .map(Datastore::heap_bytes)
+                .sum::<usize>()
+            + self
+                .probe_failures
+                .iter()
+                .map(|p| 24 + p.capacity() * 4)
+                .sum::<usize>()
+    }
+
     /// Sizes of the run's internal tables (slots allocated, events pending), to show that memory
     /// does not grow with simulated time.
     pub fn footprint(&self) -> Footprint {

@@ -72,3 +72,28 @@ fn retry_storm_seed_1_trace_is_pinned() {
 
 /// Trace hash of `cascade run retry-storm --seed 1`.
 pub const PINNED_RETRY_STORM_SEED_1: &str = "5a4614f15d4e4ce1";
+
+/// The heaviest replay (Showmax: a Varnish holding hundreds of thousands of per-user entries)
+/// keeps its checkpoints within their byte budget over the whole run, with every fix on.
+#[test]
+fn checkpoints_of_the_heaviest_replay_stay_within_budget() {
+    let scenario = scenario::find_bundled("showmax-2019-10-health-check-cache")
+        .unwrap()
+        .unwrap();
+    let fixes: Vec<String> = scenario.file.fixes.keys().cloned().collect();
+    for variant in [
+        scenario.variant(&[], &[]).unwrap(),
+        scenario.variant(&fixes, &[]).unwrap(),
+    ] {
+        let mut replay = cascade::Replay::new(&variant, 1, cascade::time::s_to_us(10.0));
+        replay.seek(replay.sim().end_us()).unwrap();
+        let state = replay.sim().state_bytes();
+        assert!(
+            replay.checkpoint_bytes() <= cascade::replay::CHECKPOINT_BUDGET_BYTES + state,
+            "{} checkpoints hold {} MB",
+            replay.checkpoints(),
+            replay.checkpoint_bytes() >> 20
+        );
+        assert!(replay.checkpoints() >= 2);
+    }
+}
