@@ -310,11 +310,75 @@ impl Metrics {
     pub fn truncate(&mut self, len: usize) {
         self.columns.iter_mut().for_each(|c| c.truncate(len));
     }
+
+    /// Windows `from..to` (clamped to those closed) as rows, one value per series in `names`
+    /// order, flattened: what a worker sends to the page.
+    pub fn rows(&self, from: usize, to: usize) -> Vec<f64> {
+        let to = to.min(self.len());
+        let mut rows = Vec::with_capacity(to.saturating_sub(from) * self.columns.len());
+        for window in from..to {
+            rows.extend(self.columns.iter().map(|c| c[window]));
+        }
+        rows
+    }
+
+    /// Appends windows given as flattened rows (see [`Metrics::rows`]); refuses rows that do
+    /// not fit the series.
+    pub fn push_rows(&mut self, rows: &[f64]) -> Result<(), String> {
+        let width = self.columns.len();
+        if width == 0 || !rows.len().is_multiple_of(width) {
+            return Err(format!(
+                "{} values do not make rows of {width} series",
+                rows.len()
+            ));
+        }
+        for row in rows.chunks_exact(width) {
+            for (column, value) in self.columns.iter_mut().zip(row) {
+                column.push(*value);
+            }
+        }
+        Ok(())
+    }
+
+    /// Copies windows from `other` (the same series) until this holds `upto` windows (or all
+    /// of `other`'s).
+    pub fn extend_from(&mut self, other: &Metrics, upto: usize) {
+        let from = self.len();
+        let upto = upto.min(other.len());
+        if upto <= from {
+            return;
+        }
+        for (column, source) in self.columns.iter_mut().zip(&other.columns) {
+            column.extend_from_slice(&source[from..upto]);
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_round_trip_and_extend_copies_a_prefix() {
+        let scenario = crate::scenario::find_bundled("retry-storm")
+            .unwrap()
+            .unwrap();
+        let variant = scenario.variant(&[], &[]).unwrap();
+        let mut sim = crate::Simulation::new(&variant, 1);
+        sim.run_until(20_000_000).unwrap();
+        let all = sim.metrics();
+        let mut copy = all.empty_like();
+        copy.push_rows(&all.rows(0, 7)).unwrap();
+        copy.push_rows(&all.rows(7, 100)).unwrap();
+        assert_eq!(copy.to_csv(), all.to_csv());
+        assert!(copy.push_rows(&[1.0, 2.0]).is_err());
+        let mut prefix = all.empty_like();
+        prefix.extend_from(all, 5);
+        prefix.extend_from(all, 3);
+        assert_eq!(prefix.len(), 5);
+        prefix.extend_from(all, 99);
+        assert_eq!(prefix.to_csv(), all.to_csv());
+    }
 
     #[test]
     fn histogram_quantiles_are_within_a_few_percent() {

@@ -4,12 +4,21 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { serve } from './server.mjs';
 import { launch, openPage, drawnPixels } from './browser.mjs';
 
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 const SCENARIOS = fileURLToPath(new URL('../../scenarios/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** What the CLI prints for these arguments (the release binary the test command built). */
+function cliCsv(args) {
+  const binary = `${ROOT}target/release/cascade`;
+  if (existsSync(binary)) return execFileSync(binary, args, { encoding: 'utf8' });
+  return execFileSync('cargo', ['run', '--release', '--quiet', '--', ...args], { cwd: ROOT, encoding: 'utf8' });
+}
 let server;
 let browser;
 
@@ -151,6 +160,50 @@ test('a fix applied mid-run forks the run and the verdict says so', async () => 
   assert.match(await page.locator('.verdicts').textContent(), /As it happened: did not recover/);
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test('runs are computed ahead of the playhead: jump to the end, then seek anywhere at once', async () => {
+  const errors = [];
+  const page = await openPage(browser, server.url, errors);
+  await page.getByRole('button', { name: 'Open An OR query loses its indexes: auth-token cache stampede in the US region' }).click();
+  await page.getByRole('button', { name: 'Jump to end' }).click();
+  await waitCaughtUp(page);
+  await page.waitForFunction(() => !/computed \d+%/.test(document.querySelector('.timeline-clock').textContent));
+  const band = await page.locator('.timeline-track .computed').evaluate((el) => el.style.width);
+  assert.equal(parseFloat(band), 100, 'the progress band covers the whole run');
+  // Inside the computed range a seek needs no computing: no "computing up to" status appears.
+  for (const f of [0.1, 0.8, 0.35, 0.6]) {
+    const slider = page.getByRole('slider', { name: 'Timeline' });
+    await slider.evaluate((input, f) => {
+      input.value = String(Number(input.max) * f);
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    }, f);
+    assert.equal(await page.locator('.timeline [role=status]').count(), 0, `seek to ${f} is instant`);
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('every fix that moves an operator action applies now, and the fork is the CLI\'s --fix-at run', async () => {
+  const errors = [];
+  const id = 'svix-2023-06-auth-token-stampede';
+  for (const at of [710, 1420, 2130]) {
+    const page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1280, height: 720 } });
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${server.url}?s=${id}&t=${at}`);
+    await waitCaughtUp(page);
+    await page.getByRole('button', { name: 'Apply single-flight now' }).click();
+    await page.getByText(/Applied mid-run: single-flight from/).waitFor();
+    assert.equal(await page.locator('.fix-error').count(), 0, 'no refusal');
+    await seekTo(page, 1);
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download data (CSV)' }).click()]);
+    const web = readFileSync(await csv.path(), 'utf8');
+    const cli = cliCsv(['run', id, '--fix-at', `single-flight@${at}s`, '--format', 'csv']);
+    assert.equal(web, cli, `single-flight applied at ${at} s`);
+    await page.close();
+  }
+  assert.deepEqual(errors, []);
 });
 
 test('the keyboard help lists the shortcuts and Escape closes it', async () => {

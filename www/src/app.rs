@@ -12,7 +12,9 @@ use crate::components::share::{self, Share};
 use crate::components::timeline::{Marker, Timeline};
 use crate::components::topology::Topology;
 use crate::permalink;
-use crate::state::{Action, Player, bundled_entries};
+use crate::state::{Action, Player, Slot, Workers, bundled_entries};
+use crate::worker::RunWorker;
+use gloo_worker::Spawnable;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -59,6 +61,28 @@ fn use_animation_frames(on_frame: Callback<f64>) {
     });
 }
 
+/// The simulation worker's loader, next to the page (Trunk writes it into dist/).
+const WORKER_LOADER: &str = "./cascade-worker_loader.js";
+
+/// Starts the two simulation workers (the watched run, the run as it happened); none where the
+/// page cannot start workers, and runs are then computed on the page.
+fn spawn_workers(dispatcher: &UseReducerDispatcher<Player>) -> Option<Rc<Workers>> {
+    let global = js_sys::global();
+    if !js_sys::Reflect::has(&global, &"Worker".into()).unwrap_or(false) {
+        return None;
+    }
+    let bridge = |slot: Slot| {
+        let dispatcher = dispatcher.clone();
+        RunWorker::spawner()
+            .callback(move |message| dispatcher.dispatch(Action::Worker(slot, message)))
+            .spawn_with_loader(WORKER_LOADER)
+    };
+    Some(Rc::new(Workers([
+        bridge(Slot::Run),
+        bridge(Slot::Baseline),
+    ])))
+}
+
 /// Maps a key press to an action, unless the user is typing in a field.
 fn key_action(event: &KeyboardEvent) -> Option<Action> {
     let typing = event
@@ -92,6 +116,15 @@ pub fn App() -> Html {
         let dispatcher = player.dispatcher();
         Callback::from(move |action: Action| dispatcher.dispatch(action))
     };
+    {
+        // The simulation workers, started once: runs are computed there, off this thread.
+        let dispatcher = player.dispatcher();
+        use_effect_with((), move |_| {
+            if let Some(workers) = spawn_workers(&dispatcher) {
+                dispatcher.dispatch(Action::UseWorkers(workers));
+            }
+        });
+    }
     {
         let dispatcher = player.dispatcher();
         use_animation_frames(Callback::from(move |wall_ms: f64| {
@@ -237,7 +270,7 @@ pub fn App() -> Html {
                 },
                 beat: false,
             }));
-            let now_s = s.run.now_us() as f64 / 1e6;
+            let now_s = s.shown_us() as f64 / 1e6;
             let specs = chart_specs(&meta.key_series);
             let slots = specs.len();
             let back = {
@@ -268,6 +301,7 @@ pub fn App() -> Html {
                                     duration_s={s.end_us() as f64 / 1e6}
                                     now_s={now_s}
                                     target_s={s.target_us as f64 / 1e6}
+                                    computed_s={s.computed_us() as f64 / 1e6}
                                     started_at={meta.started_at.clone()}
                                     markers={markers}
                                     dispatch={dispatch.clone()}
@@ -322,7 +356,7 @@ fn embed_view(
 ) -> Html {
     let s = session.borrow();
     let meta = &s.scenario.file.scenario;
-    let now_s = s.run.now_us() as f64 / 1e6;
+    let now_s = s.shown_us() as f64 / 1e6;
     let mut beats = s.scenario.file.beats.clone();
     beats.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
     let caption = crate::components::narration::current_beat(&beats, now_s)

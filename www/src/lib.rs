@@ -9,6 +9,7 @@ pub mod clock;
 pub mod components;
 pub mod permalink;
 pub mod state;
+pub mod worker;
 
 use wasm_bindgen::JsCast;
 

@@ -1,15 +1,23 @@
 //! The player's state as a Yew reducer: the open scenario, its runs, the playback position and
 //! the user's choices (fixes, compare mode, speed, seed).
 //!
+//! The runs are computed ahead of the playhead, in Web Workers on the page (or, where workers are
+//! not available, on the page in slices of frames); the session keeps every window computed and
+//! the windows up to the playhead, which the views draw. Play, step and seek inside the computed
+//! range only move the playhead; beyond it the playhead waits.
+//!
 //! The runs live in a `RefCell` shared between successive states; `frame` increments whenever
 //! anything a view shows may have changed.
 
 use crate::permalink::Link;
+use crate::worker::{FromWorker, RunWorker, ToWorker};
 use cascade::Replay;
 use cascade::Scenario;
-use cascade::scenario;
+use cascade::metrics::Metrics;
+use cascade::scenario::{self, ScenarioFile};
 use cascade::time::{TimeUs, US_PER_S, s_to_us};
-use std::cell::RefCell;
+use gloo_worker::WorkerBridge;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use yew::Reducible;
 
@@ -47,11 +55,290 @@ pub fn bundled_entries() -> Vec<ScenarioEntry> {
 /// Playback speeds offered, in seconds of virtual time per second of wall time.
 pub const SPEEDS: [f64; 8] = [1.0, 10.0, 60.0, 300.0, 1_000.0, 3_000.0, 10_000.0, 30_000.0];
 
-/// Events processed between two looks at the clock while catching up.
+/// Events processed between two looks at the clock while a run computes on the page.
 const EVENTS_PER_SLICE: u64 = 5_000;
 
-/// Checkpoint spacing asked of a replay (it coarsens this for long runs).
+/// How long a worker may stay silent after a request before runs move to the page, ms (a
+/// worker that cannot load its code never answers).
+const WORKER_SILENCE_MS: f64 = 6_000.0;
+
+/// Checkpoint spacing asked of a replay computed on the page (it coarsens this as needed).
 const CHECKPOINT_EVERY_US: TimeUs = 10 * US_PER_S;
+
+thread_local! {
+    static NEXT_JOB: Cell<u32> = const { Cell::new(1) };
+}
+
+/// A fresh job id: answers to earlier jobs are recognised and dropped.
+fn next_job() -> u32 {
+    NEXT_JOB.with(|n| {
+        let job = n.get();
+        n.set(job.wrapping_add(1));
+        job
+    })
+}
+
+/// The page's two simulation workers: one for the watched run, one for the run as it happened.
+pub struct Workers(pub [WorkerBridge<RunWorker>; 2]);
+
+impl PartialEq for Workers {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
+impl std::fmt::Debug for Workers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Workers")
+    }
+}
+
+/// Which of a session's runs a worker computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// The run the user watches (with the fixes).
+    Run = 0,
+    /// The run as it happened.
+    Baseline = 1,
+}
+
+/// Where a run is computed.
+enum Engine {
+    /// In a Web Worker, which streams the windows (the page).
+    Worker(Rc<Workers>, Slot),
+    /// On the page, in slices of animation frames (component tests, and browsers that cannot
+    /// start the worker).
+    Local {
+        replay: Box<Replay>,
+        /// Windows already copied into the feed.
+        sent: usize,
+    },
+}
+
+/// One run as the page sees it: every window computed so far (ahead of the playhead), and the
+/// windows up to the playhead, which the views draw.
+pub struct Feed {
+    job: u32,
+    /// Every window computed so far.
+    all: Metrics,
+    /// The windows up to the playhead.
+    shown: Metrics,
+    /// How many of `shown` belong to this run (the rest are the previous run's, kept visible
+    /// until this one passes them).
+    shown_valid: usize,
+    /// Bumps whenever `shown` changes (views redraw on it: a new run can replace the windows
+    /// shown by as many others).
+    shown_version: u64,
+    /// How far the run is computed, µs.
+    pub frontier_us: TimeUs,
+    /// Whether the run is computed to its end.
+    pub done: bool,
+    /// Why the run stopped, if it did.
+    pub error: Option<String>,
+    /// Since when (page clock, ms) a worker has been asked and has not answered yet.
+    waiting_since_ms: Option<f64>,
+    engine: Engine,
+}
+
+impl Feed {
+    fn start(
+        scenario: &Rc<Scenario>,
+        fixes: &[String],
+        seed: u64,
+        at: &[(String, TimeUs)],
+        workers: Option<(Rc<Workers>, Slot)>,
+        previous: Option<Metrics>,
+    ) -> Result<Feed, String> {
+        let variant = scenario.variant(fixes, &[]).map_err(|e| e.to_string())?;
+        let empty = Metrics::new(
+            &variant.file,
+            cascade::time::ms_to_us(variant.file.scenario.window_ms).max(1),
+        );
+        let job = next_job();
+        let engine = match workers {
+            Some((workers, slot)) => {
+                workers.0[slot as usize].send(ToWorker::Start {
+                    job,
+                    scenario: scenario.id().to_string(),
+                    fixes: fixes.to_vec(),
+                    seed,
+                    at: at.to_vec(),
+                });
+                Engine::Worker(workers, slot)
+            }
+            None => {
+                let mut replay = Replay::new(&variant, seed, CHECKPOINT_EVERY_US);
+                for (name, at_us) in at {
+                    replay
+                        .schedule_fix(scenario, name, *at_us)
+                        .map_err(|e| e.to_string())?;
+                }
+                Engine::Local {
+                    replay: Box::new(replay),
+                    sent: 0,
+                }
+            }
+        };
+        let shown = match previous {
+            Some(previous) if previous.names() == empty.names() => previous,
+            _ => empty.empty_like(),
+        };
+        Ok(Feed {
+            job,
+            all: empty,
+            shown,
+            shown_valid: 0,
+            shown_version: 0,
+            frontier_us: 0,
+            done: false,
+            error: None,
+            waiting_since_ms: matches!(engine, Engine::Worker(..)).then(crate::clock::now_ms),
+            engine,
+        })
+    }
+
+    /// The windows up to the playhead.
+    pub fn shown(&self) -> &Metrics {
+        &self.shown
+    }
+
+    /// Every window computed so far.
+    pub fn all(&self) -> &Metrics {
+        &self.all
+    }
+
+    /// Whether its worker has been silent for too long after a request.
+    fn worker_silent(&self, now_ms: f64) -> bool {
+        self.waiting_since_ms
+            .is_some_and(|since| now_ms - since > WORKER_SILENCE_MS)
+    }
+
+    /// Whether the run is computed past `t_us` (or has stopped).
+    fn covers(&self, t_us: TimeUs) -> bool {
+        self.done || self.error.is_some() || self.frontier_us >= t_us
+    }
+
+    /// Applies a fix at `at_us` (the run forks there): what is computed before stays.
+    fn fork(&mut self, scenario: &Scenario, fix: &str, at_us: TimeUs) -> Result<(), String> {
+        let job = next_job();
+        match &mut self.engine {
+            Engine::Worker(workers, slot) => {
+                workers.0[*slot as usize].send(ToWorker::Fork {
+                    job,
+                    fix: fix.to_string(),
+                    at_us,
+                });
+                let keep = (at_us / self.all.window_us) as usize;
+                self.all.truncate(keep);
+                self.waiting_since_ms = Some(crate::clock::now_ms());
+            }
+            Engine::Local { replay, sent, .. } => {
+                replay.seek(at_us).map_err(|e| e.to_string())?;
+                replay
+                    .apply_fix_now(scenario, fix)
+                    .map_err(|e| e.to_string())?;
+                *sent = replay.sim().metrics().len();
+                self.all.truncate(*sent);
+            }
+        }
+        self.job = job;
+        self.frontier_us = at_us;
+        self.done = false;
+        self.error = None;
+        self.shown_valid = self.shown_valid.min(self.all.len());
+        Ok(())
+    }
+
+    /// Computes on the page for up to `budget_ms` (local engines only); returns whether it did.
+    fn pump(&mut self, budget_ms: f64) -> bool {
+        let Engine::Local { replay, sent, .. } = &mut self.engine else {
+            return false;
+        };
+        if self.done || self.error.is_some() {
+            return false;
+        }
+        let start = crate::clock::now_ms();
+        let end = replay.sim().end_us();
+        loop {
+            match replay.advance(end, EVENTS_PER_SLICE) {
+                Ok(true) => {
+                    self.done = true;
+                    break;
+                }
+                Ok(false) => {}
+                Err(err) => {
+                    self.error = Some(err.to_string());
+                    break;
+                }
+            }
+            if crate::clock::now_ms() - start >= budget_ms {
+                break;
+            }
+        }
+        let metrics = replay.sim().metrics();
+        let _ = self.all.push_rows(&metrics.rows(*sent, metrics.len()));
+        *sent = metrics.len();
+        self.frontier_us = replay.now_us();
+        true
+    }
+
+    /// Takes what a worker sent, if it answers this feed's job.
+    fn receive(&mut self, message: FromWorker) -> Option<String> {
+        match message {
+            FromWorker::Windows {
+                job,
+                from_window,
+                rows,
+                frontier_us,
+                done,
+            } if job == self.job => {
+                self.waiting_since_ms = None;
+                self.all.truncate(from_window as usize);
+                self.shown_valid = self.shown_valid.min(self.all.len());
+                if let Err(err) = self.all.push_rows(&rows) {
+                    self.error = Some(err.clone());
+                    return Some(err);
+                }
+                self.frontier_us = frontier_us;
+                self.done = done;
+                None
+            }
+            FromWorker::Failed { job, message } if job == self.job => {
+                self.waiting_since_ms = None;
+                self.error = Some(message.clone());
+                Some(message)
+            }
+            _ => None,
+        }
+    }
+
+    /// Brings the shown windows to `t_us` (as far as computed). The previous run's windows stay
+    /// shown until this run has computed past them.
+    fn show_until(&mut self, t_us: TimeUs) {
+        let window_us = self.all.window_us.max(1);
+        let wanted = (t_us / window_us) as usize;
+        let before = (self.shown.len(), self.shown_valid);
+        if self.shown_valid < self.shown.len() {
+            let stale = wanted.min(self.shown.len());
+            if self.all.len() < stale && !self.covers(t_us) {
+                return;
+            }
+            self.shown.truncate(self.shown_valid);
+        }
+        let n = wanted.min(self.all.len());
+        self.shown.truncate(n);
+        self.shown.extend_from(&self.all, n);
+        self.shown_valid = self.shown.len();
+        if (self.shown.len(), self.shown_valid) != before {
+            self.shown_version += 1;
+        }
+    }
+
+    /// Changes whenever the windows shown change.
+    pub fn shown_version(&self) -> u64 {
+        self.shown_version
+    }
+}
 
 /// An open scenario and its runs.
 pub struct Session {
@@ -63,12 +350,19 @@ pub struct Session {
     pub seed: u64,
     /// Fixes applied from the start, in the scenario's order.
     pub fixes: Vec<String>,
+    /// Fixes applied mid-run: (name, µs), in time order.
+    pub scheduled: Vec<(String, TimeUs)>,
     /// The run the user watches (with the fixes).
-    pub run: Replay,
+    pub run: Feed,
     /// The run as it happened, for comparison (only while fixes are in play).
-    pub baseline: Option<Replay>,
-    /// Where the user wants the runs to be; frames catch up with it.
+    pub baseline: Option<Feed>,
+    /// The playhead: where the user wants the runs to be; views show the runs up to it as far as
+    /// they are computed.
     pub target_us: TimeUs,
+    end_us: TimeUs,
+    workers: Option<Rc<Workers>>,
+    /// The scenario in force at the playhead, cached by the count of changes applied by then.
+    file_now: RefCell<Option<(usize, Rc<ScenarioFile>)>>,
 }
 
 impl Session {
@@ -77,69 +371,232 @@ impl Session {
         scenario: Rc<Scenario>,
         seed: u64,
         fixes: Vec<String>,
+        scheduled: Vec<(String, TimeUs)>,
+        workers: Option<Rc<Workers>>,
+        previous: Option<(Metrics, Option<Metrics>)>,
     ) -> Result<Session, String> {
-        let variant = scenario.variant(&fixes, &[]).map_err(|e| e.to_string())?;
-        let run = Replay::new(&variant, seed, CHECKPOINT_EVERY_US);
-        let baseline = if fixes.is_empty() {
+        let (previous_run, previous_baseline) = match previous {
+            Some((run, baseline)) => (Some(run), baseline),
+            None => (None, None),
+        };
+        let with = |slot| workers.clone().map(|w| (w, slot));
+        let run = Feed::start(
+            &scenario,
+            &fixes,
+            seed,
+            &scheduled,
+            with(Slot::Run),
+            previous_run,
+        )?;
+        let baseline = if fixes.is_empty() && scheduled.is_empty() {
             None
         } else {
-            let plain = scenario.variant(&[], &[]).map_err(|e| e.to_string())?;
-            Some(Replay::new(&plain, seed, CHECKPOINT_EVERY_US))
+            Some(Feed::start(
+                &scenario,
+                &[],
+                seed,
+                &[],
+                with(Slot::Baseline),
+                previous_baseline,
+            )?)
         };
+        let end_us = s_to_us(scenario.file.scenario.duration_s);
         Ok(Session {
             entry,
             scenario,
             seed,
             fixes,
+            scheduled,
             run,
             baseline,
             target_us: 0,
+            end_us,
+            workers,
+            file_now: RefCell::new(None),
         })
     }
 
     /// End of the run, µs.
     pub fn end_us(&self) -> TimeUs {
-        self.run.sim().end_us()
+        self.end_us
     }
 
     /// Whether fixes (from the start or mid-run) make this run differ from what happened.
     pub fn has_fixes(&self) -> bool {
-        !self.fixes.is_empty() || !self.run.scheduled().is_empty()
+        !self.fixes.is_empty() || !self.scheduled.is_empty()
     }
 
-    /// Whether the runs still have to catch up with the target.
+    fn feeds_mut(&mut self) -> impl Iterator<Item = &mut Feed> {
+        std::iter::once(&mut self.run).chain(self.baseline.as_mut())
+    }
+
+    fn feeds(&self) -> impl Iterator<Item = &Feed> {
+        std::iter::once(&self.run).chain(self.baseline.as_ref())
+    }
+
+    /// Whether the runs are still being computed up to the playhead.
     pub fn catching_up(&self) -> bool {
-        self.run.now_us() < self.target_us
-            || self
-                .baseline
-                .as_ref()
-                .is_some_and(|b| b.now_us() < self.target_us)
+        self.feeds().any(|f| !f.covers(self.target_us))
+    }
+
+    /// The moment the views show: the playhead, or how far the runs are computed if less.
+    pub fn shown_us(&self) -> TimeUs {
+        self.feeds()
+            .map(|f| {
+                if f.covers(self.target_us) {
+                    self.target_us
+                } else {
+                    f.frontier_us
+                }
+            })
+            .min()
+            .unwrap_or(0)
+            .min(self.target_us)
+    }
+
+    /// Changes whenever the windows shown of either run change.
+    pub fn shown_version(&self) -> u64 {
+        self.feeds().map(Feed::shown_version).sum()
+    }
+
+    /// How far both runs are computed, µs (the end once they are done).
+    pub fn computed_us(&self) -> TimeUs {
+        self.feeds()
+            .map(|f| if f.done { self.end_us } else { f.frontier_us })
+            .min()
+            .unwrap_or(0)
+    }
+
+    fn sync(&mut self) {
+        let t = self.target_us;
+        for feed in self.feeds_mut() {
+            feed.show_until(t);
+        }
     }
 
     fn rewind_to(&mut self, t_us: TimeUs) {
-        let t_us = t_us.min(self.end_us());
-        self.run.rewind(t_us);
-        if let Some(b) = self.baseline.as_mut() {
-            b.rewind(t_us);
-        }
-        self.target_us = t_us;
+        self.target_us = t_us.min(self.end_us);
+        self.sync();
     }
 
-    /// Spends up to `budget` events moving the runs towards the target.
-    fn catch_up(&mut self, budget: u64) -> Result<(), String> {
-        let half = if self.baseline.is_some() {
-            budget / 2
-        } else {
-            budget
-        };
-        self.run
-            .advance(self.target_us, half.max(1))
-            .map_err(|e| e.to_string())?;
-        if let Some(b) = self.baseline.as_mut() {
-            b.advance(self.target_us, half.max(1))
-                .map_err(|e| e.to_string())?;
-        }
+    /// Whether a worker of this session has not answered in time (it could not start).
+    fn workers_silent(&self) -> bool {
+        let now = crate::clock::now_ms();
+        self.feeds().any(|f| f.worker_silent(now))
+    }
+
+    /// Computes the runs on the page from now on (the workers could not start): both runs
+    /// start again there, with the same fixes, and the playhead stays.
+    fn compute_on_page(&mut self) -> Result<(), String> {
+        self.workers = None;
+        let previous = (
+            self.run.shown().clone(),
+            self.baseline.as_ref().map(|b| b.shown().clone()),
+        );
+        let mut fresh = Session::new(
+            self.entry,
+            self.scenario.clone(),
+            self.seed,
+            self.fixes.clone(),
+            self.scheduled.clone(),
+            None,
+            Some(previous),
+        )?;
+        fresh.rewind_to(self.target_us);
+        *self = fresh;
         Ok(())
+    }
+
+    /// Computes local runs for up to `budget_ms`; returns whether any did work.
+    fn pump(&mut self, budget_ms: f64) -> bool {
+        let mut worked = false;
+        for feed in self.feeds_mut() {
+            worked |= feed.pump(budget_ms);
+        }
+        worked
+    }
+
+    /// Applies a fix from the playhead on: the watched run forks there.
+    fn apply_fix_now(&mut self, name: &str) -> Result<(), String> {
+        let at_us = self.shown_us();
+        if at_us == 0 {
+            return Err(format!(
+                "`{name}` would apply at the start: choose it as a fix from the start instead"
+            ));
+        }
+        if !self.scenario.file.fixes.contains_key(name) {
+            return Err(format!("there is no fix `{name}`"));
+        }
+        let scenario = self.scenario.clone();
+        self.run.fork(&scenario, name, at_us)?;
+        let index = self.scheduled.partition_point(|(_, t)| *t <= at_us);
+        self.scheduled.insert(index, (name.to_string(), at_us));
+        if self.baseline.is_none() {
+            let workers = self.workers.clone().map(|w| (w, Slot::Baseline));
+            self.baseline = Some(Feed::start(&scenario, &[], self.seed, &[], workers, None)?);
+        }
+        self.file_now.replace(None);
+        self.sync();
+        Ok(())
+    }
+
+    /// Takes a worker's answer for one of the runs; returns an error to show, if any.
+    fn receive(&mut self, slot: Slot, message: FromWorker) -> Option<String> {
+        let feed = match slot {
+            Slot::Run => Some(&mut self.run),
+            Slot::Baseline => self.baseline.as_mut(),
+        }?;
+        let error = feed.receive(message);
+        self.sync();
+        error
+    }
+
+    /// The scenario in force at the moment shown: the variant with the timeline's `set`
+    /// actions and the fixes applied mid-run up to then, in time order (fixes first at equal
+    /// times, as the run applies them).
+    pub fn file_now(&self) -> Rc<ScenarioFile> {
+        let now = self.shown_us();
+        let variant = match self.scenario.variant(&self.fixes, &[]) {
+            Ok(v) => v.file,
+            Err(_) => self.scenario.file.clone(),
+        };
+        let mut changes: Vec<(TimeUs, u8, usize)> = variant
+            .timeline
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.action == scenario::Action::Set && s_to_us(e.at_s) < now)
+            .map(|(i, e)| (s_to_us(e.at_s), 1, i))
+            .collect();
+        changes.extend(
+            self.scheduled
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, t))| *t <= now)
+                .map(|(i, (_, t))| (*t, 0, i)),
+        );
+        if let Some((count, file)) = self.file_now.borrow().as_ref()
+            && *count == changes.len()
+        {
+            return file.clone();
+        }
+        changes.sort();
+        let mut file = variant;
+        for (_, kind, index) in &changes {
+            let set = if *kind == 1 {
+                file.timeline[*index].set.clone()
+            } else {
+                match self.scenario.file.fixes.get(&self.scheduled[*index].0) {
+                    Some(fix) => fix.set.clone(),
+                    None => continue,
+                }
+            };
+            if let Ok(patched) = scenario::patched_live(&file, &set) {
+                file = patched;
+            }
+        }
+        let file = Rc::new(file);
+        self.file_now.replace(Some((changes.len(), file.clone())));
+        file
     }
 
     /// Times of the beats, s, in order.
@@ -177,6 +634,8 @@ pub struct Player {
     pub embed: bool,
     /// Fix switches in the compact player.
     pub embed_fixes: bool,
+    /// The simulation workers (none: runs are computed on the page).
+    pub workers: Option<Rc<Workers>>,
 }
 
 impl Player {
@@ -195,6 +654,7 @@ impl Player {
             fix_error: None,
             embed: false,
             embed_fixes: false,
+            workers: None,
         }
     }
 
@@ -206,10 +666,9 @@ impl Player {
             scenario: scenario.id().to_string(),
             fixes: session.fixes.clone(),
             fixes_at: session
-                .run
-                .scheduled()
+                .scheduled
                 .iter()
-                .map(|f| (f.name.clone(), f.at_us as f64 / 1e6))
+                .map(|(name, at_us)| (name.clone(), *at_us as f64 / 1e6))
                 .collect(),
             seed: (session.seed != scenario.file.scenario.seed).then_some(session.seed),
             t_s: (session.target_us > 0).then_some(session.target_us as f64 / 1e6),
@@ -238,20 +697,22 @@ impl Player {
         fixes.sort_by_key(|f| order.iter().position(|o| *o == f));
         fixes.dedup();
         let seed = link.seed.unwrap_or(scenario.file.scenario.seed);
-        let mut session = Session::new(index, scenario.clone(), seed, fixes)?;
-        let mut at: Vec<(String, f64)> = link.fixes_at.clone();
-        at.sort_by(|a, b| a.1.total_cmp(&b.1));
-        for (name, t) in &at {
-            session
-                .run
-                .schedule_fix(&scenario, name, s_to_us(*t))
-                .map_err(|e| e.to_string())?;
-        }
-        if !at.is_empty() && session.baseline.is_none() {
-            let plain = scenario.variant(&[], &[]).map_err(|e| e.to_string())?;
-            session.baseline = Some(Replay::new(&plain, seed, CHECKPOINT_EVERY_US));
-        }
-        session.target_us = link.t_s.map_or(0, s_to_us).min(session.end_us());
+        let mut at: Vec<(String, TimeUs)> = link
+            .fixes_at
+            .iter()
+            .map(|(name, t)| (name.clone(), s_to_us(*t)))
+            .collect();
+        at.sort_by_key(|(_, t)| *t);
+        let mut session = Session::new(
+            index,
+            scenario.clone(),
+            seed,
+            fixes,
+            at,
+            self.workers.clone(),
+            None,
+        )?;
+        session.rewind_to(link.t_s.map_or(0, s_to_us));
         self.session = Some(Rc::new(RefCell::new(session)));
         self.speed = link.speed.unwrap_or(self.speed);
         self.compare = link.compare.unwrap_or(true);
@@ -311,6 +772,10 @@ pub enum Action {
     ShowMessage(String),
     /// Open what a permalink describes (on a bad link: a message and the gallery).
     OpenLink(Link),
+    /// Compute runs in these workers from now on.
+    UseWorkers(Rc<Workers>),
+    /// A worker's answer for one of the runs.
+    Worker(Slot, FromWorker),
 }
 
 impl Player {
@@ -322,13 +787,26 @@ impl Player {
         let Some(session) = self.session.clone() else {
             return;
         };
-        let (entry, scenario, target) = {
+        let (entry, scenario, target, previous) = {
             let s = session.borrow();
-            (s.entry, s.scenario.clone(), s.target_us.max(s.run.now_us()))
+            let previous = (
+                s.run.shown().clone(),
+                s.baseline.as_ref().map(|b| b.shown().clone()),
+            );
+            (s.entry, s.scenario.clone(), s.target_us, previous)
         };
-        match Session::new(entry, scenario, seed, fixes) {
+        // The previous run stays on the charts until the new one has been computed past it.
+        match Session::new(
+            entry,
+            scenario,
+            seed,
+            fixes,
+            Vec::new(),
+            self.workers.clone(),
+            Some(previous),
+        ) {
             Ok(mut fresh) => {
-                fresh.target_us = target.min(fresh.end_us());
+                fresh.rewind_to(target);
                 *session.borrow_mut() = fresh;
                 self.revision += 1;
             }
@@ -355,6 +833,9 @@ impl Reducible for Player {
                         scenario.clone(),
                         scenario.file.scenario.seed,
                         Vec::new(),
+                        Vec::new(),
+                        next.workers.clone(),
+                        None,
                     ) {
                         Ok(s) => {
                             // A default speed that plays the whole replay in about a minute.
@@ -383,7 +864,7 @@ impl Reducible for Player {
             Action::TogglePlay => {
                 let Some(session) = session else { return self };
                 let s = session.borrow();
-                if !next.playing && s.run.now_us() >= s.end_us() {
+                if !next.playing && s.target_us >= s.end_us() {
                     drop(s);
                     session.borrow_mut().rewind_to(0);
                     next.revision += 1;
@@ -393,28 +874,36 @@ impl Reducible for Player {
             Action::Frame { wall_ms, budget_ms } => {
                 let Some(session) = session else { return self };
                 let mut s = session.borrow_mut();
+                let before = (s.target_us, s.shown_us());
                 if next.playing {
+                    // The playhead moves at the chosen speed, but never past what is computed.
                     let advance = (next.speed * wall_ms.clamp(0.0, 250.0) * 1_000.0) as TimeUs;
-                    s.target_us = (s.target_us + advance).min(s.end_us());
+                    let wanted = (s.target_us + advance).min(s.end_us());
+                    let computed = s.computed_us();
+                    s.target_us = wanted.min(computed.max(s.target_us));
                 }
-                if !s.catching_up() && !next.playing {
-                    return self;
-                }
-                // Slices of events until the frame's budget of wall time is spent: how the work is
-                // sliced never changes the run.
-                let start = crate::clock::now_ms();
-                while s.catching_up() {
-                    if let Err(err) = s.catch_up(EVENTS_PER_SLICE) {
+                // A worker that never answers could not start: compute on the page instead.
+                if s.workers_silent() {
+                    next.workers = None;
+                    next.message = Some(
+                        "The simulation worker did not start, so runs are computed on this page \
+                         (more slowly)."
+                            .into(),
+                    );
+                    if let Err(err) = s.compute_on_page() {
                         next.message = Some(err);
-                        next.playing = false;
-                        break;
                     }
-                    if crate::clock::now_ms() - start >= budget_ms {
-                        break;
-                    }
+                    next.revision += 1;
+                }
+                // Runs computed on the page take the frame's budget; workers need nothing here.
+                let worked = s.pump(budget_ms);
+                if worked || next.playing {
+                    s.sync();
                 }
                 if next.playing && s.target_us >= s.end_us() && !s.catching_up() {
                     next.playing = false;
+                } else if !worked && before == (s.target_us, s.shown_us()) {
+                    return self;
                 }
             }
             Action::Seek(t_us) => {
@@ -460,7 +949,7 @@ impl Reducible for Player {
             Action::ToggleFix(name) => {
                 let Some(session) = session else { return self };
                 next.fix_error = None;
-                if !session.borrow().run.scheduled().is_empty() {
+                if !session.borrow().scheduled.is_empty() {
                     next.message = Some(
                         "Fixes applied mid-run were cleared: the run starts again from the top."
                             .into(),
@@ -485,38 +974,12 @@ impl Reducible for Player {
                 let Some(session) = session else { return self };
                 let mut s = session.borrow_mut();
                 next.fix_error = None;
-                let mut refused = None;
-                if s.catching_up() {
-                    refused =
-                        Some("Wait until the replay has caught up, then apply the fix.".into());
-                } else if s.baseline.is_none() {
-                    // The run forks from here: keep a copy of what happened for comparison.
-                    let plain = s.scenario.variant(&[], &[]).map_err(|e| e.to_string());
-                    let scenario = s.scenario.clone();
-                    match plain {
-                        Ok(plain) => {
-                            let mut baseline = Replay::new(&plain, s.seed, CHECKPOINT_EVERY_US);
-                            let target = s.target_us;
-                            let applied = s.run.apply_fix_now(&scenario, &name);
-                            match applied {
-                                Ok(()) => {
-                                    // The copy catches up with the fork point over the next frames.
-                                    baseline.rewind(0);
-                                    s.baseline = Some(baseline);
-                                    s.target_us = target;
-                                }
-                                Err(err) => refused = Some(err.to_string()),
-                            }
-                        }
-                        Err(err) => refused = Some(err),
-                    }
+                let result = if s.catching_up() {
+                    Err("Wait until the run is computed up to here, then apply the fix.".into())
                 } else {
-                    let scenario = s.scenario.clone();
-                    if let Err(err) = s.run.apply_fix_now(&scenario, &name) {
-                        refused = Some(err.to_string());
-                    }
-                }
-                next.fix_error = refused.map(|message| (name, message));
+                    s.apply_fix_now(&name)
+                };
+                next.fix_error = result.err().map(|message| (name, message));
                 next.revision += 1;
             }
             Action::SetCompare(on) => next.compare = on,
@@ -524,7 +987,7 @@ impl Reducible for Player {
             Action::SetSeed(seed) => {
                 let Some(session) = session else { return self };
                 let fixes = session.borrow().fixes.clone();
-                if !session.borrow().run.scheduled().is_empty() {
+                if !session.borrow().scheduled.is_empty() {
                     next.message = Some("Fixes applied mid-run are cleared by a new seed.".into());
                 }
                 next.rebuild(seed, fixes);
@@ -538,6 +1001,14 @@ impl Reducible for Player {
                 next.fix_error = None;
             }
             Action::ShowMessage(message) => next.message = Some(message),
+            Action::UseWorkers(workers) => next.workers = Some(workers),
+            Action::Worker(slot, message) => {
+                let Some(session) = session else { return self };
+                if let Some(err) = session.borrow_mut().receive(slot, message) {
+                    next.message = Some(err);
+                    next.playing = false;
+                }
+            }
             Action::OpenLink(link) => {
                 if let Err(err) = next.open_link(link) {
                     next.session = None;

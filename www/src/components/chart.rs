@@ -56,7 +56,7 @@ fn now_ms() -> f64 {
 
 #[derive(Default)]
 struct Drawn {
-    windows: usize,
+    version: u64,
     revision: u64,
     compare: bool,
     at_ms: f64,
@@ -78,20 +78,20 @@ pub fn Chart(props: &ChartProps) -> Html {
                 return;
             };
             let session = props.session.borrow();
-            let metrics = session.run.sim().metrics();
+            let metrics = session.run.shown();
             let mut last = drawn.borrow_mut();
             let now = now_ms();
             let my_turn = props.slots <= 1 || props.frame as usize % props.slots == props.slot;
             let changed = !last.ever
                 || last.revision != props.revision
                 || last.compare != props.compare
-                || (last.windows != metrics.len()
+                || (last.version != session.shown_version()
                     && (!props.playing || (my_turn && now - last.at_ms >= 40.0)));
             if !changed {
                 return;
             }
             let baseline = if props.compare {
-                session.baseline.as_ref().map(|b| b.sim().metrics())
+                session.baseline.as_ref().map(|b| b.shown())
             } else {
                 None
             };
@@ -101,14 +101,14 @@ pub fn Chart(props: &ChartProps) -> Html {
                 metrics,
                 baseline,
                 duration_s: session.end_us() as f64 / 1e6,
-                now_s: session.run.now_us() as f64 / 1e6,
+                now_s: session.shown_us() as f64 / 1e6,
                 beats_s: &beats,
                 dark: prefers_dark(),
             };
             match charts::draw(canvas, &props.spec, &frame, ratio) {
                 Ok(()) => {
                     *last = Drawn {
-                        windows: metrics.len(),
+                        version: session.shown_version(),
                         revision: props.revision,
                         compare: props.compare,
                         at_ms: now,
@@ -120,7 +120,7 @@ pub fn Chart(props: &ChartProps) -> Html {
         });
     }
     let session = props.session.borrow();
-    let metrics = session.run.sim().metrics();
+    let metrics = session.run.shown();
     let latest: Vec<String> = props
         .spec
         .lines
@@ -135,7 +135,7 @@ pub fn Chart(props: &ChartProps) -> Html {
         .collect();
     let at = clock_label(
         &session.scenario.file.scenario.started_at,
-        session.run.now_us() as f64 / 1e6,
+        session.shown_us() as f64 / 1e6,
     );
     let summary = format!("At {at}: {} ({})", latest.join(", "), props.spec.y_label);
     html! {

@@ -39,12 +39,12 @@ pub fn Fixes(props: &FixesProps) -> Html {
     let session = props.session.borrow();
     let file = &session.scenario.file;
     let started_at = &file.scenario.started_at;
-    let now_us = session.run.now_us();
-    let verdict = describe(assess(session.run.sim().metrics()), started_at);
+    let now_us = session.shown_us();
+    let verdict = describe(assess(session.run.shown()), started_at);
     let baseline_verdict = session
         .baseline
         .as_ref()
-        .map(|b| describe(assess(b.sim().metrics()), started_at));
+        .map(|b| describe(assess(b.shown()), started_at));
     let on_compare = {
         let dispatch = props.dispatch.clone();
         Callback::from(move |e: Event| {
@@ -53,14 +53,13 @@ pub fn Fixes(props: &FixesProps) -> Html {
         })
     };
     let scheduled: Vec<String> = session
-        .run
-        .scheduled()
+        .scheduled
         .iter()
-        .map(|f| {
+        .map(|(name, at_us)| {
             format!(
                 "{} from {}",
-                f.name,
-                cascade::verdict::clock_label(started_at, f.at_us as f64 / 1e6)
+                name,
+                cascade::verdict::clock_label(started_at, *at_us as f64 / 1e6)
             )
         })
         .collect();

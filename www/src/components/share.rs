@@ -134,7 +134,7 @@ pub fn Share(props: &ShareProps) -> Html {
         let status = status.clone();
         let file = format!("{base}.csv");
         Callback::from(move |_: MouseEvent| {
-            let csv = session.borrow().run.sim().metrics().to_csv();
+            let csv = session.borrow().run.shown().to_csv();
             if download_text(&csv, "text/csv", &file).is_err() {
                 status.set("The browser refused the download.".into());
             }

@@ -24,8 +24,10 @@ pub struct TimelineProps {
     pub duration_s: f64,
     /// Where the run is, s.
     pub now_s: f64,
-    /// Where the user asked to be, s (ahead of `now_s` while catching up).
+    /// Where the user asked to be, s (ahead of `now_s` while the runs are computed up to it).
     pub target_s: f64,
+    /// How far the runs are computed, s (the band behind the scrubber).
+    pub computed_s: f64,
     /// Wall clock at t = 0, if the scenario gives it.
     pub started_at: AttrValue,
     /// Markers.
@@ -52,16 +54,26 @@ pub fn Timeline(props: &TimelineProps) -> Html {
     let elapsed = clock_label("", props.now_s);
     let catching_up = props.target_s > props.now_s + 1e-6;
     let step = (props.duration_s / 1000.0).max(0.1);
+    let computing = props.computed_s < props.duration_s - 1e-6;
+    let to_end = {
+        let dispatch = props.dispatch.clone();
+        let end = props.duration_s;
+        Callback::from(move |_: MouseEvent| dispatch.emit(Action::Seek(s_to_us(end))))
+    };
     html! {
         <div class="timeline">
             <div class="timeline-clock" aria-live="off">
                 <strong>{ clock.clone() }</strong>
                 <span class="muted">{ format!(" · {elapsed} of {total}") }</span>
                 if catching_up {
-                    <span class="muted" role="status">{ format!(" · replaying to {}…", clock_label(&props.started_at, props.target_s)) }</span>
+                    <span class="muted" role="status">{ format!(" · computing up to {}…", clock_label(&props.started_at, props.target_s)) }</span>
+                } else if computing {
+                    <span class="muted">{ format!(" · computed {:.0}%", percent(props.computed_s)) }</span>
                 }
+                <button type="button" class="small link-like" onclick={to_end}>{ "Jump to end" }</button>
             </div>
             <div class="timeline-track">
+                <div class="computed" aria-hidden="true" style={format!("width: {:.3}%", percent(props.computed_s).min(100.0))}></div>
                 <input
                     type="range"
                     aria-label="Timeline"

@@ -238,8 +238,9 @@ const ROW_GAP: f64 = 22.0;
 #[component]
 pub fn Topology(props: &TopologyProps) -> Html {
     let session = props.session.borrow();
-    let file = session.run.sim().scenario();
-    let metrics = session.run.sim().metrics();
+    let file = session.file_now();
+    let file = &*file;
+    let metrics = session.run.shown();
     let (nodes, links) = layout(file);
     let columns = nodes.iter().map(|n| n.column).max().map_or(1, |c| c + 1);
     let rows = (0..columns)

@@ -1,0 +1,287 @@
+//! The simulation worker: computes a run at full speed off the page's thread, ahead of the
+//! playhead, and streams its windows of series to the page as they close.
+//!
+//! The page sends [`ToWorker`] messages and receives [`FromWorker`] ones through gloo-worker's
+//! bridge. Every job has an id, and every answer names its job, so the page drops answers to a
+//! job it has replaced. The worker computes in slices of about [`SLICE_MS`], and between slices
+//! yields to its event loop through a `MessageChannel` (a task, unlike gloo's own messages to
+//! itself, which are microtasks), so a new job or a fork is seen within a slice.
+
+use crate::clock::now_ms;
+use cascade::{Replay, Scenario};
+use gloo_worker::{HandlerId, Worker, WorkerScope};
+use serde::{Deserialize, Serialize};
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+use web_sys::{MessageChannel, MessageEvent, MessagePort};
+
+/// Wall time of one slice of work, ms.
+pub const SLICE_MS: f64 = 25.0;
+
+/// Events between two looks at the clock.
+const EVENTS_PER_CHECK: u64 = 20_000;
+
+/// Checkpoint spacing asked of a replay (it coarsens this for long runs and big states).
+const CHECKPOINT_EVERY_US: u64 = 10_000_000;
+
+/// What the page asks of a worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Compute a run from the start: a bundled scenario, fixes from the start, a seed, and
+    /// fixes applied at moments (name, µs). Replaces whatever the worker was doing.
+    Start {
+        /// The job's id.
+        job: u32,
+        /// Bundled scenario id.
+        scenario: String,
+        /// Fixes from the start.
+        fixes: Vec<String>,
+        /// Seed.
+        seed: u64,
+        /// Fixes applied mid-run: (name, µs).
+        at: Vec<(String, u64)>,
+    },
+    /// Apply a fix at `at_us` of the current run ("apply now"): the run forks there, and the
+    /// windows from that moment on are computed again under the new job id.
+    Fork {
+        /// The new job's id.
+        job: u32,
+        /// The fix.
+        fix: String,
+        /// When, µs.
+        at_us: u64,
+    },
+}
+
+/// What a worker tells the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// Windows `from_window..` of the job's run, as flattened rows (see
+    /// `cascade::metrics::Metrics::rows`); the run is computed up to `frontier_us`.
+    Windows {
+        /// The job.
+        job: u32,
+        /// Index of the first window in `rows`.
+        from_window: u32,
+        /// The windows' values, row after row.
+        rows: Vec<f64>,
+        /// How far the run is computed, µs.
+        frontier_us: u64,
+        /// Whether the run has reached its end.
+        done: bool,
+    },
+    /// The job stopped: a bad request or a run limit; the message says which.
+    Failed {
+        /// The job.
+        job: u32,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// The job a worker is computing.
+struct Running {
+    job: u32,
+    owner: HandlerId,
+    scenario: Rc<Scenario>,
+    replay: Replay,
+    /// Windows already sent to the page.
+    sent: usize,
+    done: bool,
+}
+
+/// Posts to itself through a `MessageChannel`, to run the next slice as a new task.
+struct Ticker {
+    port: MessagePort,
+    _receiver: MessagePort,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+}
+
+impl Ticker {
+    fn new(on_tick: Rc<dyn Fn(())>) -> Option<Ticker> {
+        let channel = MessageChannel::new().ok()?;
+        let on_message =
+            Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| on_tick(()));
+        let receiver = channel.port2();
+        receiver.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        Some(Ticker {
+            port: channel.port1(),
+            _receiver: receiver,
+            _on_message: on_message,
+        })
+    }
+
+    fn post(&self) {
+        let _ = self.port.post_message(&wasm_bindgen::JsValue::UNDEFINED);
+    }
+}
+
+/// Self-message: compute the next slice.
+pub struct Tick;
+
+/// The worker.
+pub struct RunWorker {
+    running: Option<Running>,
+    ticker: Option<Ticker>,
+    tick_pending: bool,
+    /// The last scenario parsed, by id (parsing costs more than a slice).
+    parsed: Option<(String, Rc<Scenario>)>,
+}
+
+impl RunWorker {
+    fn kick(&mut self, scope: &WorkerScope<Self>) {
+        if self.tick_pending {
+            return;
+        }
+        self.tick_pending = true;
+        match &self.ticker {
+            Some(ticker) => ticker.post(),
+            None => scope.send_message(Tick),
+        }
+    }
+
+    fn scenario(&mut self, id: &str) -> Result<Rc<Scenario>, String> {
+        if let Some((parsed_id, scenario)) = &self.parsed
+            && parsed_id == id
+        {
+            return Ok(scenario.clone());
+        }
+        let scenario = match cascade::scenario::find_bundled(id) {
+            Some(Ok(scenario)) => Rc::new(scenario),
+            Some(Err(err)) => return Err(err.to_string()),
+            None => return Err(format!("no bundled scenario `{id}`")),
+        };
+        self.parsed = Some((id.to_string(), scenario.clone()));
+        Ok(scenario)
+    }
+
+    fn start(
+        &mut self,
+        scenario_id: &str,
+        fixes: &[String],
+        seed: u64,
+        at: &[(String, u64)],
+    ) -> Result<(Rc<Scenario>, Replay), String> {
+        let scenario = self.scenario(scenario_id)?;
+        let variant = scenario.variant(fixes, &[]).map_err(|e| e.to_string())?;
+        let mut replay = Replay::new(&variant, seed, CHECKPOINT_EVERY_US);
+        let mut at = at.to_vec();
+        at.sort_by_key(|(_, t)| *t);
+        for (name, at_us) in &at {
+            replay
+                .schedule_fix(&scenario, name, *at_us)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok((scenario, replay))
+    }
+
+    fn fail(&mut self, scope: &WorkerScope<Self>, owner: HandlerId, job: u32, message: String) {
+        self.running = None;
+        scope.respond(owner, FromWorker::Failed { job, message });
+    }
+}
+
+impl Worker for RunWorker {
+    type Message = Tick;
+    type Input = ToWorker;
+    type Output = FromWorker;
+
+    fn create(scope: &WorkerScope<Self>) -> Self {
+        let tick = scope.callback(|(): ()| Tick);
+        RunWorker {
+            running: None,
+            ticker: Ticker::new(tick),
+            tick_pending: false,
+            parsed: None,
+        }
+    }
+
+    fn update(&mut self, scope: &WorkerScope<Self>, _tick: Tick) {
+        self.tick_pending = false;
+        let Some(run) = self.running.as_mut() else {
+            return;
+        };
+        if run.done {
+            return;
+        }
+        let deadline = now_ms() + SLICE_MS;
+        let end_us = run.replay.sim().end_us();
+        let outcome = loop {
+            match run.replay.advance(end_us, EVENTS_PER_CHECK) {
+                Ok(true) => break Ok(true),
+                Ok(false) if now_ms() >= deadline => break Ok(false),
+                Ok(false) => {}
+                Err(err) => break Err(err.to_string()),
+            }
+        };
+        let (job, owner) = (run.job, run.owner);
+        match outcome {
+            Err(message) => self.fail(scope, owner, job, message),
+            Ok(done) => {
+                let metrics = run.replay.sim().metrics();
+                let rows = metrics.rows(run.sent, metrics.len());
+                let from_window = run.sent as u32;
+                run.sent = metrics.len();
+                run.done = done;
+                scope.respond(
+                    owner,
+                    FromWorker::Windows {
+                        job,
+                        from_window,
+                        rows,
+                        frontier_us: run.replay.now_us(),
+                        done,
+                    },
+                );
+                if !done {
+                    self.kick(scope);
+                }
+            }
+        }
+    }
+
+    fn received(&mut self, scope: &WorkerScope<Self>, message: ToWorker, owner: HandlerId) {
+        match message {
+            ToWorker::Start {
+                job,
+                scenario,
+                fixes,
+                seed,
+                at,
+            } => match self.start(&scenario, &fixes, seed, &at) {
+                Ok((scenario, replay)) => {
+                    self.running = Some(Running {
+                        job,
+                        owner,
+                        scenario,
+                        replay,
+                        sent: 0,
+                        done: false,
+                    });
+                    self.kick(scope);
+                }
+                Err(message) => self.fail(scope, owner, job, message),
+            },
+            ToWorker::Fork { job, fix, at_us } => {
+                let Some(run) = self.running.as_mut() else {
+                    return self.fail(scope, owner, job, "there is no run to fork".into());
+                };
+                let forked = run
+                    .replay
+                    .seek(at_us)
+                    .and_then(|_| run.replay.apply_fix_now(&run.scenario.clone(), &fix));
+                match forked {
+                    Ok(()) => {
+                        run.job = job;
+                        run.owner = owner;
+                        run.sent = run.sent.min(run.replay.sim().metrics().len());
+                        run.done = false;
+                        self.kick(scope);
+                    }
+                    Err(err) => self.fail(scope, owner, job, err.to_string()),
+                }
+            }
+        }
+    }
+}
