@@ -340,6 +340,17 @@ impl Metrics {
         Ok(())
     }
 
+    /// Replaces windows `from..upto` (clamped to both) with `other`'s (the same series).
+    pub fn overwrite_from(&mut self, other: &Metrics, from: usize, upto: usize) {
+        let upto = upto.min(self.len()).min(other.len());
+        if upto <= from {
+            return;
+        }
+        for (column, source) in self.columns.iter_mut().zip(&other.columns) {
+            column[from..upto].copy_from_slice(&source[from..upto]);
+        }
+    }
+
     /// Copies windows from `other` (the same series) until this holds `upto` windows (or all
     /// of `other`'s).
     pub fn extend_from(&mut self, other: &Metrics, upto: usize) {
@@ -378,6 +389,12 @@ mod tests {
         assert_eq!(prefix.len(), 5);
         prefix.extend_from(all, 99);
         assert_eq!(prefix.to_csv(), all.to_csv());
+        let mut other = crate::Simulation::new(&variant, 2);
+        other.run_until(20_000_000).unwrap();
+        let mut mixed = other.metrics().clone();
+        mixed.overwrite_from(all, 0, 8);
+        assert_eq!(mixed.rows(0, 8), all.rows(0, 8));
+        assert_eq!(mixed.rows(8, 20), other.metrics().rows(8, 20));
     }
 
     #[test]

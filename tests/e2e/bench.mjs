@@ -1,67 +1,92 @@
-// Browser benchmark: in headless Chromium on this machine, prints (1) page load to interactive
-// gallery and click-to-first-chart times, (2) simulation events per second in wasm, (3) frame
-// time p50/p95 (and the longest main-thread task) while playing the largest scenario at top
-// speed. Usage: node tests/e2e/bench.mjs [SCENARIO_ID] (after `trunk build --release`).
+// Browser benchmark: in headless Chromium on this machine, next to native figures measured in the
+// same run, prints
+//   1. load to the gallery and to the first chart (median of 5 fresh pages);
+//   2. a deep link to the end of the longest-running scenario: time until its charts are complete,
+//      as a ratio to the native CLI's time for the same run;
+//   3. toggling a fix at the end of Svix: time to the first changed chart and to both runs
+//      computed again, as a ratio to the native time;
+//   4. seeks inside the computed range: time until the charts show the new moment (p95 of 20);
+//   5. frame times (p50/p95) and the longest main-thread task while playing, and while toggling
+//      fixes, for every bundled scenario;
+//   6. peak memory of the browser's processes with every fix on and the comparison, per scenario.
+// Usage: node tests/e2e/bench.mjs [LONGEST_ID] (after `trunk build --release` and
+// `cargo build --release`).
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { serve } from './server.mjs';
 import { launch } from './browser.mjs';
 
-const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
-const id = process.argv[2] ?? 'retry-storm';
-const title = /^title\s*=\s*"([^"]*)"/m.exec(
-  readFileSync(fileURLToPath(new URL(`../../scenarios/${id}.toml`, import.meta.url)), 'utf8'),
-)[1];
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DIST = `${ROOT}dist/`;
+const CLI = `${ROOT}target/release/cascade`;
+const SVIX = 'svix-2023-06-auth-token-stampede';
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
-const server = await serve(DIST, '/bench/');
-const browser = await launch();
-const results = { scenario: id };
-try {
-  // 1. Load and first chart, median of 5 fresh pages.
-  const loads = [];
-  const charts = [];
-  for (let i = 0; i < 5; i++) {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-    await page.goto(server.url);
-    await page.getByRole('button', { name: `Open ${title}` }).waitFor();
-    loads.push(await page.evaluate(() => performance.now()));
-    const clicked = await page.evaluate(() => performance.now());
-    await page.getByRole('button', { name: `Open ${title}` }).click();
-    await page.getByRole('button', { name: 'Play' }).click();
-    await page.waitForFunction(() => {
-      const c = document.querySelector('canvas[aria-label="Request rates"]');
-      if (!c || c.width === 0) return false;
-      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-      for (let j = 4; j < d.length; j += 4 * 97) if (d[j] !== d[0]) return true;
-      return false;
-    });
-    charts.push((await page.evaluate(() => performance.now())) - clicked);
-    await page.close();
-  }
-  results.load_to_gallery_ms = Math.round(median(loads));
-  results.click_to_first_chart_ms = Math.round(median(charts));
-  results.load_to_first_chart_ms = Math.round(median(loads) + median(charts));
-
-  // 2. Events per second in wasm (the page runs the scenario three times itself).
-  const page = await browser.newPage();
-  await page.goto(`${server.url}?bench=${id}`);
-  const wasm = JSON.parse(await page.locator('#bench-result').textContent());
-  if (wasm.error) throw new Error(wasm.error);
-  Object.assign(results, {
-    wasm_events: wasm.events,
-    wasm_events_per_s: wasm.events_per_s,
-    wasm_sim_s_per_wall_s: wasm.sim_s_per_wall_s,
+const scenarios = readdirSync(`${ROOT}scenarios/`)
+  .filter((f) => f.endsWith('.toml'))
+  .sort()
+  .map((f) => {
+    const text = readFileSync(`${ROOT}scenarios/${f}`, 'utf8');
+    const fixes = [...text.matchAll(/^\[fixes\.([a-z0-9-]+)\]/gm)].map((m) => m[1]);
+    const duration = Number(/^duration_s\s*=\s*([0-9.]+)/m.exec(text)[1]);
+    return { id: f.replace(/\.toml$/, ''), title: /^title\s*=\s*"([^"]*)"/m.exec(text)[1], fixes, duration };
   });
-  await page.close();
 
-  // 3. Frame times while playing at the top speed.
-  const player = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-  await player.goto(server.url);
-  await player.getByRole('button', { name: `Open ${title}` }).click();
-  await player.getByLabel('Speed').selectOption({ index: (await player.getByLabel('Speed').locator('option').count()) - 1 });
-  await player.evaluate(() => {
+/** Native wall time of one run, ms: median of 3 runs of the CLI (process start included). */
+function nativeMs(args) {
+  const times = [];
+  for (let i = 0; i < 3; i++) {
+    const start = process.hrtime.bigint();
+    execFileSync(CLI, ['run', ...args, '--format', 'csv'], { maxBuffer: 1 << 28 });
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return median(times);
+}
+
+/** Resident memory of a process and all its descendants, bytes. */
+function treeRss(pid) {
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,rss='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number));
+  const children = new Map();
+  for (const [p, pp] of rows) children.set(pp, [...(children.get(pp) ?? []), p]);
+  const rss = new Map(rows.map(([p, , r]) => [p, r]));
+  let total = 0;
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop();
+    total += (rss.get(p) ?? 0) * 1024;
+    stack.push(...(children.get(p) ?? []));
+  }
+  return total;
+}
+
+/** Waits until both runs are computed to the playhead and no computing status shows. */
+async function computed(page, timeout = 300_000) {
+  await page.waitForFunction(
+    () => {
+      const band = document.querySelector('.timeline-track .computed');
+      return band && parseFloat(band.style.width) >= 99.999 && !document.querySelector('.timeline [role=status]');
+    },
+    null,
+    { timeout, polling: 'raf' },
+  );
+}
+
+const checksum = (page) =>
+  page.evaluate(() => {
+    const c = document.querySelector('canvas[aria-label="Request rates"]');
+    const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+    let sum = 0;
+    for (let i = 0; i < data.length; i += 7) sum = (sum * 31 + data[i]) % 1000000007;
+    return sum;
+  });
+
+async function watchFrames(page) {
+  await page.evaluate(() => {
     window.__frames = [];
     window.__longest = 0;
     new PerformanceObserver((list) => {
@@ -71,18 +96,156 @@ try {
     const tick = (t) => {
       window.__frames.push(t - last);
       last = t;
-      if (window.__frames.length < 100000) requestAnimationFrame(tick);
+      requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
   });
-  await player.getByRole('button', { name: 'Play' }).click();
-  await player.waitForTimeout(5000);
-  const { frames, longest } = await player.evaluate(() => ({ frames: window.__frames.slice(5), longest: window.__longest }));
-  results.frames = frames.length;
-  results.frame_p50_ms = Number(pct(frames, 0.5).toFixed(1));
-  results.frame_p95_ms = Number(pct(frames, 0.95).toFixed(1));
-  results.longest_task_ms = Math.round(longest);
-  await player.close();
+}
+
+async function frameFigures(page) {
+  const { frames, longest } = await page.evaluate(() => {
+    const result = { frames: window.__frames.slice(3), longest: window.__longest };
+    window.__frames = [];
+    window.__longest = 0;
+    return result;
+  });
+  return { frame_p50_ms: Number(pct(frames, 0.5).toFixed(1)), frame_p95_ms: Number(pct(frames, 0.95).toFixed(1)), longest_task_ms: Math.round(longest) };
+}
+
+const longest = process.argv[2] ?? [...scenarios].sort((a, b) => b.duration - a.duration)[0].id;
+const server = await serve(DIST, '/bench/');
+const browser = await launch();
+const pid = browser.process()?.pid;
+const results = {};
+try {
+  // 1. Load and first chart.
+  const loads = [];
+  const charts = [];
+  const first = scenarios.find((s) => s.id === 'retry-storm') ?? scenarios[0];
+  for (let i = 0; i < 5; i++) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await page.goto(server.url);
+    await page.getByRole('button', { name: `Open ${first.title}` }).waitFor();
+    loads.push(await page.evaluate(() => performance.now()));
+    await page.getByRole('button', { name: `Open ${first.title}` }).click();
+    await page.getByRole('button', { name: 'Play' }).click();
+    await page.waitForFunction(() => {
+      const c = document.querySelector('canvas[aria-label="Request rates"]');
+      if (!c || c.width === 0) return false;
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      for (let j = 4; j < d.length; j += 4 * 97) if (d[j] !== d[0]) return true;
+      return false;
+    }, null, { polling: 'raf' });
+    charts.push(await page.evaluate(() => performance.now()));
+    await page.close();
+  }
+  results.load_to_gallery_ms = Math.round(median(loads));
+  results.load_to_first_chart_ms = Math.round(median(charts));
+
+  // 2. Deep link to the end of the longest-running scenario.
+  {
+    const s = scenarios.find((x) => x.id === longest);
+    const native = nativeMs([s.id]);
+    const times = [];
+    for (let i = 0; i < 3; i++) {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      await page.goto(`${server.url}?s=${s.id}&t=${s.duration}`);
+      await computed(page);
+      times.push(await page.evaluate(() => performance.now()));
+      await page.close();
+    }
+    results.deep_link = { scenario: s.id, browser_ms: Math.round(median(times)), native_ms: Math.round(native), ratio: Number((median(times) / native).toFixed(2)) };
+  }
+
+  // 3. Toggle a fix at the end of Svix.
+  {
+    const s = scenarios.find((x) => x.id === SVIX);
+    const native = Math.max(nativeMs([s.id, '--fix', 'single-flight']), nativeMs([s.id]));
+    const firsts = [];
+    const wholes = [];
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await page.goto(`${server.url}?s=${s.id}&t=${s.duration}`);
+    await computed(page);
+    await watchFrames(page);
+    for (let i = 0; i < 3; i++) {
+      for (const on of [true, false]) {
+        const before = await checksum(page);
+        const t0 = await page.evaluate(() => performance.now());
+        const toggle = page.locator('.fix', { hasText: 'single-flight' }).locator('input[role="switch"]');
+        await (on ? toggle.check() : toggle.uncheck());
+        await page.waitForFunction(
+          (b) => {
+            const c = document.querySelector('canvas[aria-label="Request rates"]');
+            const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+            let sum = 0;
+            for (let k = 0; k < data.length; k += 7) sum = (sum * 31 + data[k]) % 1000000007;
+            return sum !== b;
+          },
+          before,
+          { polling: 'raf', timeout: 120_000 },
+        );
+        firsts.push((await page.evaluate(() => performance.now())) - t0);
+        await computed(page);
+        wholes.push((await page.evaluate(() => performance.now())) - t0);
+      }
+    }
+    results.toggle_fix_at_end = {
+      scenario: s.id,
+      first_changed_chart_ms: Math.round(median(firsts)),
+      both_runs_ms: Math.round(median(wholes)),
+      native_ms: Math.round(native),
+      ratio: Number((median(wholes) / native).toFixed(2)),
+      ...(await frameFigures(page)),
+    };
+
+    // 4. Seeks inside the computed range.
+    const seeks = [];
+    for (let i = 0; i < 20; i++) {
+      const f = ((i * 7919) % 97) / 97;
+      seeks.push(
+        await page.evaluate(async (f) => {
+          const input = document.querySelector('input[aria-label="Timeline"]');
+          const t0 = performance.now();
+          input.value = String(Number(input.max) * f);
+          input.dispatchEvent(new Event('input', { bubbles: true }));
+          // Two frames: the state changes, then the charts redraw.
+          await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+          return performance.now() - t0;
+        }, f),
+      );
+    }
+    results.seek_p95_ms = Math.round(pct(seeks, 0.95));
+    await page.close();
+  }
+
+  // 5 and 6. Every scenario: frames while playing at the top speed; then every fix on with the
+  // comparison, computed to the end, and the browser's peak memory meanwhile.
+  results.scenarios = [];
+  for (const s of scenarios) {
+    const row = { scenario: s.id };
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await page.goto(`${server.url}?s=${s.id}`);
+    await page.getByLabel('Speed').selectOption({ index: (await page.getByLabel('Speed').locator('option').count()) - 1 });
+    await watchFrames(page);
+    await page.getByRole('button', { name: 'Play' }).click();
+    await page.waitForTimeout(3000);
+    Object.assign(row, { playing: await frameFigures(page) });
+    await page.close();
+
+    let peak = pid ? treeRss(pid) : 0;
+    const sampler = setInterval(() => {
+      if (pid) peak = Math.max(peak, treeRss(pid));
+    }, 100);
+    const fixes = s.fixes.map((f) => `fix=${f}`).join('&');
+    const full = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await full.goto(`${server.url}?s=${s.id}&${fixes}&t=${s.duration}`);
+    await watchFrames(full);
+    await computed(full);
+    clearInterval(sampler);
+    Object.assign(row, { all_fixes_computing: await frameFigures(full), peak_browser_rss_mb: Math.round(peak / 1048576) });
+    await full.close();
+    results.scenarios.push(row);
+  }
 } finally {
   await browser.close();
   await server.close();

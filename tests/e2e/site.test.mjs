@@ -206,6 +206,30 @@ test('every fix that moves an operator action applies now, and the fork is the C
   assert.deepEqual(errors, []);
 });
 
+test('every fix of every scenario can be applied now at three moments of its run', async () => {
+  const errors = [];
+  for (const { id } of titles) {
+    if (only && !only.includes(id)) continue;
+    const text = readFileSync(`${SCENARIOS}${id}.toml`, 'utf8');
+    const duration = Number(/^duration_s\s*=\s*([0-9.]+)/m.exec(text)[1]);
+    const fixes = [...text.matchAll(/^\[fixes\.([a-z0-9-]+)\]/gm)].map((m) => m[1]);
+    for (const fraction of [0.25, 0.5, 0.75]) {
+      const at = Math.round(duration * fraction);
+      const page = await openPage(browser, `${server.url}?s=${id}&t=${at}`, errors);
+      await waitCaughtUp(page);
+      for (const fix of fixes) {
+        await page.getByRole('button', { name: `Apply ${fix} now` }).click();
+        await waitCaughtUp(page);
+        assert.equal(await page.locator('.fix-error').count(), 0, `${id}: ${fix} at ${at} s is refused`);
+      }
+      const applied = await page.locator('.fixes').textContent();
+      for (const fix of fixes) assert.ok(applied.includes(`${fix} from`), `${id}: ${fix} listed as applied at ${at} s`);
+      await page.close();
+    }
+  }
+  assert.deepEqual(errors, []);
+});
+
 test('the keyboard help lists the shortcuts and Escape closes it', async () => {
   const errors = [];
   const page = await openPage(browser, server.url, errors);

@@ -312,23 +312,29 @@ impl Feed {
         }
     }
 
-    /// Brings the shown windows to `t_us` (as far as computed). The previous run's windows stay
-    /// shown until this run has computed past them.
+    /// Brings the shown windows to `t_us` (as far as computed). Windows of the previous run
+    /// (after a change of fixes or a fork) stay shown until this run's replace them, as they are
+    /// computed.
     fn show_until(&mut self, t_us: TimeUs) {
         let window_us = self.all.window_us.max(1);
         let wanted = (t_us / window_us) as usize;
+        let fresh = self.all.len().min(wanted);
         let before = (self.shown.len(), self.shown_valid);
-        if self.shown_valid < self.shown.len() {
-            let stale = wanted.min(self.shown.len());
-            if self.all.len() < stale && !self.covers(t_us) {
-                return;
-            }
-            self.shown.truncate(self.shown_valid);
+        if self.shown.len() > wanted {
+            self.shown.truncate(wanted);
         }
-        let n = wanted.min(self.all.len());
-        self.shown.truncate(n);
-        self.shown.extend_from(&self.all, n);
-        self.shown_valid = self.shown.len();
+        self.shown_valid = self.shown_valid.min(self.shown.len());
+        if self.shown_valid < self.shown.len() {
+            let upto = fresh.min(self.shown.len());
+            if upto > self.shown_valid {
+                self.shown.overwrite_from(&self.all, self.shown_valid, upto);
+                self.shown_valid = upto;
+            }
+        }
+        if self.shown_valid == self.shown.len() {
+            self.shown.extend_from(&self.all, fresh);
+            self.shown_valid = self.shown.len();
+        }
         if (self.shown.len(), self.shown_valid) != before {
             self.shown_version += 1;
         }
