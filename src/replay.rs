@@ -19,7 +19,7 @@ pub const MAX_CHECKPOINTS: usize = 64;
 
 /// The most bytes one replay's checkpoints may hold in all (by [`Simulation::state_bytes`]);
 /// the first checkpoint (the start) and the latest are kept whatever their size.
-pub const CHECKPOINT_BUDGET_BYTES: usize = 48 * 1024 * 1024;
+pub const CHECKPOINT_BUDGET_BYTES: usize = 32 * 1024 * 1024;
 
 /// A fix applied at a moment of the run.
 #[derive(Clone, Debug, PartialEq)]

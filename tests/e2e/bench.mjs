@@ -8,7 +8,8 @@
 //   4. seeks inside the computed range: time until the charts show the new moment (p95 of 20);
 //   5. frame times (p50/p95) and the longest main-thread task while playing, and while toggling
 //      fixes, for every bundled scenario;
-//   6. peak memory of the browser's processes with every fix on and the comparison, per scenario.
+//   6. with every fix on and the comparison, per scenario: the peak wasm memory of the page and its
+//      workers (as the page reports it), and the peak memory of all the browser's processes.
 // Usage: node tests/e2e/bench.mjs [LONGEST_ID] (after `trunk build --release` and
 // `cargo build --release`).
 import { fileURLToPath } from 'node:url';
@@ -115,7 +116,9 @@ async function frameFigures(page) {
 const longest = process.argv[2] ?? [...scenarios].sort((a, b) => b.duration - a.duration)[0].id;
 const server = await serve(DIST, '/bench/');
 const browser = await launch();
-const pid = browser.process()?.pid;
+// Chromium runs as a child of this process: the tree's memory less this process's own.
+const pid = process.pid;
+const browserRss = () => treeRss(pid) - process.memoryUsage().rss;
 const results = {};
 try {
   // 1. Load and first chart.
@@ -221,10 +224,13 @@ try {
   // 5 and 6. Every scenario: frames while playing at the top speed; then every fix on with the
   // comparison, computed to the end, and the browser's peak memory meanwhile.
   results.scenarios = [];
-  for (const s of scenarios) {
+  // BENCH_ONLY=id,id limits the per-scenario part (for quick local runs).
+  const only = process.env.BENCH_ONLY?.split(',');
+  for (const s of scenarios.filter((x) => !only || only.includes(x.id))) {
     const row = { scenario: s.id };
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     await page.goto(`${server.url}?s=${s.id}`);
+    await page.getByLabel('Speed').waitFor();
     await page.getByLabel('Speed').selectOption({ index: (await page.getByLabel('Speed').locator('option').count()) - 1 });
     await watchFrames(page);
     await page.getByRole('button', { name: 'Play' }).click();
@@ -232,9 +238,9 @@ try {
     Object.assign(row, { playing: await frameFigures(page) });
     await page.close();
 
-    let peak = pid ? treeRss(pid) : 0;
+    let peak = browserRss();
     const sampler = setInterval(() => {
-      if (pid) peak = Math.max(peak, treeRss(pid));
+      peak = Math.max(peak, browserRss());
     }, 100);
     const fixes = s.fixes.map((f) => `fix=${f}`).join('&');
     const full = await browser.newPage({ viewport: { width: 1280, height: 720 } });
@@ -242,12 +248,18 @@ try {
     await watchFrames(full);
     await computed(full);
     clearInterval(sampler);
-    Object.assign(row, { all_fixes_computing: await frameFigures(full), peak_browser_rss_mb: Math.round(peak / 1048576) });
+    // Wasm memories only grow, so what the page reports at the end is their peak.
+    const wasm = Number(await full.locator('.player').getAttribute('data-wasm-memory-bytes'));
+    Object.assign(row, {
+      all_fixes_computing: await frameFigures(full),
+      peak_wasm_memory_mb: Math.round(wasm / 1048576),
+      peak_browser_rss_mb: Math.round(peak / 1048576),
+    });
     await full.close();
     results.scenarios.push(row);
   }
 } finally {
   await browser.close();
   await server.close();
+  console.log(JSON.stringify(results, null, 2));
 }
-console.log(JSON.stringify(results, null, 2));

@@ -283,8 +283,10 @@ pub fn App() -> Html {
                 .copied()
                 .collect::<Vec<_>>()
                 .join(" · ");
+            // For diagnostics and the browser benchmark: the wasm memory of the page and its workers.
+            let memory = s.wasm_memory_bytes().to_string();
             html! {
-                            <div class="player">
+                            <div class="player" data-wasm-memory-bytes={memory}>
                                 <div class="scenario-head">
                                     <button type="button" class="small" onclick={back}>{ "← All outages" }</button>
                                     <h2>{ meta.title.clone() }</h2>

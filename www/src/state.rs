@@ -137,6 +137,8 @@ pub struct Feed {
     pub error: Option<String>,
     /// Since when (page clock, ms) a worker has been asked and has not answered yet.
     waiting_since_ms: Option<f64>,
+    /// The worker's wasm memory as it last said, bytes.
+    pub worker_memory_bytes: u64,
     engine: Engine,
 }
 
@@ -193,6 +195,7 @@ impl Feed {
             done: false,
             error: None,
             waiting_since_ms: matches!(engine, Engine::Worker(..)).then(crate::clock::now_ms),
+            worker_memory_bytes: 0,
             engine,
         })
     }
@@ -291,7 +294,9 @@ impl Feed {
                 rows,
                 frontier_us,
                 done,
+                memory_bytes,
             } if job == self.job => {
+                self.worker_memory_bytes = memory_bytes;
                 self.waiting_since_ms = None;
                 self.all.truncate(from_window as usize);
                 self.shown_valid = self.shown_valid.min(self.all.len());
@@ -458,6 +463,12 @@ impl Session {
             .min()
             .unwrap_or(0)
             .min(self.target_us)
+    }
+
+    /// Wasm memory in use for this session: the page's and its workers', bytes (each only
+    /// grows, so this is the peak so far).
+    pub fn wasm_memory_bytes(&self) -> u64 {
+        crate::clock::wasm_memory_bytes() + self.feeds().map(|f| f.worker_memory_bytes).sum::<u64>()
     }
 
     /// Changes whenever the windows shown of either run change.

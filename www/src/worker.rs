@@ -19,6 +19,10 @@ use web_sys::{MessageChannel, MessageEvent, MessagePort};
 /// Wall time of one slice of work, ms.
 pub const SLICE_MS: f64 = 25.0;
 
+/// The least time between two batches of windows sent to the page, ms (the first batch and the
+/// last go at once): each batch costs the page a render.
+pub const SEND_EVERY_MS: f64 = 100.0;
+
 /// Events between two looks at the clock.
 const EVENTS_PER_CHECK: u64 = 20_000;
 
@@ -70,6 +74,8 @@ pub enum FromWorker {
         frontier_us: u64,
         /// Whether the run has reached its end.
         done: bool,
+        /// The worker's wasm memory, bytes (its peak so far: wasm memory never shrinks).
+        memory_bytes: u64,
     },
     /// The job stopped: a bad request or a run limit; the message says which.
     Failed {
@@ -88,6 +94,8 @@ struct Running {
     replay: Replay,
     /// Windows already sent to the page.
     sent: usize,
+    /// When the last batch was sent (worker clock, ms; none yet for this job).
+    sent_at_ms: Option<f64>,
     done: bool,
 }
 
@@ -219,6 +227,12 @@ impl Worker for RunWorker {
         match outcome {
             Err(message) => self.fail(scope, owner, job, message),
             Ok(done) => {
+                let now = now_ms();
+                if !done && run.sent_at_ms.is_some_and(|at| now - at < SEND_EVERY_MS) {
+                    self.kick(scope);
+                    return;
+                }
+                run.sent_at_ms = Some(now);
                 let metrics = run.replay.sim().metrics();
                 let rows = metrics.rows(run.sent, metrics.len());
                 let from_window = run.sent as u32;
@@ -232,6 +246,7 @@ impl Worker for RunWorker {
                         rows,
                         frontier_us: run.replay.now_us(),
                         done,
+                        memory_bytes: crate::clock::wasm_memory_bytes(),
                     },
                 );
                 if !done {
@@ -257,6 +272,7 @@ impl Worker for RunWorker {
                         scenario,
                         replay,
                         sent: 0,
+                        sent_at_ms: None,
                         done: false,
                     });
                     self.kick(scope);
@@ -276,6 +292,7 @@ impl Worker for RunWorker {
                         run.job = job;
                         run.owner = owner;
                         run.sent = run.sent.min(run.replay.sim().metrics().len());
+                        run.sent_at_ms = None;
                         run.done = false;
                         self.kick(scope);
                     }

@@ -1,5 +1,6 @@
 //! A chart of some series of the current run, with the run as it happened faint behind it.
-//! Redraws at most every 40 ms while playing, and at once after a seek or a fix.
+//! Redraws at most every 40 ms while playing (100 ms while the runs are computed up to the
+//! playhead), and at once after a seek or a fix.
 
 use crate::charts::{self, ChartSpec, Frame};
 use crate::state::Session;
@@ -82,11 +83,16 @@ pub fn Chart(props: &ChartProps) -> Html {
             let mut last = drawn.borrow_mut();
             let now = now_ms();
             let my_turn = props.slots <= 1 || props.frame as usize % props.slots == props.slot;
+            // While playing, or while windows stream in up to the playhead, charts take turns and
+            // redraw at most every 40 ms (100 ms while computing), so the page stays responsive.
+            let computing = session.catching_up();
+            let throttle_ms = if computing { 100.0 } else { 40.0 };
+            let busy = props.playing || computing;
             let changed = !last.ever
                 || last.revision != props.revision
                 || last.compare != props.compare
                 || (last.version != session.shown_version()
-                    && (!props.playing || (my_turn && now - last.at_ms >= 40.0)));
+                    && (!busy || (my_turn && now - last.at_ms >= throttle_ms)));
             if !changed {
                 return;
             }
