@@ -150,6 +150,9 @@ pub fn reduce(points: &[(f64, f64)], max_points: usize) -> Vec<(f64, f64)> {
 pub struct Frame<'a> {
     /// The run watched.
     pub metrics: &'a Metrics,
+    /// How many of `metrics`' windows belong to the run watched; the rest are the previous run's,
+    /// shown faint until the new run replaces them.
+    pub fresh_windows: usize,
     /// The run as it happened, drawn faint (compare mode).
     pub baseline: Option<&'a Metrics>,
     /// Length of the run, s.
@@ -276,9 +279,19 @@ pub fn draw(
         let (r, g, b) = line.colour;
         let colour = RGBColor(r, g, b);
         let legend_len = 16.0 * ratio;
+        let fresh = frame.fresh_windows.min(points.len());
+        if fresh < points.len() {
+            // The previous run, faint, until the new one gets there.
+            chart
+                .draw_series(LineSeries::new(
+                    reduce(&points[fresh.saturating_sub(1)..], width as usize),
+                    colour.mix(0.35).stroke_width(stroke),
+                ))
+                .map_err(|e| e.to_string())?;
+        }
         chart
             .draw_series(LineSeries::new(
-                reduce(&points, width as usize),
+                reduce(&points[..fresh], width as usize),
                 colour.stroke_width(stroke),
             ))
             .map_err(|e| e.to_string())?

@@ -349,6 +349,21 @@ impl Feed {
     pub fn shown_version(&self) -> u64 {
         self.shown_version
     }
+
+    /// How many of the windows shown are this run's (the rest are the previous run's).
+    pub fn fresh_windows(&self) -> usize {
+        self.shown_valid
+    }
+}
+
+/// What a session rebuilt from another (new fixes, new seed) carries over.
+#[derive(Default)]
+struct Carried {
+    /// The windows shown of the run and of the run as it happened, shown until the new runs'
+    /// replace them.
+    shown: Option<(Metrics, Option<Metrics>)>,
+    /// The run as it happened, kept as computed when it does not change (same seed).
+    baseline: Option<Feed>,
 }
 
 /// An open scenario and its runs.
@@ -384,9 +399,9 @@ impl Session {
         fixes: Vec<String>,
         scheduled: Vec<(String, TimeUs)>,
         workers: Option<Rc<Workers>>,
-        previous: Option<(Metrics, Option<Metrics>)>,
+        carried: &mut Carried,
     ) -> Result<Session, String> {
-        let (previous_run, previous_baseline) = match previous {
+        let (previous_run, previous_baseline) = match carried.shown.take() {
             Some((run, baseline)) => (Some(run), baseline),
             None => (None, None),
         };
@@ -401,6 +416,9 @@ impl Session {
         )?;
         let baseline = if fixes.is_empty() && scheduled.is_empty() {
             None
+        } else if let Some(kept) = carried.baseline.take() {
+            // The run as it happened does not change with the fixes: keep it as computed.
+            Some(kept)
         } else {
             Some(Feed::start(
                 &scenario,
@@ -517,7 +535,10 @@ impl Session {
             self.fixes.clone(),
             self.scheduled.clone(),
             None,
-            Some(previous),
+            &mut Carried {
+                shown: Some(previous),
+                baseline: None,
+            },
         )?;
         fresh.rewind_to(self.target_us);
         *self = fresh;
@@ -727,7 +748,7 @@ impl Player {
             fixes,
             at,
             self.workers.clone(),
-            None,
+            &mut Carried::default(),
         )?;
         session.rewind_to(link.t_s.map_or(0, s_to_us));
         self.session = Some(Rc::new(RefCell::new(session)));
@@ -804,13 +825,23 @@ impl Player {
         let Some(session) = self.session.clone() else {
             return;
         };
-        let (entry, scenario, target, previous) = {
-            let s = session.borrow();
-            let previous = (
+        let (entry, scenario, target, mut carried) = {
+            let mut s = session.borrow_mut();
+            let shown = (
                 s.run.shown().clone(),
                 s.baseline.as_ref().map(|b| b.shown().clone()),
             );
-            (s.entry, s.scenario.clone(), s.target_us, previous)
+            // The same seed: the run as it happened is the same, so it is kept as computed.
+            let baseline = if s.seed == seed {
+                s.baseline.take()
+            } else {
+                None
+            };
+            let carried = Carried {
+                shown: Some(shown),
+                baseline,
+            };
+            (s.entry, s.scenario.clone(), s.target_us, carried)
         };
         // The previous run stays on the charts until the new one has been computed past it.
         match Session::new(
@@ -820,14 +851,17 @@ impl Player {
             fixes,
             Vec::new(),
             self.workers.clone(),
-            Some(previous),
+            &mut carried,
         ) {
             Ok(mut fresh) => {
                 fresh.rewind_to(target);
                 *session.borrow_mut() = fresh;
                 self.revision += 1;
             }
-            Err(err) => self.message = Some(err),
+            Err(err) => {
+                session.borrow_mut().baseline = carried.baseline;
+                self.message = Some(err);
+            }
         }
     }
 }
@@ -852,7 +886,7 @@ impl Reducible for Player {
                         Vec::new(),
                         Vec::new(),
                         next.workers.clone(),
-                        None,
+                        &mut Carried::default(),
                     ) {
                         Ok(s) => {
                             // A default speed that plays the whole replay in about a minute.

@@ -278,6 +278,7 @@ fn charts_draw_and_change_with_a_fix() {
         canvas.set_height(250);
         let frame = Frame {
             metrics: sim.metrics(),
+            fresh_windows: sim.metrics().len(),
             baseline: None,
             duration_s: 60.0,
             now_s: 60.0,

@@ -105,6 +105,7 @@ pub fn Chart(props: &ChartProps) -> Html {
             let ratio = charts::fit_canvas(&canvas);
             let frame = Frame {
                 metrics,
+                fresh_windows: session.run.fresh_windows(),
                 baseline,
                 duration_s: session.end_us() as f64 / 1e6,
                 now_s: session.shown_us() as f64 / 1e6,
