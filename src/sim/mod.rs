@@ -696,16 +696,12 @@ impl Simulation {
     /// stale ones before it unseen; returns whether one was processed.
     fn step_before(&mut self, limit_us: TimeUs) -> Result<bool, SimError> {
         let limit_us = limit_us.min(self.end_us);
-        let (time, event) = loop {
-            match self.queue.peek_time_us() {
-                Some(time) if time < limit_us => {}
-                _ => return Ok(false),
-            }
-            let (time, event) = self.queue.pop().expect("peeked");
-            if !self.is_stale(&event) {
-                break (time, event);
-            }
-        };
+        self.drop_stale_before(limit_us);
+        match self.queue.peek_time_us() {
+            Some(time) if time < limit_us => {}
+            _ => return Ok(false),
+        }
+        let (time, event) = self.queue.pop().expect("peeked");
         self.advance_clock(time);
         self.events += 1;
         let (kind, ids) = event.trace_ids();

@@ -10,12 +10,12 @@
 //! anything a view shows may have changed.
 
 use crate::permalink::Link;
-use crate::worker::{FromWorker, RunWorker, ToWorker};
+use crate::worker::{FromWorker, RunWorker, ToWorker, compute_for, fork_replay, new_replay};
 use cascade::Replay;
 use cascade::Scenario;
 use cascade::metrics::Metrics;
 use cascade::scenario::{self, ScenarioFile};
-use cascade::time::{TimeUs, US_PER_S, s_to_us};
+use cascade::time::{TimeUs, s_to_us};
 use gloo_worker::WorkerBridge;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -61,9 +61,6 @@ const EVENTS_PER_SLICE: u64 = 5_000;
 /// How long a worker may stay silent after a request before runs move to the page, ms (a
 /// worker that cannot load its code never answers).
 const WORKER_SILENCE_MS: f64 = 6_000.0;
-
-/// Checkpoint spacing asked of a replay computed on the page (it coarsens this as needed).
-const CHECKPOINT_EVERY_US: TimeUs = 10 * US_PER_S;
 
 thread_local! {
     static NEXT_JOB: Cell<u32> = const { Cell::new(1) };
@@ -168,18 +165,10 @@ impl Feed {
                 });
                 Engine::Worker(workers, slot)
             }
-            None => {
-                let mut replay = Replay::new(&variant, seed, CHECKPOINT_EVERY_US);
-                for (name, at_us) in at {
-                    replay
-                        .schedule_fix(scenario, name, *at_us)
-                        .map_err(|e| e.to_string())?;
-                }
-                Engine::Local {
-                    replay: Box::new(replay),
-                    sent: 0,
-                }
-            }
+            None => Engine::Local {
+                replay: Box::new(new_replay(scenario, fixes, seed, at)?),
+                sent: 0,
+            },
         };
         let shown = match previous {
             Some(previous) if previous.names() == empty.names() => previous,
@@ -236,10 +225,7 @@ impl Feed {
                 self.waiting_since_ms = Some(crate::clock::now_ms());
             }
             Engine::Local { replay, sent, .. } => {
-                replay.seek(at_us).map_err(|e| e.to_string())?;
-                replay
-                    .apply_fix_now(scenario, fix)
-                    .map_err(|e| e.to_string())?;
+                fork_replay(replay, scenario, fix, at_us)?;
                 *sent = replay.sim().metrics().len();
                 self.all.truncate(*sent);
             }
@@ -260,23 +246,9 @@ impl Feed {
         if self.done || self.error.is_some() {
             return false;
         }
-        let start = crate::clock::now_ms();
-        let end = replay.sim().end_us();
-        loop {
-            match replay.advance(end, EVENTS_PER_SLICE) {
-                Ok(true) => {
-                    self.done = true;
-                    break;
-                }
-                Ok(false) => {}
-                Err(err) => {
-                    self.error = Some(err.to_string());
-                    break;
-                }
-            }
-            if crate::clock::now_ms() - start >= budget_ms {
-                break;
-            }
+        match compute_for(replay, budget_ms, EVENTS_PER_SLICE) {
+            Ok(done) => self.done = done,
+            Err(err) => self.error = Some(err),
         }
         let metrics = replay.sim().metrics();
         let _ = self.all.push_rows(&metrics.rows(*sent, metrics.len()));

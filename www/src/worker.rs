@@ -29,6 +29,58 @@ const EVENTS_PER_CHECK: u64 = 20_000;
 /// Checkpoint spacing asked of a replay (it coarsens this for long runs and big states).
 const CHECKPOINT_EVERY_US: u64 = 10_000_000;
 
+/// A replay of `scenario` with fixes from the start, a seed, and fixes applied at moments (name,
+/// µs, in any order): what a worker computes, and what the page computes when it has no worker.
+pub fn new_replay(
+    scenario: &Scenario,
+    fixes: &[String],
+    seed: u64,
+    at: &[(String, u64)],
+) -> Result<Replay, String> {
+    let variant = scenario.variant(fixes, &[]).map_err(|e| e.to_string())?;
+    let mut replay = Replay::new(&variant, seed, CHECKPOINT_EVERY_US);
+    let mut at = at.to_vec();
+    at.sort_by_key(|(_, t)| *t);
+    for (name, at_us) in &at {
+        replay
+            .schedule_fix(scenario, name, *at_us)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(replay)
+}
+
+/// Advances `replay` towards its end for about `budget_ms` of wall time, looking at the clock
+/// every `events_per_check` events; returns whether it reached the end.
+pub fn compute_for(
+    replay: &mut Replay,
+    budget_ms: f64,
+    events_per_check: u64,
+) -> Result<bool, String> {
+    let deadline = now_ms() + budget_ms;
+    let end_us = replay.sim().end_us();
+    loop {
+        match replay.advance(end_us, events_per_check) {
+            Ok(true) => return Ok(true),
+            Ok(false) if now_ms() >= deadline => return Ok(false),
+            Ok(false) => {}
+            Err(err) => return Err(err.to_string()),
+        }
+    }
+}
+
+/// Forks `replay` at `at_us` with `fix` applied from then on ("apply now").
+pub fn fork_replay(
+    replay: &mut Replay,
+    scenario: &Scenario,
+    fix: &str,
+    at_us: u64,
+) -> Result<(), String> {
+    replay.seek(at_us).map_err(|e| e.to_string())?;
+    replay
+        .apply_fix_now(scenario, fix)
+        .map_err(|e| e.to_string())
+}
+
 /// What the page asks of a worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ToWorker {
@@ -172,15 +224,7 @@ impl RunWorker {
         at: &[(String, u64)],
     ) -> Result<(Rc<Scenario>, Replay), String> {
         let scenario = self.scenario(scenario_id)?;
-        let variant = scenario.variant(fixes, &[]).map_err(|e| e.to_string())?;
-        let mut replay = Replay::new(&variant, seed, CHECKPOINT_EVERY_US);
-        let mut at = at.to_vec();
-        at.sort_by_key(|(_, t)| *t);
-        for (name, at_us) in &at {
-            replay
-                .schedule_fix(&scenario, name, *at_us)
-                .map_err(|e| e.to_string())?;
-        }
+        let replay = new_replay(&scenario, fixes, seed, at)?;
         Ok((scenario, replay))
     }
 
@@ -213,16 +257,7 @@ impl Worker for RunWorker {
         if run.done {
             return;
         }
-        let deadline = now_ms() + SLICE_MS;
-        let end_us = run.replay.sim().end_us();
-        let outcome = loop {
-            match run.replay.advance(end_us, EVENTS_PER_CHECK) {
-                Ok(true) => break Ok(true),
-                Ok(false) if now_ms() >= deadline => break Ok(false),
-                Ok(false) => {}
-                Err(err) => break Err(err.to_string()),
-            }
-        };
+        let outcome = compute_for(&mut run.replay, SLICE_MS, EVENTS_PER_CHECK);
         let (job, owner) = (run.job, run.owner);
         match outcome {
             Err(message) => self.fail(scope, owner, job, message),
@@ -283,10 +318,7 @@ impl Worker for RunWorker {
                 let Some(run) = self.running.as_mut() else {
                     return self.fail(scope, owner, job, "there is no run to fork".into());
                 };
-                let forked = run
-                    .replay
-                    .seek(at_us)
-                    .and_then(|_| run.replay.apply_fix_now(&run.scenario.clone(), &fix));
+                let forked = fork_replay(&mut run.replay, &run.scenario, &fix, at_us);
                 match forked {
                     Ok(()) => {
                         run.job = job;
