@@ -28,7 +28,7 @@ pub struct ScheduledFix {
     pub at_us: TimeUs,
     /// The fix's name.
     pub name: String,
-    set: BTreeMap<String, toml::Value>,
+    set: BTreeMap<String, crate::scenario::Value>,
 }
 
 /// A run that can seek to any moment, forwards or backwards.

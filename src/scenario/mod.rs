@@ -7,14 +7,15 @@
 mod patch;
 pub mod schema;
 pub mod source_map;
+pub mod tree;
 mod validate;
 
 pub use patch::parse_value;
 pub use schema::*;
 pub use source_map::LineCol;
+pub use tree::Value;
 pub use validate::reachable_services;
 
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -61,12 +62,26 @@ impl fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 /// A parsed and validated scenario, with its source kept for error messages.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Scenario {
     /// The scenario as written (defaults filled in).
     pub file: ScenarioFile,
     name: String,
     text: String,
+    /// Finds a parameter path in `text`. A scenario read from its precompiled form has no text
+    /// and locates nothing; keeping the TOML locator behind this pointer keeps the TOML parser
+    /// out of builds that only read precompiled scenarios (the web app).
+    locate: fn(&str, &str) -> Option<LineCol>,
+}
+
+impl PartialEq for Scenario {
+    fn eq(&self, other: &Scenario) -> bool {
+        self.file == other.file && self.name == other.name && self.text == other.text
+    }
+}
+
+fn locate_nothing(_text: &str, _path: &str) -> Option<LineCol> {
+    None
 }
 
 /// A scenario with fixes and overrides applied, validated: what a simulation is built from.
@@ -94,6 +109,7 @@ impl Scenario {
             file,
             name: name.to_string(),
             text: text.to_string(),
+            locate: source_map::locate,
         };
         validate::check(&scenario.file)
             .map_err(|(path, message)| scenario.error_at(&path, message))?;
@@ -118,6 +134,36 @@ impl Scenario {
         Ok(scenario)
     }
 
+    /// The compact binary form of this scenario (see [`Scenario::from_precompiled`]): its tree
+    /// of parameters, without comments. The web app is built with these, not with TOML.
+    pub fn precompile(&self) -> Vec<u8> {
+        let tree = tree::to_value(&self.file).expect("a scenario is a tree of parameters");
+        tree::encode(&tree)
+    }
+
+    /// Reads a scenario written by [`Scenario::precompile`] and validates it again (its fixes
+    /// and timeline were checked when it was precompiled). Errors carry no line numbers.
+    pub fn from_precompiled(name: &str, bytes: &[u8]) -> Result<Scenario, ScenarioError> {
+        let error = |message: String| ScenarioError {
+            file: name.to_string(),
+            location: None,
+            path: None,
+            message,
+        };
+        let tree = tree::decode(bytes).map_err(|err| error(err.0))?;
+        let file: ScenarioFile = tree::from_value(tree).map_err(|err| error(err.0))?;
+        validate::check(&file).map_err(|(path, message)| ScenarioError {
+            path: Some(path),
+            ..error(message)
+        })?;
+        Ok(Scenario {
+            file,
+            name: name.to_string(),
+            text: String::new(),
+            locate: locate_nothing,
+        })
+    }
+
     /// The scenario's id.
     pub fn id(&self) -> &str {
         &self.file.scenario.id
@@ -132,20 +178,41 @@ impl Scenario {
     pub fn error_at(&self, path: &str, message: String) -> ScenarioError {
         ScenarioError {
             file: self.name.clone(),
-            location: source_map::locate(&self.text, path),
+            location: (self.locate)(&self.text, path),
             path: Some(path.to_string()),
             message,
         }
     }
 
-    /// Applies the named fixes, then each `(path, value)` override, and validates the result.
+    /// Applies the named fixes, then each `(path, value)` override (values as written after
+    /// `--set`), and validates the result.
     pub fn variant(
         &self,
         fixes: &[String],
         overrides: &[(String, String)],
     ) -> Result<Variant, ScenarioError> {
-        let mut tree = toml::Value::try_from(&self.file).map_err(|err| {
-            self.error_at("scenario", format!("cannot be represented as TOML: {err}"))
+        let parsed: Vec<(&str, &str, Value)> = overrides
+            .iter()
+            .map(|(path, text)| (path.as_str(), text.as_str(), parse_value(text)))
+            .collect();
+        self.build_variant(fixes, &parsed)
+    }
+
+    /// Applies the named fixes and validates the result.
+    pub fn with_fixes(&self, fixes: &[String]) -> Result<Variant, ScenarioError> {
+        self.build_variant(fixes, &[])
+    }
+
+    fn build_variant(
+        &self,
+        fixes: &[String],
+        overrides: &[(&str, &str, Value)],
+    ) -> Result<Variant, ScenarioError> {
+        let mut tree = tree::to_value(&self.file).map_err(|err| {
+            self.error_at(
+                "scenario",
+                format!("cannot be represented as a tree: {err}"),
+            )
         })?;
         for name in fixes {
             let fix = self.file.fixes.get(name).ok_or_else(|| {
@@ -167,21 +234,21 @@ impl Scenario {
                 })?;
             }
         }
-        for (path, text) in overrides {
-            patch::apply(&mut tree, path, parse_value(text)).map_err(|message| ScenarioError {
+        for (path, text, value) in overrides {
+            patch::apply(&mut tree, path, value.clone()).map_err(|message| ScenarioError {
                 file: self.name.clone(),
                 location: None,
-                path: Some(path.clone()),
+                path: Some(path.to_string()),
                 message: format!("--set {path}={text}: {message}"),
             })?;
         }
-        let file = ScenarioFile::deserialize(tree).map_err(|err| ScenarioError {
+        let file: ScenarioFile = tree::from_value(tree).map_err(|err| ScenarioError {
             file: self.name.clone(),
             location: None,
             path: None,
             message: format!(
                 "after applying fixes {fixes:?} and overrides: {}",
-                err.message().trim()
+                err.0.trim()
             ),
         })?;
         validate::check(&file).map_err(|(path, message)| {
@@ -200,15 +267,12 @@ impl Scenario {
 }
 
 /// Applies `set` to `file` and validates the result (messages name the path at fault).
-pub fn patched(
-    file: &ScenarioFile,
-    set: &BTreeMap<String, toml::Value>,
-) -> Result<ScenarioFile, String> {
-    let mut tree = toml::Value::try_from(file).map_err(|err| err.to_string())?;
+pub fn patched(file: &ScenarioFile, set: &BTreeMap<String, Value>) -> Result<ScenarioFile, String> {
+    let mut tree = tree::to_value(file).map_err(|err| err.to_string())?;
     for (path, value) in set {
         patch::apply(&mut tree, path, value.clone())?;
     }
-    let new = ScenarioFile::deserialize(tree).map_err(|err| err.message().trim().to_string())?;
+    let new: ScenarioFile = tree::from_value(tree).map_err(|err| err.0.trim().to_string())?;
     validate::check(&new).map_err(|(path, message)| format!("`{path}`: {message}"))?;
     Ok(new)
 }
@@ -221,7 +285,7 @@ const FROZEN_WHILE_RUNNING: [&str; 4] = ["scenario", "beats", "fixes", "expectat
 /// can a client population's kind.
 pub fn patched_live(
     file: &ScenarioFile,
-    set: &BTreeMap<String, toml::Value>,
+    set: &BTreeMap<String, Value>,
 ) -> Result<ScenarioFile, String> {
     for path in set.keys() {
         let top = path.split('.').next().unwrap_or_default();

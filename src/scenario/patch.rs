@@ -4,7 +4,7 @@
 //! the scenario as a TOML tree in which every default is filled in, so any field of the schema can
 //! be patched, and a path that names no field is an error rather than silently ignored.
 
-use toml::Value;
+use super::tree::Value;
 
 /// Reads a `--set` value: a TOML literal (`3`, `2.5`, `true`, `"x"`, `[1, 2]`), or else a bare word
 /// taken as a string (`exponential`).
@@ -13,20 +13,24 @@ pub fn parse_value(text: &str) -> Value {
     match wrapped.parse::<toml::Table>() {
         Ok(mut table) => table
             .remove("v")
+            .map(from_toml)
             .unwrap_or_else(|| Value::String(text.to_string())),
         Err(_) => Value::String(text.to_string()),
     }
 }
 
-fn describe(value: &Value) -> &'static str {
+/// A TOML value as a parameter value (a date-time becomes its text).
+fn from_toml(value: toml::Value) -> Value {
     match value {
-        Value::String(_) => "a string",
-        Value::Integer(_) => "an integer",
-        Value::Float(_) => "a number",
-        Value::Boolean(_) => "true or false",
-        Value::Datetime(_) => "a date-time",
-        Value::Array(_) => "an array",
-        Value::Table(_) => "a table",
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Integer(i) => Value::Integer(i),
+        toml::Value::Float(f) => Value::Float(f),
+        toml::Value::Boolean(b) => Value::Boolean(b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(items) => Value::Array(items.into_iter().map(from_toml).collect()),
+        toml::Value::Table(table) => {
+            Value::Table(table.into_iter().map(|(k, v)| (k, from_toml(v))).collect())
+        }
     }
 }
 
@@ -80,8 +84,8 @@ pub fn apply(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
         (old, new) => {
             return Err(format!(
                 "`{path}` expects {}, not {}",
-                describe(old),
-                describe(&new)
+                old.describe(),
+                new.describe()
             ));
         }
     };
@@ -94,11 +98,19 @@ mod tests {
     use super::*;
 
     fn doc() -> Value {
-        Value::Table(
+        from_toml(toml::Value::Table(
             "[a]\nx = 1.5\nname = \"n\"\n[[list]]\ny = 2\n"
                 .parse::<toml::Table>()
                 .unwrap(),
-        )
+        ))
+    }
+
+    fn at<'a>(root: &'a Value, path: &[&str]) -> &'a Value {
+        path.iter().fold(root, |node, key| match node {
+            Value::Table(t) => &t[*key],
+            Value::Array(items) => &items[key.parse::<usize>().unwrap()],
+            _ => panic!("no {key}"),
+        })
     }
 
     #[test]
@@ -106,8 +118,8 @@ mod tests {
         let mut root = doc();
         apply(&mut root, "a.x", Value::Integer(3)).unwrap();
         apply(&mut root, "list.0.y", Value::Integer(7)).unwrap();
-        assert_eq!(root["a"]["x"].as_float(), Some(3.0));
-        assert_eq!(root["list"][0]["y"].as_integer(), Some(7));
+        assert_eq!(at(&root, &["a", "x"]), &Value::Float(3.0));
+        assert_eq!(at(&root, &["list", "0", "y"]), &Value::Integer(7));
     }
 
     #[test]

@@ -636,7 +636,7 @@ pub struct TimelineEvent {
     pub target: String,
     /// For `set`: parameter paths and their new values, as in a fix.
     #[serde(default)]
-    pub set: BTreeMap<String, toml::Value>,
+    pub set: BTreeMap<String, crate::scenario::Value>,
     /// A short label for the timeline marker.
     #[serde(default)]
     pub label: String,
@@ -667,7 +667,7 @@ pub struct Fix {
     #[serde(default)]
     pub tradeoff: String,
     /// Parameter paths and their new values.
-    pub set: BTreeMap<String, toml::Value>,
+    pub set: BTreeMap<String, crate::scenario::Value>,
 }
 
 /// How a series is reduced over a time range.

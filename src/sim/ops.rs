@@ -243,7 +243,10 @@ impl Simulation {
     /// now on. A patch of the timeline changes only the entries that have not run yet (what
     /// operators did before now stays done): an entry moved earlier than now runs now, one moved
     /// later runs then, and its earlier scheduling is dropped.
-    pub fn apply_patch(&mut self, set: &BTreeMap<String, toml::Value>) -> Result<(), SimError> {
+    pub fn apply_patch(
+        &mut self,
+        set: &BTreeMap<String, crate::scenario::Value>,
+    ) -> Result<(), SimError> {
         let mut file =
             crate::scenario::patched_live(&self.config.file, set).map_err(SimError::BadChange)?;
         let before = &self.config.file.timeline;

@@ -84,3 +84,26 @@ fn retry_storm_collapses_after_the_trigger_and_jitter_recovers() {
         );
     }
 }
+
+#[test]
+fn the_precompiled_form_of_every_scenario_is_the_scenario() {
+    for scenario in all() {
+        let bytes = scenario.precompile();
+        let read = Scenario::from_precompiled("x.bin", &bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read.file, scenario.file, "{}", scenario.id());
+        // Fixes patch the precompiled form exactly as they patch the parsed one.
+        for fix in scenario.file.fixes.keys() {
+            let fixes = std::slice::from_ref(fix);
+            assert_eq!(
+                read.with_fixes(fixes).unwrap(),
+                scenario.variant(fixes, &[]).unwrap(),
+                "{} with {fix}",
+                scenario.id()
+            );
+        }
+        // Damaged bytes give an error, never a panic or a different scenario.
+        for cut in [1, bytes.len() / 2, bytes.len() - 1] {
+            assert!(Scenario::from_precompiled("x.bin", &bytes[..cut]).is_err());
+        }
+    }
+}

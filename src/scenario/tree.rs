@@ -1,0 +1,826 @@
+//! A scenario's parameters as a plain tree of values: what patches address, and the compact
+//! binary form in which the web app receives the bundled scenarios (no TOML parser at run time).
+//!
+//! [`to_value`] and [`from_value`] convert any serde type to and from a [`Value`] (a serde data
+//! format of our own, a few hundred lines, so the web build needs neither `toml` nor a second
+//! parser); [`encode`] and [`decode`] write and read a tree as bytes.
+
+use serde::de::{self, IntoDeserializer, Visitor};
+use serde::ser::{self, Serialize};
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A parameter value: the TOML data model without dates.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// `true` or `false`.
+    Boolean(bool),
+    /// A whole number.
+    Integer(i64),
+    /// A number with a fraction.
+    Float(f64),
+    /// Text.
+    String(String),
+    /// A list.
+    Array(Vec<Value>),
+    /// Named values, sorted by name.
+    Table(BTreeMap<String, Value>),
+}
+
+impl Value {
+    /// What kind of value this is, for messages ("an integer").
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Value::String(_) => "a string",
+            Value::Integer(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Boolean(_) => "true or false",
+            Value::Array(_) => "an array",
+            Value::Table(_) => "a table",
+        }
+    }
+}
+
+/// Why a conversion failed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Error(pub String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl de::Error for Error {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Error(msg.to_string())
+    }
+}
+
+impl ser::Error for Error {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Error(msg.to_string())
+    }
+}
+
+/// The tree of `value` (a struct becomes a table of its fields).
+pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {
+    value.serialize(ValueSerializer)
+}
+
+/// Reads a `T` from a tree.
+pub fn from_value<T: de::DeserializeOwned>(value: Value) -> Result<T, Error> {
+    T::deserialize(value)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value as a serde type (the `set` tables of fixes and timeline entries hold values).
+
+impl Serialize for Value {
+    fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use ser::{SerializeMap, SerializeSeq};
+        match self {
+            Value::Boolean(b) => serializer.serialize_bool(*b),
+            Value::Integer(i) => serializer.serialize_i64(*i),
+            Value::Float(f) => serializer.serialize_f64(*f),
+            Value::String(s) => serializer.serialize_str(s),
+            Value::Array(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Value::Table(table) => {
+                let mut map = serializer.serialize_map(Some(table.len()))?;
+                for (key, item) in table {
+                    map.serialize_entry(key, item)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number, string, boolean, array or table")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Boolean(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Integer(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        i64::try_from(v)
+            .map(Value::Integer)
+            .map_err(|_| E::custom(format!("{v} is too large")))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut table = BTreeMap::new();
+        while let Some((key, item)) = map.next_entry::<String, Value>()? {
+            table.insert(key, item);
+        }
+        Ok(Value::Table(table))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading a serde type from a tree.
+
+impl<'de> IntoDeserializer<'de, Error> for Value {
+    type Deserializer = Value;
+
+    fn into_deserializer(self) -> Value {
+        self
+    }
+}
+
+impl<'de> Deserializer<'de> for Value {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Value::Boolean(b) => visitor.visit_bool(b),
+            Value::Integer(i) => visitor.visit_i64(i),
+            Value::Float(f) => visitor.visit_f64(f),
+            Value::String(s) => visitor.visit_string(s),
+            Value::Array(items) => {
+                let mut seq = de::value::SeqDeserializer::new(items.into_iter());
+                let value = visitor.visit_seq(&mut seq)?;
+                seq.end()?;
+                Ok(value)
+            }
+            Value::Table(table) => {
+                let mut map = de::value::MapDeserializer::new(table.into_iter());
+                let value = visitor.visit_map(&mut map)?;
+                map.end()?;
+                Ok(value)
+            }
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        match self {
+            Value::String(name) => visitor.visit_enum(name.into_deserializer()),
+            Value::Table(table) if table.len() == 1 => {
+                let (name, content) = table.into_iter().next().expect("one entry");
+                visitor.visit_enum(EnumValue { name, content })
+            }
+            other => Err(Error(format!(
+                "expected a name or a table of one entry, found {}",
+                other.describe()
+            ))),
+        }
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
+        unit_struct seq tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
+/// An enum variant with content: `{ name = content }`.
+struct EnumValue {
+    name: String,
+    content: Value,
+}
+
+impl<'de> de::EnumAccess<'de> for EnumValue {
+    type Error = Error;
+    type Variant = Value;
+
+    fn variant_seed<S: de::DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, Value), Error> {
+        let name = seed.deserialize(self.name.into_deserializer())?;
+        Ok((name, self.content))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for Value {
+    type Error = Error;
+
+    fn unit_variant(self) -> Result<(), Error> {
+        Err(Error("expected a variant without content".to_string()))
+    }
+
+    fn newtype_variant_seed<S: de::DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, Error> {
+        seed.deserialize(self)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_any(visitor)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_any(visitor)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing a serde type as a tree.
+
+struct ValueSerializer;
+
+fn unsupported(what: &str) -> Error {
+    Error(format!("{what} cannot be a parameter value"))
+}
+
+impl ser::Serializer for ValueSerializer {
+    type Ok = Value;
+    type Error = Error;
+    type SerializeSeq = SeqBuilder;
+    type SerializeTuple = SeqBuilder;
+    type SerializeTupleStruct = SeqBuilder;
+    type SerializeTupleVariant = VariantBuilder<SeqBuilder>;
+    type SerializeMap = TableBuilder;
+    type SerializeStruct = TableBuilder;
+    type SerializeStructVariant = VariantBuilder<TableBuilder>;
+
+    fn serialize_bool(self, v: bool) -> Result<Value, Error> {
+        Ok(Value::Boolean(v))
+    }
+    fn serialize_i8(self, v: i8) -> Result<Value, Error> {
+        Ok(Value::Integer(v.into()))
+    }
+    fn serialize_i16(self, v: i16) -> Result<Value, Error> {
+        Ok(Value::Integer(v.into()))
+    }
+    fn serialize_i32(self, v: i32) -> Result<Value, Error> {
+        Ok(Value::Integer(v.into()))
+    }
+    fn serialize_i64(self, v: i64) -> Result<Value, Error> {
+        Ok(Value::Integer(v))
+    }
+    fn serialize_u8(self, v: u8) -> Result<Value, Error> {
+        Ok(Value::Integer(v.into()))
+    }
+    fn serialize_u16(self, v: u16) -> Result<Value, Error> {
+        Ok(Value::Integer(v.into()))
+    }
+    fn serialize_u32(self, v: u32) -> Result<Value, Error> {
+        Ok(Value::Integer(v.into()))
+    }
+    fn serialize_u64(self, v: u64) -> Result<Value, Error> {
+        i64::try_from(v)
+            .map(Value::Integer)
+            .map_err(|_| Error(format!("{v} is too large")))
+    }
+    fn serialize_f32(self, v: f32) -> Result<Value, Error> {
+        Ok(Value::Float(v.into()))
+    }
+    fn serialize_f64(self, v: f64) -> Result<Value, Error> {
+        Ok(Value::Float(v))
+    }
+    fn serialize_char(self, v: char) -> Result<Value, Error> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn serialize_str(self, v: &str) -> Result<Value, Error> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn serialize_bytes(self, _v: &[u8]) -> Result<Value, Error> {
+        Err(unsupported("bytes"))
+    }
+    fn serialize_none(self) -> Result<Value, Error> {
+        Err(unsupported("an absent value"))
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Value, Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<Value, Error> {
+        Err(unsupported("a unit"))
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<Value, Error> {
+        Err(unsupported("a unit"))
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<Value, Error> {
+        Ok(Value::String(variant.to_string()))
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<Value, Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<Value, Error> {
+        let mut table = BTreeMap::new();
+        table.insert(variant.to_string(), to_value(value)?);
+        Ok(Value::Table(table))
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqBuilder, Error> {
+        Ok(SeqBuilder(Vec::with_capacity(len.unwrap_or(0))))
+    }
+    fn serialize_tuple(self, len: usize) -> Result<SeqBuilder, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<SeqBuilder, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<VariantBuilder<SeqBuilder>, Error> {
+        Ok(VariantBuilder {
+            variant,
+            inner: SeqBuilder(Vec::with_capacity(len)),
+        })
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<TableBuilder, Error> {
+        Ok(TableBuilder::default())
+    }
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<TableBuilder, Error> {
+        Ok(TableBuilder::default())
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<VariantBuilder<TableBuilder>, Error> {
+        Ok(VariantBuilder {
+            variant,
+            inner: TableBuilder::default(),
+        })
+    }
+}
+
+struct SeqBuilder(Vec<Value>);
+
+impl ser::SerializeSeq for SeqBuilder {
+    type Ok = Value;
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.0.push(to_value(value)?);
+        Ok(())
+    }
+    fn end(self) -> Result<Value, Error> {
+        Ok(Value::Array(self.0))
+    }
+}
+
+impl ser::SerializeTuple for SeqBuilder {
+    type Ok = Value;
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result<Value, Error> {
+        ser::SerializeSeq::end(self)
+    }
+}
+
+impl ser::SerializeTupleStruct for SeqBuilder {
+    type Ok = Value;
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result<Value, Error> {
+        ser::SerializeSeq::end(self)
+    }
+}
+
+#[derive(Default)]
+struct TableBuilder {
+    table: BTreeMap<String, Value>,
+    key: Option<String>,
+}
+
+impl ser::SerializeMap for TableBuilder {
+    type Ok = Value;
+    type Error = Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        match to_value(key)? {
+            Value::String(key) => {
+                self.key = Some(key);
+                Ok(())
+            }
+            other => Err(Error(format!(
+                "a table's keys are names, not {}",
+                other.describe()
+            ))),
+        }
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        let key = self
+            .key
+            .take()
+            .ok_or_else(|| Error("a value without a key".to_string()))?;
+        self.table.insert(key, to_value(value)?);
+        Ok(())
+    }
+    fn end(self) -> Result<Value, Error> {
+        Ok(Value::Table(self.table))
+    }
+}
+
+impl ser::SerializeStruct for TableBuilder {
+    type Ok = Value;
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.table.insert(key.to_string(), to_value(value)?);
+        Ok(())
+    }
+    fn end(self) -> Result<Value, Error> {
+        Ok(Value::Table(self.table))
+    }
+}
+
+/// A variant with content, written as `{ variant = content }`.
+struct VariantBuilder<B> {
+    variant: &'static str,
+    inner: B,
+}
+
+impl<B> VariantBuilder<B> {
+    fn wrap(variant: &str, content: Value) -> Value {
+        let mut table = BTreeMap::new();
+        table.insert(variant.to_string(), content);
+        Value::Table(table)
+    }
+}
+
+impl ser::SerializeTupleVariant for VariantBuilder<SeqBuilder> {
+    type Ok = Value;
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        ser::SerializeSeq::serialize_element(&mut self.inner, value)
+    }
+    fn end(self) -> Result<Value, Error> {
+        Ok(Self::wrap(
+            self.variant,
+            ser::SerializeSeq::end(self.inner)?,
+        ))
+    }
+}
+
+impl ser::SerializeStructVariant for VariantBuilder<TableBuilder> {
+    type Ok = Value;
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        ser::SerializeStruct::serialize_field(&mut self.inner, key, value)
+    }
+    fn end(self) -> Result<Value, Error> {
+        Ok(Self::wrap(
+            self.variant,
+            ser::SerializeStruct::end(self.inner)?,
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The compact binary form: a tag byte per value, lengths and integers as LEB128 varints
+// (integers zigzag-encoded), floats as 8 little-endian bytes, text as UTF-8.
+
+const TAG_FALSE: u8 = 0;
+const TAG_TRUE: u8 = 1;
+const TAG_INTEGER: u8 = 2;
+const TAG_FLOAT: u8 = 3;
+const TAG_STRING: u8 = 4;
+const TAG_ARRAY: u8 = 5;
+const TAG_TABLE: u8 = 6;
+
+/// How deeply tables and arrays may nest in [`decode`]'s input.
+const MAX_DEPTH: usize = 32;
+
+/// Writes `value` as bytes.
+pub fn encode(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_value(&mut out, value);
+    out
+}
+
+fn write_varint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    write_varint(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn write_value(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Boolean(false) => out.push(TAG_FALSE),
+        Value::Boolean(true) => out.push(TAG_TRUE),
+        Value::Integer(i) => {
+            out.push(TAG_INTEGER);
+            write_varint(out, ((i << 1) ^ (i >> 63)) as u64);
+        }
+        Value::Float(f) => {
+            out.push(TAG_FLOAT);
+            out.extend_from_slice(&f.to_le_bytes());
+        }
+        Value::String(s) => {
+            out.push(TAG_STRING);
+            write_str(out, s);
+        }
+        Value::Array(items) => {
+            out.push(TAG_ARRAY);
+            write_varint(out, items.len() as u64);
+            for item in items {
+                write_value(out, item);
+            }
+        }
+        Value::Table(table) => {
+            out.push(TAG_TABLE);
+            write_varint(out, table.len() as u64);
+            for (key, item) in table {
+                write_str(out, key);
+                write_value(out, item);
+            }
+        }
+    }
+}
+
+/// Reads a tree written by [`encode`]; malformed input is an error, never a panic.
+pub fn decode(bytes: &[u8]) -> Result<Value, Error> {
+    let mut reader = Reader { bytes, at: 0 };
+    let value = reader.value(0)?;
+    if reader.at != bytes.len() {
+        return Err(reader.error("bytes after the end of the tree"));
+    }
+    Ok(value)
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn error(&self, what: &str) -> Error {
+        Error(format!("precompiled scenario, byte {}: {what}", self.at))
+    }
+
+    fn byte(&mut self) -> Result<u8, Error> {
+        let b = *self
+            .bytes
+            .get(self.at)
+            .ok_or_else(|| self.error("unexpected end"))?;
+        self.at += 1;
+        Ok(b)
+    }
+
+    fn take(&mut self, n: usize) -> Result<&[u8], Error> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len())
+            .ok_or_else(|| self.error("unexpected end"))?;
+        let slice = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(slice)
+    }
+
+    fn varint(&mut self) -> Result<u64, Error> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            n |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(n);
+            }
+        }
+        Err(self.error("a number longer than 64 bits"))
+    }
+
+    /// A count of items, each at least one byte long, so never more than the bytes left.
+    fn count(&mut self) -> Result<usize, Error> {
+        let n = self.varint()?;
+        if n > (self.bytes.len() - self.at) as u64 {
+            return Err(self.error("a count larger than the input"));
+        }
+        Ok(n as usize)
+    }
+
+    fn string(&mut self) -> Result<String, Error> {
+        let n = self.count()?;
+        let bytes = self.take(n)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| self.error("text that is not UTF-8"))
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, Error> {
+        if depth > MAX_DEPTH {
+            return Err(self.error("nested too deeply"));
+        }
+        Ok(match self.byte()? {
+            TAG_FALSE => Value::Boolean(false),
+            TAG_TRUE => Value::Boolean(true),
+            TAG_INTEGER => {
+                let z = self.varint()?;
+                Value::Integer(((z >> 1) as i64) ^ -((z & 1) as i64))
+            }
+            TAG_FLOAT => {
+                let bytes: [u8; 8] = self.take(8)?.try_into().expect("eight bytes");
+                Value::Float(f64::from_le_bytes(bytes))
+            }
+            TAG_STRING => Value::String(self.string()?),
+            TAG_ARRAY => {
+                let n = self.count()?;
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    items.push(self.value(depth + 1)?);
+                }
+                Value::Array(items)
+            }
+            TAG_TABLE => {
+                let n = self.count()?;
+                let mut table = BTreeMap::new();
+                for _ in 0..n {
+                    let key = self.string()?;
+                    let item = self.value(depth + 1)?;
+                    table.insert(key, item);
+                }
+                Value::Table(table)
+            }
+            tag => return Err(self.error(&format!("unknown tag {tag}"))),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Serialize;
+
+    fn sample() -> Value {
+        let mut inner = BTreeMap::new();
+        inner.insert("x".to_string(), Value::Float(-1.5));
+        inner.insert("n".to_string(), Value::Integer(i64::MIN));
+        inner.insert("big".to_string(), Value::Integer(i64::MAX));
+        inner.insert("name".to_string(), Value::String("é ✓".to_string()));
+        let mut root = BTreeMap::new();
+        root.insert("a".to_string(), Value::Table(inner));
+        root.insert(
+            "list".to_string(),
+            Value::Array(vec![
+                Value::Boolean(true),
+                Value::Boolean(false),
+                Value::Integer(0),
+            ]),
+        );
+        Value::Table(root)
+    }
+
+    #[test]
+    fn encodes_and_decodes_every_kind() {
+        let tree = sample();
+        assert_eq!(decode(&encode(&tree)).unwrap(), tree);
+    }
+
+    #[test]
+    fn refuses_malformed_bytes_without_panicking() {
+        let bytes = encode(&sample());
+        for cut in 0..bytes.len() {
+            assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        assert!(decode(&[9]).is_err());
+        assert!(decode(&[TAG_ARRAY, 0xff, 0xff, 0xff, 0xff, 0x0f]).is_err());
+        let mut deep = vec![TAG_ARRAY, 1].repeat(100);
+        deep.push(TAG_TRUE);
+        assert!(decode(&deep).is_err());
+        let mut extra = bytes.clone();
+        extra.push(TAG_TRUE);
+        assert!(decode(&extra).is_err());
+    }
+
+    #[test]
+    fn round_trips_serde_types_with_tagged_enums() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+        enum Shape {
+            Circle { radius: f64 },
+            Empty,
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Mode {
+            Fast,
+            Slow,
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Doc {
+            count: u32,
+            ratio: f64,
+            mode: Mode,
+            shapes: Vec<Shape>,
+            named: BTreeMap<String, Value>,
+        }
+        let doc = Doc {
+            count: 3,
+            ratio: 2.0,
+            mode: Mode::Slow,
+            shapes: vec![Shape::Circle { radius: 1.0 }, Shape::Empty],
+            named: BTreeMap::from([("k".to_string(), Value::Integer(4))]),
+        };
+        let tree = to_value(&doc).unwrap();
+        assert_eq!(
+            from_value::<Doc>(decode(&encode(&tree)).unwrap()).unwrap(),
+            doc
+        );
+        // An integer may stand for a number, as in TOML; a negative count may not.
+        let Value::Table(mut table) = tree else {
+            panic!("a struct is a table")
+        };
+        table.insert("ratio".to_string(), Value::Integer(5));
+        let read: Doc = from_value(Value::Table(table.clone())).unwrap();
+        assert_eq!(read.ratio, 5.0);
+        table.insert("count".to_string(), Value::Integer(-1));
+        assert!(from_value::<Doc>(Value::Table(table.clone())).is_err());
+        table.insert("count".to_string(), Value::Integer(1));
+        table.insert("extra".to_string(), Value::Integer(1));
+        let err = from_value::<Doc>(Value::Table(table)).unwrap_err();
+        assert!(err.0.contains("unknown field `extra`"), "{err}");
+    }
+}
