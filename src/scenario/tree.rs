@@ -766,7 +766,7 @@ mod tests {
         }
         assert!(decode(&[9]).is_err());
         assert!(decode(&[TAG_ARRAY, 0xff, 0xff, 0xff, 0xff, 0x0f]).is_err());
-        let mut deep = vec![TAG_ARRAY, 1].repeat(100);
+        let mut deep = [TAG_ARRAY, 1].repeat(100);
         deep.push(TAG_TRUE);
         assert!(decode(&deep).is_err());
         let mut extra = bytes.clone();
