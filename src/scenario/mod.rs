@@ -4,6 +4,7 @@
 //! file, line, column and parameter path. [`Scenario::variant`] applies named fixes and `--set`
 //! overrides through one patch mechanism and validates the result again.
 
+pub mod from_tree;
 mod patch;
 pub mod schema;
 pub mod source_map;
@@ -16,6 +17,7 @@ pub use source_map::LineCol;
 pub use tree::Value;
 pub use validate::reachable_services;
 
+use from_tree::FromTree;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -66,6 +68,8 @@ impl std::error::Error for ScenarioError {}
 pub struct Scenario {
     /// The scenario as written (defaults filled in).
     pub file: ScenarioFile,
+    /// The same, as the tree of parameters that fixes and overrides patch.
+    tree: Value,
     name: String,
     text: String,
     /// Finds a parameter path in `text`. A scenario read from its precompiled form has no text
@@ -89,6 +93,8 @@ fn locate_nothing(_text: &str, _path: &str) -> Option<LineCol> {
 pub struct Variant {
     /// The patched scenario.
     pub file: ScenarioFile,
+    /// The same, as a tree of parameters (what a change during the run patches).
+    pub tree: Value,
     /// The fixes applied, in the order given.
     pub fixes: Vec<String>,
 }
@@ -105,8 +111,15 @@ impl Scenario {
                 message: err.message().trim().to_string(),
             }
         })?;
+        let tree = tree::to_value(&file).map_err(|err| ScenarioError {
+            file: name.to_string(),
+            location: None,
+            path: None,
+            message: format!("cannot be represented as a tree of parameters: {err}"),
+        })?;
         let scenario = Scenario {
             file,
+            tree,
             name: name.to_string(),
             text: text.to_string(),
             locate: source_map::locate,
@@ -123,21 +136,27 @@ impl Scenario {
                 .at_s
                 .total_cmp(&scenario.file.timeline[b].at_s)
         });
-        let mut current = scenario.file.clone();
+        let mut current = scenario.tree.clone();
         for i in order {
             let event = &scenario.file.timeline[i];
             if event.action == Action::Set {
                 current = patched_live(&current, &event.set)
-                    .map_err(|message| scenario.error_at(&format!("timeline.{i}.set"), message))?;
+                    .map_err(|message| scenario.error_at(&format!("timeline.{i}.set"), message))?
+                    .1;
             }
         }
         Ok(scenario)
     }
 
     /// The compact binary form of this scenario (see [`Scenario::from_precompiled`]): its tree
-    /// of parameters, without comments. The web app is built with these, not with TOML.
+    /// of parameters, without comments and without its expectations (they are checked natively,
+    /// by `cascade check` and the tests; they are the largest section of most files). The web
+    /// app is built with these, not with TOML.
     pub fn precompile(&self) -> Vec<u8> {
-        let tree = tree::to_value(&self.file).expect("a scenario is a tree of parameters");
+        let mut tree = self.tree.clone();
+        if let Value::Table(table) = &mut tree {
+            table.insert("expectations".to_string(), Value::Array(Vec::new()));
+        }
         tree::encode(&tree)
     }
 
@@ -151,13 +170,14 @@ impl Scenario {
             message,
         };
         let tree = tree::decode(bytes).map_err(|err| error(err.0))?;
-        let file: ScenarioFile = tree::from_value(tree).map_err(|err| error(err.0))?;
+        let file = ScenarioFile::from_tree(tree.clone()).map_err(|err| error(err.to_string()))?;
         validate::check(&file).map_err(|(path, message)| ScenarioError {
             path: Some(path),
             ..error(message)
         })?;
         Ok(Scenario {
             file,
+            tree,
             name: name.to_string(),
             text: String::new(),
             locate: locate_nothing,
@@ -208,12 +228,7 @@ impl Scenario {
         fixes: &[String],
         overrides: &[(&str, &str, Value)],
     ) -> Result<Variant, ScenarioError> {
-        let mut tree = tree::to_value(&self.file).map_err(|err| {
-            self.error_at(
-                "scenario",
-                format!("cannot be represented as a tree: {err}"),
-            )
-        })?;
+        let mut tree = self.tree.clone();
         for name in fixes {
             let fix = self.file.fixes.get(name).ok_or_else(|| {
                 let known: Vec<&str> = self.file.fixes.keys().map(String::as_str).collect();
@@ -242,13 +257,13 @@ impl Scenario {
                 message: format!("--set {path}={text}: {message}"),
             })?;
         }
-        let file: ScenarioFile = tree::from_value(tree).map_err(|err| ScenarioError {
+        let file = ScenarioFile::from_tree(tree.clone()).map_err(|err| ScenarioError {
             file: self.name.clone(),
             location: None,
-            path: None,
+            path: (!err.path.is_empty()).then(|| err.path.clone()),
             message: format!(
                 "after applying fixes {fixes:?} and overrides: {}",
-                err.0.trim()
+                err.message
             ),
         })?;
         validate::check(&file).map_err(|(path, message)| {
@@ -261,20 +276,28 @@ impl Scenario {
         })?;
         Ok(Variant {
             file,
+            tree,
             fixes: fixes.to_vec(),
         })
     }
 }
 
-/// Applies `set` to `file` and validates the result (messages name the path at fault).
-pub fn patched(file: &ScenarioFile, set: &BTreeMap<String, Value>) -> Result<ScenarioFile, String> {
-    let mut tree = tree::to_value(file).map_err(|err| err.to_string())?;
-    for (path, value) in set {
-        patch::apply(&mut tree, path, value.clone())?;
-    }
-    let new: ScenarioFile = tree::from_value(tree).map_err(|err| err.0.trim().to_string())?;
-    validate::check(&new).map_err(|(path, message)| format!("`{path}`: {message}"))?;
-    Ok(new)
+/// Applies `set` to a scenario's tree and validates the result (messages name the path at
+/// fault): the scenario and its tree.
+pub fn patched(
+    tree: &Value,
+    set: &BTreeMap<String, Value>,
+) -> Result<(ScenarioFile, Value), String> {
+    let mut tree = tree.clone();
+    patch_tree(&mut tree, set)?;
+    Ok((read_tree(tree.clone())?, tree))
+}
+
+/// Reads and validates a scenario's tree.
+pub fn read_tree(tree: Value) -> Result<ScenarioFile, String> {
+    let file = ScenarioFile::from_tree(tree).map_err(|err| err.to_string())?;
+    validate::check(&file).map_err(|(path, message)| format!("`{path}`: {message}"))?;
+    Ok(file)
 }
 
 /// Sections of a scenario a running system cannot change: they describe the replay itself. (The
@@ -284,16 +307,30 @@ const FROZEN_WHILE_RUNNING: [&str; 4] = ["scenario", "beats", "fixes", "expectat
 /// Like [`patched`], for a running system: the replay's own sections cannot change, and neither
 /// can a client population's kind.
 pub fn patched_live(
-    file: &ScenarioFile,
+    tree: &Value,
     set: &BTreeMap<String, Value>,
-) -> Result<ScenarioFile, String> {
+) -> Result<(ScenarioFile, Value), String> {
+    check_live(set)?;
+    patched(tree, set)
+}
+
+/// Refuses a patch of what a running system cannot change.
+pub fn check_live(set: &BTreeMap<String, Value>) -> Result<(), String> {
     for path in set.keys() {
         let top = path.split('.').next().unwrap_or_default();
         if FROZEN_WHILE_RUNNING.contains(&top) || (top == "clients" && path.ends_with(".kind")) {
             return Err(format!("`{path}` cannot change while the replay runs"));
         }
     }
-    patched(file, set)
+    Ok(())
+}
+
+/// Applies `set` to a tree, without reading or validating the result.
+pub fn patch_tree(tree: &mut Value, set: &BTreeMap<String, Value>) -> Result<(), String> {
+    for (path, value) in set {
+        patch::apply(tree, path, value.clone())?;
+    }
+    Ok(())
 }
 
 fn or_none(names: &[&str]) -> String {

@@ -226,6 +226,8 @@ pub struct ProbeCfg {
 pub struct Config {
     /// The scenario as currently in force (fixes, overrides and `set` actions applied).
     pub file: ScenarioFile,
+    /// The same, as the tree of parameters that changes during the run patch.
+    pub tree: crate::scenario::Value,
     /// Client populations.
     pub clients: Vec<ClientCfg>,
     /// Load balancers.
@@ -251,7 +253,7 @@ fn position<T>(map: &std::collections::BTreeMap<String, T>, name: &str) -> Optio
 }
 
 /// Compiles a validated scenario.
-pub fn compile(file: &ScenarioFile) -> Config {
+pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
     let target = |name: &str| -> Target {
         if let Some(i) = position(&file.services, name) {
             Target::Service(i)
@@ -506,6 +508,7 @@ pub fn compile(file: &ScenarioFile) -> Config {
 
     Config {
         file: file.clone(),
+        tree: tree.clone(),
         max_keys: file.clients.values().map(|c| c.keys).max().unwrap_or(1),
         clients,
         balancers,

@@ -379,7 +379,7 @@ pub struct Simulation {
 impl Simulation {
     /// Builds a run of `variant` that draws every random number from `seed`.
     pub fn new(variant: &Variant, seed: u64) -> Simulation {
-        let config = Rc::new(config::compile(&variant.file));
+        let config = Rc::new(config::compile(&variant.file, &variant.tree));
         let file = &variant.file;
         let window_us = ms_to_us(file.scenario.window_ms).max(1);
         let end_us = s_to_us(file.scenario.duration_s);

@@ -247,18 +247,30 @@ impl Simulation {
         &mut self,
         set: &BTreeMap<String, crate::scenario::Value>,
     ) -> Result<(), SimError> {
-        let mut file =
-            crate::scenario::patched_live(&self.config.file, set).map_err(SimError::BadChange)?;
+        use crate::scenario::{Value, check_live, patch_tree, read_tree};
+        check_live(set).map_err(SimError::BadChange)?;
+        let mut tree = self.config.tree.clone();
+        patch_tree(&mut tree, set).map_err(SimError::BadChange)?;
+        // Entries already run stay as they were.
+        if let (Value::Table(new), Value::Table(old)) = (&mut tree, &self.config.tree)
+            && let (Some(Value::Array(new)), Some(Value::Array(old))) =
+                (new.get_mut("timeline"), old.get("timeline"))
+        {
+            for (i, done) in self.timeline_done.iter().enumerate() {
+                if *done && let (Some(new), Some(old)) = (new.get_mut(i), old.get(i)) {
+                    *new = old.clone();
+                }
+            }
+        }
+        let file = read_tree(tree.clone()).map_err(SimError::BadChange)?;
         let before = &self.config.file.timeline;
         let mut moved = Vec::new();
-        for (i, entry) in file.timeline.iter_mut().enumerate() {
-            if self.timeline_done[i] {
-                *entry = before[i].clone();
-            } else if entry.at_s != before[i].at_s {
+        for (i, entry) in file.timeline.iter().enumerate() {
+            if !self.timeline_done[i] && entry.at_s != before[i].at_s {
                 moved.push((i, s_to_us(entry.at_s).max(self.now_us)));
             }
         }
-        self.reconfigure(file);
+        self.reconfigure(file, tree);
         for (index, at_us) in moved {
             let epoch = self.timeline_epochs[index].wrapping_add(1);
             self.timeline_epochs[index] = epoch;
@@ -288,9 +300,9 @@ impl Simulation {
     /// Switches to a new configuration, adapting the state: instances are added (booting for
     /// their restart delay) or removed (crashing their work), populations grow or shrink, rates
     /// change from now on.
-    fn reconfigure(&mut self, file: ScenarioFile) {
+    fn reconfigure(&mut self, file: ScenarioFile, tree: crate::scenario::Value) {
         let old = self.config.clone();
-        let new: Rc<Config> = Rc::new(config::compile(&file));
+        let new: Rc<Config> = Rc::new(config::compile(&file, &tree));
         // Datastores: bring the CPU clock up to now under the old core count.
         for (d, ds) in self.datastores.iter_mut().enumerate() {
             ds.advance(self.now_us, old.datastores[d].cores);

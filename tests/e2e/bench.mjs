@@ -1,6 +1,7 @@
 // Browser benchmark: in headless Chromium on this machine, next to native figures measured in the
 // same run, prints
-//   1. load to the gallery and to the first chart (median of 5 fresh pages);
+//   1. load to the gallery, to the first chart through the gallery (open, play: Playwright's
+//      clicks included), and from navigating to a permalink to its first chart (medians of 5);
 //   2. a deep link to the end of the longest-running scenario: time until its charts are complete,
 //      as a ratio to the native CLI's time for the same run;
 //   3. toggling a fix at the end of Svix: time to the first changed chart and to both runs
@@ -113,6 +114,15 @@ async function frameFigures(page) {
   return { frame_p50_ms: Number(pct(frames, 0.5).toFixed(1)), frame_p95_ms: Number(pct(frames, 0.95).toFixed(1)), longest_task_ms: Math.round(longest) };
 }
 
+/** In the page: whether the request-rate chart has anything drawn on it. */
+function chartDrawn() {
+  const c = document.querySelector('canvas[aria-label="Request rates"]');
+  if (!c || c.width === 0) return false;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  for (let j = 4; j < d.length; j += 4 * 97) if (d[j] !== d[0]) return true;
+  return false;
+}
+
 const longest = process.argv[2] ?? [...scenarios].sort((a, b) => b.duration - a.duration)[0].id;
 const server = await serve(DIST, '/bench/');
 const browser = await launch();
@@ -132,18 +142,22 @@ try {
     loads.push(await page.evaluate(() => performance.now()));
     await page.getByRole('button', { name: `Open ${first.title}` }).click();
     await page.getByRole('button', { name: 'Play' }).click();
-    await page.waitForFunction(() => {
-      const c = document.querySelector('canvas[aria-label="Request rates"]');
-      if (!c || c.width === 0) return false;
-      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-      for (let j = 4; j < d.length; j += 4 * 97) if (d[j] !== d[0]) return true;
-      return false;
-    }, null, { polling: 'raf' });
+    await page.waitForFunction(chartDrawn, null, { polling: 'raf' });
     charts.push(await page.evaluate(() => performance.now()));
     await page.close();
   }
+  // A permalink into the middle of the run: from navigation to its first chart, no clicks.
+  const links = [];
+  for (let i = 0; i < 5; i++) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await page.goto(`${server.url}?s=${first.id}&t=${Math.round(first.duration / 2)}`);
+    await page.waitForFunction(chartDrawn, null, { polling: 'raf' });
+    links.push(await page.evaluate(() => performance.now()));
+    await page.close();
+  }
   results.load_to_gallery_ms = Math.round(median(loads));
-  results.load_to_first_chart_ms = Math.round(median(charts));
+  results.gallery_open_play_to_first_chart_ms = Math.round(median(charts));
+  results.link_to_first_chart_ms = Math.round(median(links));
 
   // 2. Deep link to the end of the longest-running scenario.
   {

@@ -90,16 +90,17 @@ fn the_precompiled_form_of_every_scenario_is_the_scenario() {
     for scenario in all() {
         let bytes = scenario.precompile();
         let read = Scenario::from_precompiled("x.bin", &bytes).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(read.file, scenario.file, "{}", scenario.id());
+        // Everything but the expectations, which only native checks run.
+        let mut expected = scenario.file.clone();
+        expected.expectations.clear();
+        assert_eq!(read.file, expected, "{}", scenario.id());
         // Fixes patch the precompiled form exactly as they patch the parsed one.
         for fix in scenario.file.fixes.keys() {
             let fixes = std::slice::from_ref(fix);
-            assert_eq!(
-                read.with_fixes(fixes).unwrap(),
-                scenario.variant(fixes, &[]).unwrap(),
-                "{} with {fix}",
-                scenario.id()
-            );
+            let mut expected = scenario.variant(fixes, &[]).unwrap();
+            expected.file.expectations.clear();
+            let read = read.with_fixes(fixes).unwrap();
+            assert_eq!(read.file, expected.file, "{} with {fix}", scenario.id());
         }
         // Damaged bytes give an error, never a panic or a different scenario.
         for cut in [1, bytes.len() / 2, bytes.len() - 1] {

@@ -61,8 +61,53 @@ fn use_animation_frames(on_frame: Callback<f64>) {
     });
 }
 
-/// The simulation worker's loader, next to the page (Trunk writes it into dist/).
-const WORKER_LOADER: &str = "./cascade-worker_loader.js";
+/// The URLs of this page's own module: its JavaScript glue and its wasm, as Trunk links them
+/// for preloading (absolute, resolved against the page). None outside a Trunk-built page.
+fn own_module_urls() -> Option<(String, String)> {
+    let document = web_sys::window()?.document()?;
+    let href = |selector: &str| -> Option<String> {
+        let link = document.query_selector(selector).ok()??;
+        Some(link.dyn_into::<web_sys::HtmlLinkElement>().ok()?.href())
+    };
+    let glue = href("link[rel=modulepreload][href$='.js']")?;
+    let wasm = href("link[rel=preload][href$='.wasm']")?;
+    Some((glue, wasm))
+}
+
+/// A loader for a worker that runs this very module (so the page and its workers download one
+/// wasm, not two): a classic worker script that imports the page's glue and starts it; the
+/// module's `main` sees it has no document and serves simulation requests.
+fn worker_loader_url(glue: &str, wasm: &str) -> Option<String> {
+    let script = format!(
+        "import({}).then((m) => m.default({{ module_or_path: {} }}));",
+        js_string(glue),
+        js_string(wasm)
+    );
+    let parts = js_sys::Array::of1(&script.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/javascript");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
+    web_sys::Url::create_object_url_with_blob(&blob).ok()
+}
+
+/// `text` as a JavaScript string literal (JSON's quoting is valid JavaScript).
+fn js_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
 
 /// Starts the two simulation workers (the watched run, the run as it happened); none where the
 /// page cannot start workers, and runs are then computed on the page.
@@ -71,11 +116,13 @@ fn spawn_workers(dispatcher: &UseReducerDispatcher<Player>) -> Option<Rc<Workers
     if !js_sys::Reflect::has(&global, &"Worker".into()).unwrap_or(false) {
         return None;
     }
+    let (glue, wasm) = own_module_urls()?;
+    let loader = worker_loader_url(&glue, &wasm)?;
     let bridge = |slot: Slot| {
         let dispatcher = dispatcher.clone();
         RunWorker::spawner()
             .callback(move |message| dispatcher.dispatch(Action::Worker(slot, message)))
-            .spawn_with_loader(WORKER_LOADER)
+            .spawn_with_loader(&loader)
     };
     Some(Rc::new(Workers([
         bridge(Slot::Run),

@@ -4,6 +4,7 @@
 //! the playhead; the page reads the windows computed and draws them.
 
 pub mod app;
+pub mod bundled;
 pub mod charts;
 pub mod clock;
 pub mod components;
@@ -36,6 +37,11 @@ pub fn install_panic_screen() {
             let _ = body.append_child(panel.unchecked_ref());
         }
     }));
+}
+
+/// Whether this code runs in a Web Worker (no document) rather than on the page.
+pub fn in_worker() -> bool {
+    !js_sys::Reflect::has(&js_sys::global(), &"document".into()).unwrap_or(false)
 }
 
 /// Mounts the app on the page's `<main id="app">` (or the body).

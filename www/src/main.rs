@@ -1,5 +1,12 @@
-//! Entry point of the web build: mounts the app.
+//! Entry point of the web build. On the page it mounts the app; in a Web Worker (the page loads
+//! this same module into its simulation workers) it serves simulation requests.
+
+use gloo_worker::Registrable;
 
 fn main() {
-    cascade_web::start();
+    if cascade_web::in_worker() {
+        cascade_web::worker::RunWorker::registrar().register();
+    } else {
+        cascade_web::start();
+    }
 }

@@ -34,11 +34,11 @@ pub struct ScenarioEntry {
 
 /// Every bundled scenario, parsed.
 pub fn bundled_entries() -> Vec<ScenarioEntry> {
-    scenario::bundled()
+    crate::bundled::precompiled()
         .iter()
-        .map(|b| {
-            let parsed = Scenario::parse(b.file_name, b.source);
-            let id = b.file_name.trim_end_matches(".toml").to_string();
+        .map(|(file_name, bytes)| {
+            let parsed = Scenario::from_precompiled(file_name, bytes);
+            let id = file_name.trim_end_matches(".toml").to_string();
             let title = parsed
                 .as_ref()
                 .map(|s| s.file.scenario.title.clone())
@@ -148,7 +148,7 @@ impl Feed {
         workers: Option<(Rc<Workers>, Slot)>,
         previous: Option<Metrics>,
     ) -> Result<Feed, String> {
-        let variant = scenario.variant(fixes, &[]).map_err(|e| e.to_string())?;
+        let variant = scenario.with_fixes(fixes).map_err(|e| e.to_string())?;
         let empty = Metrics::new(
             &variant.file,
             cascade::time::ms_to_us(variant.file.scenario.window_ms).max(1),
@@ -566,11 +566,11 @@ impl Session {
     /// times, as the run applies them).
     pub fn file_now(&self) -> Rc<ScenarioFile> {
         let now = self.shown_us();
-        let variant = match self.scenario.variant(&self.fixes, &[]) {
-            Ok(v) => v.file,
-            Err(_) => self.scenario.file.clone(),
+        let Ok(variant) = self.scenario.with_fixes(&self.fixes) else {
+            return Rc::new(self.scenario.file.clone());
         };
         let mut changes: Vec<(TimeUs, u8, usize)> = variant
+            .file
             .timeline
             .iter()
             .enumerate()
@@ -590,7 +590,7 @@ impl Session {
             return file.clone();
         }
         changes.sort();
-        let mut file = variant;
+        let (mut file, mut tree) = (variant.file, variant.tree);
         for (_, kind, index) in &changes {
             let set = if *kind == 1 {
                 file.timeline[*index].set.clone()
@@ -600,8 +600,8 @@ impl Session {
                     None => continue,
                 }
             };
-            if let Ok(patched) = scenario::patched_live(&file, &set) {
-                file = patched;
+            if let Ok(patched) = scenario::patched_live(&tree, &set) {
+                (file, tree) = patched;
             }
         }
         let file = Rc::new(file);

@@ -37,7 +37,7 @@ pub fn new_replay(
     seed: u64,
     at: &[(String, u64)],
 ) -> Result<Replay, String> {
-    let variant = scenario.variant(fixes, &[]).map_err(|e| e.to_string())?;
+    let variant = scenario.with_fixes(fixes).map_err(|e| e.to_string())?;
     let mut replay = Replay::new(&variant, seed, CHECKPOINT_EVERY_US);
     let mut at = at.to_vec();
     at.sort_by_key(|(_, t)| *t);
@@ -207,7 +207,7 @@ impl RunWorker {
         {
             return Ok(scenario.clone());
         }
-        let scenario = match cascade::scenario::find_bundled(id) {
+        let scenario = match crate::bundled::load(id) {
             Some(Ok(scenario)) => Rc::new(scenario),
             Some(Err(err)) => return Err(err.to_string()),
             None => return Err(format!("no bundled scenario `{id}`")),

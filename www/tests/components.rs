@@ -159,12 +159,44 @@ async fn opening_a_scenario_shows_controls_story_fixes_and_charts() {
     )
     .await;
     let text = || root.text_content().unwrap_or_default();
-    // The test page cannot serve the worker's files: after its silence the runs move to the
-    // page, say so, and the chart is drawn all the same.
+    // The test page is not built by Trunk, so it has no module for workers to load: the runs
+    // are computed on the page from the start, and the chart is drawn all the same.
     wait_until(|| drawn_pixels(&canvas) > 5_000, "the chart to be drawn").await;
     assert!(text().contains("The system now"));
-    assert!(text().contains("computed on this page"), "{}", text());
     click(&button(&root, "Pause"));
+}
+
+#[wasm_bindgen_test]
+async fn workers_that_never_start_hand_their_runs_to_the_page_and_say_so() {
+    use cascade_web::state::Workers;
+    use cascade_web::worker::RunWorker;
+    use gloo_worker::Spawnable;
+    let silent = || {
+        RunWorker::spawner()
+            .callback(|_| {})
+            .spawn_with_loader("./no-such-worker-loader.js")
+    };
+    let mut player = Rc::new(Player::new(bundled_entries()))
+        .reduce(Action::UseWorkers(Rc::new(Workers([silent(), silent()]))))
+        .reduce(Action::Open(retry_storm_index()));
+    let session = player.session.clone().unwrap();
+    assert_eq!(session.borrow().computed_us(), 0, "nothing is computed yet");
+    // Frames go by; after the workers' silence the page takes the runs over.
+    for _ in 0..60 {
+        yew::platform::time::sleep(Duration::from_millis(200)).await;
+        player = player.reduce(Action::Frame {
+            wall_ms: 16.0,
+            budget_ms: 50.0,
+        });
+        if player.workers.is_none() {
+            break;
+        }
+    }
+    assert!(player.workers.is_none(), "the silent workers were given up");
+    let message = player.message.clone().unwrap_or_default();
+    assert!(message.contains("computed on this page"), "{message}");
+    let player = catch_up(player);
+    assert!(player.session.clone().unwrap().borrow().computed_us() > 0);
 }
 
 #[wasm_bindgen_test]
