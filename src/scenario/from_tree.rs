@@ -27,7 +27,7 @@ impl TreeError {
     }
 
     /// The same error, one level deeper than `segment`.
-    fn under(mut self, segment: &str) -> TreeError {
+    pub fn under(mut self, segment: &str) -> TreeError {
         self.path = if self.path.is_empty() {
             segment.to_string()
         } else {

@@ -7,8 +7,9 @@
 //   3. toggling a fix at the end of Svix: time to the first changed chart and to both runs
 //      computed again, as a ratio to the native time;
 //   4. seeks inside the computed range: time until the charts show the new moment (p95 of 20);
-//   5. frame times (p50/p95) and the longest main-thread task while playing, and while toggling
-//      fixes, for every bundled scenario;
+//   5. frame times (p50/p95) and the longest main-thread task while playing, while toggling each
+//      fix on in turn at the end of the run, and while a link with every fix on opens and
+//      computes (page start-up included), for every bundled scenario;
 //   6. with every fix on and the comparison, per scenario: the peak wasm memory of the page and its
 //      workers (as the page reports it), and the peak memory of all the browser's processes.
 // Usage: node tests/e2e/bench.mjs [LONGEST_ID] (after `trunk build --release` and
@@ -252,6 +253,19 @@ try {
     Object.assign(row, { playing: await frameFigures(page) });
     await page.close();
 
+    // Toggling each fix on in turn at the end of the run, each time until both runs are computed.
+    const toggling = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await toggling.goto(`${server.url}?s=${s.id}&t=${s.duration}`);
+    await computed(toggling);
+    await watchFrames(toggling);
+    for (const fix of s.fixes) {
+      await toggling.locator('.fix', { hasText: fix }).locator('input[role="switch"]').first().check();
+      await toggling.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      await computed(toggling);
+    }
+    Object.assign(row, { toggling_fixes: await frameFigures(toggling) });
+    await toggling.close();
+
     let peak = browserRss();
     const sampler = setInterval(() => {
       peak = Math.max(peak, browserRss());
@@ -265,7 +279,7 @@ try {
     // Wasm memories only grow, so what the page reports at the end is their peak.
     const wasm = Number(await full.locator('.player').getAttribute('data-wasm-memory-bytes'));
     Object.assign(row, {
-      all_fixes_computing: await frameFigures(full),
+      opening_with_all_fixes: await frameFigures(full),
       peak_wasm_memory_mb: Math.round(wasm / 1048576),
       peak_browser_rss_mb: Math.round(peak / 1048576),
     });

@@ -89,6 +89,11 @@ fn retry_storm_collapses_after_the_trigger_and_jitter_recovers() {
 fn the_precompiled_form_of_every_scenario_is_the_scenario() {
     for scenario in all() {
         let bytes = scenario.precompile();
+        // What a gallery lists is read without the rest.
+        assert_eq!(
+            Scenario::precompiled_meta(&bytes).unwrap(),
+            scenario.file.scenario
+        );
         let read = Scenario::from_precompiled("x.bin", &bytes).unwrap_or_else(|e| panic!("{e}"));
         // Everything but the expectations, which only native checks run.
         let mut expected = scenario.file.clone();

@@ -26,28 +26,45 @@ use yew::Reducible;
 pub struct ScenarioEntry {
     /// Its id.
     pub id: String,
-    /// Its title.
-    pub title: String,
-    /// The parsed scenario, or the reason it could not be read.
-    pub parsed: Result<Rc<Scenario>, String>,
+    /// Its `[scenario]` section (title, organisation, summary), or why it could not be read.
+    pub meta: Result<Rc<scenario::Meta>, String>,
+    file_name: &'static str,
+    bytes: &'static [u8],
+    /// The whole scenario, read when it is first opened.
+    parsed: Rc<std::cell::OnceCell<Result<Rc<Scenario>, String>>>,
 }
 
-/// Every bundled scenario, parsed.
+impl ScenarioEntry {
+    /// Its title (its id if it could not be read).
+    pub fn title(&self) -> &str {
+        self.meta.as_ref().map_or(&self.id, |m| &m.title)
+    }
+
+    /// The whole scenario, or the reason it could not be read (read once, on first use: the
+    /// gallery needs only the metadata, and opening the page stays quick).
+    pub fn scenario(&self) -> Result<Rc<Scenario>, String> {
+        self.parsed
+            .get_or_init(|| {
+                Scenario::from_precompiled(self.file_name, self.bytes)
+                    .map(Rc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+    }
+}
+
+/// Every bundled scenario, with its metadata read.
 pub fn bundled_entries() -> Vec<ScenarioEntry> {
     crate::bundled::precompiled()
         .iter()
-        .map(|(file_name, bytes)| {
-            let parsed = Scenario::from_precompiled(file_name, bytes);
-            let id = file_name.trim_end_matches(".toml").to_string();
-            let title = parsed
-                .as_ref()
-                .map(|s| s.file.scenario.title.clone())
-                .unwrap_or_else(|_| id.clone());
-            ScenarioEntry {
-                id,
-                title,
-                parsed: parsed.map(Rc::new).map_err(|e| e.to_string()),
-            }
+        .map(|&(file_name, bytes)| ScenarioEntry {
+            id: file_name.trim_end_matches(".toml").to_string(),
+            meta: Scenario::precompiled_meta(bytes)
+                .map(Rc::new)
+                .map_err(|e| format!("{file_name}: {e}")),
+            file_name,
+            bytes,
+            parsed: Rc::default(),
         })
         .collect()
 }
@@ -700,7 +717,7 @@ impl Player {
                     link.scenario
                 )
             })?;
-        let scenario = self.entries[index].parsed.clone()?;
+        let scenario = self.entries[index].scenario()?;
         crate::permalink::check_against(&link, &scenario)?;
         let order: Vec<&String> = scenario.file.fixes.keys().collect();
         let mut fixes = link.fixes.clone();
@@ -850,7 +867,7 @@ impl Reducible for Player {
                 let Some(entry) = next.entries.get(index) else {
                     return self;
                 };
-                match &entry.parsed {
+                match &entry.scenario() {
                     Ok(scenario) => match Session::new(
                         index,
                         scenario.clone(),

@@ -108,7 +108,8 @@ async fn the_gallery_offers_every_bundled_scenario() {
     let cards = root.query_selector_all(".card").unwrap();
     assert_eq!(cards.length() as usize, cascade::scenario::bundled().len());
     for entry in bundled_entries() {
-        let title = entry.parsed.as_ref().unwrap().file.scenario.title.clone();
+        let title = entry.scenario().unwrap().file.scenario.title.clone();
+        assert_eq!(entry.title(), title);
         button(&root, &format!("Open {title}"));
     }
 }
@@ -294,10 +295,7 @@ fn a_fix_applied_now_forks_the_run() {
 
 #[wasm_bindgen_test]
 fn charts_draw_and_change_with_a_fix() {
-    let scenario = bundled_entries()[retry_storm_index()]
-        .parsed
-        .clone()
-        .unwrap();
+    let scenario = bundled_entries()[retry_storm_index()].scenario().unwrap();
     let draw = |fixes: &[String]| {
         let mut sim = cascade::Simulation::new(&scenario.variant(fixes, &[]).unwrap(), 1);
         sim.run_to_end().unwrap();

@@ -32,9 +32,8 @@ pub fn Gallery(props: &GalleryProps) -> Html {
                 { for props.entries.iter().enumerate().map(|(i, entry)| {
                     let dispatch = props.dispatch.clone();
                     let open = Callback::from(move |_: MouseEvent| dispatch.emit(Action::Open(i)));
-                    match &entry.parsed {
-                        Ok(scenario) => {
-                            let meta = &scenario.file.scenario;
+                    match &entry.meta {
+                        Ok(meta) => {
                             let byline = [meta.organisation.as_str(), meta.date.as_str()]
                                 .iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" · ");
                             html! {
