@@ -13,9 +13,9 @@
 //! completion, a client's next arrival) gets a timer instead: re-arming it replaces its event in
 //! place, with a new sequence number, so nothing stale is left behind to pop.
 
+use crate::heap::MinHeap;
 use crate::time::TimeUs;
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 /// The most distinct delays that get a lane; events with other delays go to the heap.
 const MAX_LANES: usize = 16;
@@ -43,19 +43,18 @@ struct Entry<E> {
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.time_us == other.time_us && self.seq == other.seq
+        (self.time_us, self.seq) == (other.time_us, other.seq)
     }
 }
 impl<E> Eq for Entry<E> {}
 impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 impl<E> Ord for Entry<E> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Reversed: BinaryHeap is a max-heap and we want the earliest (time, seq) first.
-        (other.time_us, other.seq).cmp(&(self.time_us, self.seq))
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.time_us, self.seq).cmp(&(other.time_us, other.seq))
     }
 }
 
@@ -73,6 +72,16 @@ enum Source {
     Timer(usize),
 }
 
+/// The earliest pending event, as found by [`EventQueue::front`]: its time and where it is.
+/// Valid until the queue next changes; [`EventQueue::take`] removes it without searching again.
+#[derive(Clone, Copy, Debug)]
+pub struct Front {
+    /// When it is due.
+    pub time_us: TimeUs,
+    /// A lane's head or a timer; none: the heap's top.
+    source: Option<Source>,
+}
+
 /// Pending events, earliest first; equal times in insertion order.
 ///
 /// Three stores hold them: a heap for events at arbitrary times, FIFO lanes for events a fixed
@@ -80,7 +89,7 @@ enum Source {
 /// directly (the earliest of them is cached), so only arbitrary events pay for the heap.
 #[derive(Clone)]
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: MinHeap<Entry<E>>,
     lanes: Vec<Lane<E>>,
     /// Events held in lanes.
     in_lanes: usize,
@@ -111,7 +120,7 @@ impl<E: Clone> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            heap: MinHeap::new(),
             lanes: Vec::new(),
             in_lanes: 0,
             next_seq: 0,
@@ -261,9 +270,52 @@ impl<E: Clone> EventQueue<E> {
         }
     }
 
+    /// Where the earliest pending event is, and when it is due.
+    pub fn front(&self) -> Option<Front> {
+        match self.source_first() {
+            Some(source) => {
+                let time_us = match source {
+                    Source::Lane(lane) => self.lane_keys[lane].0,
+                    Source::Timer(id) => self.timer_keys[id].0,
+                };
+                Some(Front {
+                    time_us,
+                    source: Some(source),
+                })
+            }
+            None => self.heap.peek().map(|entry| Front {
+                time_us: entry.time_us,
+                source: None,
+            }),
+        }
+    }
+
+    /// The event at `front` (found by [`EventQueue::front`] since the queue last changed).
+    pub fn event(&self, front: &Front) -> &E {
+        match front.source {
+            Some(Source::Lane(lane)) => &self.lanes[lane].events.front().expect("a head").2,
+            Some(Source::Timer(id)) => &self.timers[id].as_ref().expect("armed").2,
+            None => &self.heap.peek().expect("a top").event,
+        }
+    }
+
+    /// Removes the event at `front` (found by [`EventQueue::front`] since the queue last
+    /// changed) and returns it.
+    pub fn take(&mut self, front: Front) -> E {
+        self.take_from(front.source).1
+    }
+
     /// Removes and returns the earliest event with its time.
     pub fn pop(&mut self) -> Option<(TimeUs, E)> {
-        let (time_us, event) = match self.source_first() {
+        if self.is_empty() {
+            return None;
+        }
+        Some(self.take_from(self.source_first()))
+    }
+
+    /// Removes the first event of `source` (none: the heap's top).
+    fn take_from(&mut self, source: Option<Source>) -> (TimeUs, E) {
+        match source {
             Some(Source::Lane(lane)) => {
                 let events = &mut self.lanes[lane].events;
                 let (time, _, event) = events.pop_front().expect("a head");
@@ -280,11 +332,10 @@ impl<E: Clone> EventQueue<E> {
                 (time, event)
             }
             None => {
-                let entry = self.heap.pop()?;
+                let entry = self.heap.pop().expect("a top");
                 (entry.time_us, entry.event)
             }
-        };
-        Some((time_us, event))
+        }
     }
 
     /// Number of pending events.

@@ -6,9 +6,9 @@
 //! advanced by its cost since it started. Finishing order is kept in a binary min-heap; a killed
 //! query's entry stays there, recognised as dead by its slot's generation, until it reaches the top.
 
+use crate::heap::MinHeap;
 use crate::time::TimeUs;
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 /// Who is waiting for a query: a job (by slot and generation).
 pub type QueryOwner = (u32, u32);
@@ -49,7 +49,7 @@ pub struct Datastore {
     free: Vec<u32>,
     /// Running queries by (finish clock bits, slot, generation), earliest first; may hold dead
     /// entries of killed queries below the top.
-    finishing: BinaryHeap<Reverse<(u64, u32, u32)>>,
+    finishing: MinHeap<(u64, u32, u32)>,
     /// Queries running now.
     running_count: usize,
     /// Waiting queries, oldest first.
@@ -71,7 +71,7 @@ impl Datastore {
     pub fn heap_bytes(&self) -> usize {
         self.queries.capacity() * std::mem::size_of::<Query>()
             + self.free.capacity() * 4
-            + self.finishing.capacity() * std::mem::size_of::<Reverse<(u64, u32, u32)>>()
+            + self.finishing.capacity() * std::mem::size_of::<(u64, u32, u32)>()
             + self.waiting.capacity() * 4
     }
 
@@ -129,7 +129,7 @@ impl Datastore {
         q.running = true;
         q.finish_at = self.clock + q.cost_us;
         self.finishing
-            .push(Reverse((q.finish_at.to_bits(), slot, q.generation)));
+            .push((q.finish_at.to_bits(), slot, q.generation));
         self.running_count += 1;
         self.wake_generation = self.wake_generation.wrapping_add(1);
     }
@@ -157,7 +157,7 @@ impl Datastore {
 
     /// Time of the next completion, if any query runs (after `advance`).
     pub fn next_completion_us(&self, now_us: TimeUs, cores: u32) -> Option<TimeUs> {
-        let &Reverse((bits, _, _)) = self.finishing.peek()?;
+        let &(bits, _, _) = self.finishing.peek()?;
         let remaining = (f64::from_bits(bits) - self.clock).max(0.0);
         let rate = self.rate(cores);
         Some(now_us + (remaining / rate).ceil() as TimeUs)
@@ -167,7 +167,7 @@ impl Datastore {
     /// waiting queries on the freed connections. Returns (finished slot, owner) pairs.
     pub fn take_finished(&mut self, max_connections: u32) -> Vec<(u32, QueryOwner)> {
         let mut done = Vec::new();
-        while let Some(&Reverse((bits, slot, _))) = self.finishing.peek() {
+        while let Some(&(bits, slot, _)) = self.finishing.peek() {
             // A tolerance of a nanosecond of CPU absorbs rounding in the clock.
             if f64::from_bits(bits) > self.clock + 1e-3 {
                 break;
@@ -185,7 +185,7 @@ impl Datastore {
 
     /// Pops entries of killed queries off the top, so the top is a running query.
     fn drop_dead_tops(&mut self) {
-        while let Some(&Reverse((_, slot, generation))) = self.finishing.peek() {
+        while let Some(&(_, slot, generation)) = self.finishing.peek() {
             let q = &self.queries[slot as usize];
             if q.live && q.running && q.generation == generation {
                 return;

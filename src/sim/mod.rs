@@ -684,11 +684,13 @@ impl Simulation {
     /// Pops events that would change nothing (see [`Simulation::is_stale`]) from the front of the
     /// queue while they are due before `limit_us`.
     fn drop_stale_before(&mut self, limit_us: TimeUs) {
-        while let Some((time, event)) = self.queue.peek() {
-            if time >= limit_us.min(self.end_us) || !self.is_stale(event) {
+        while let Some(front) = self.queue.front() {
+            if front.time_us >= limit_us.min(self.end_us)
+                || !self.is_stale(self.queue.event(&front))
+            {
                 return;
             }
-            self.queue.pop();
+            self.queue.take(front);
         }
     }
 
@@ -696,12 +698,20 @@ impl Simulation {
     /// stale ones before it unseen; returns whether one was processed.
     fn step_before(&mut self, limit_us: TimeUs) -> Result<bool, SimError> {
         let limit_us = limit_us.min(self.end_us);
-        self.drop_stale_before(limit_us);
-        match self.queue.peek_time_us() {
-            Some(time) if time < limit_us => {}
-            _ => return Ok(false),
-        }
-        let (time, event) = self.queue.pop().expect("peeked");
+        // One search of the queue per event looked at (the front is taken where it was found).
+        let (time, event) = loop {
+            let Some(front) = self.queue.front() else {
+                return Ok(false);
+            };
+            if front.time_us >= limit_us {
+                return Ok(false);
+            }
+            let stale = self.is_stale(self.queue.event(&front));
+            let event = self.queue.take(front);
+            if !stale {
+                break (front.time_us, event);
+            }
+        };
         self.advance_clock(time);
         self.events += 1;
         let (kind, ids) = event.trace_ids();
