@@ -206,7 +206,7 @@ test('every fix that moves an operator action applies now, and the fork is the C
   assert.deepEqual(errors, []);
 });
 
-test('every fix of every scenario can be applied now at three moments of its run', async () => {
+test('every fix of every scenario can be applied now at three moments of its run, as the CLI\'s --fix-at run', async () => {
   const errors = [];
   for (const { id } of titles) {
     if (only && !only.includes(id)) continue;
@@ -215,7 +215,10 @@ test('every fix of every scenario can be applied now at three moments of its run
     const fixes = [...text.matchAll(/^\[fixes\.([a-z0-9-]+)\]/gm)].map((m) => m[1]);
     for (const fraction of [0.25, 0.5, 0.75]) {
       const at = Math.round(duration * fraction);
-      const page = await openPage(browser, `${server.url}?s=${id}&t=${at}`, errors);
+      const page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1280, height: 720 } });
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`${server.url}?s=${id}&t=${at}`);
       await waitCaughtUp(page);
       for (const fix of fixes) {
         await page.getByRole('button', { name: `Apply ${fix} now` }).click();
@@ -224,6 +227,12 @@ test('every fix of every scenario can be applied now at three moments of its run
       }
       const applied = await page.locator('.fixes').textContent();
       for (const fix of fixes) assert.ok(applied.includes(`${fix} from`), `${id}: ${fix} listed as applied at ${at} s`);
+      // The forked run, computed to its end, is the CLI's run with every fix applied at that moment.
+      await seekTo(page, 1);
+      const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download data (CSV)' }).click()]);
+      const web = readFileSync(await csv.path(), 'utf8');
+      const cli = cliCsv(['run', id, ...fixes.flatMap((fix) => ['--fix-at', `${fix}@${at}s`]), '--format', 'csv']);
+      assert.equal(web, cli, `${id}: every fix applied at ${at} s`);
       await page.close();
     }
   }
