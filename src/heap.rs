@@ -49,6 +49,7 @@ impl<T: Ord> MinHeap<T> {
     }
 
     /// Adds an item.
+    #[inline(always)]
     pub fn push(&mut self, item: T) {
         // Parents larger than the item move down into the hole, which rises; the item goes
         // where the hole stops (one move per level instead of a swap).
@@ -66,6 +67,7 @@ impl<T: Ord> MinHeap<T> {
     }
 
     /// Removes and returns the least item.
+    #[inline(always)]
     pub fn pop(&mut self) -> Option<T> {
         let last = self.items.pop()?;
         if self.items.is_empty() {
@@ -77,6 +79,7 @@ impl<T: Ord> MinHeap<T> {
     }
 
     /// Moves the root down to its place.
+    #[inline(always)]
     fn sift_down(&mut self) {
         let items = self.items.as_mut_slice();
         let len = items.len();

@@ -24,6 +24,7 @@ const MAX_LANES: usize = 16;
 const NONE: (TimeUs, u64) = (TimeUs::MAX, u64::MAX);
 
 /// The smallest key that is not `NONE`, with its index.
+#[inline(always)]
 fn earliest(keys: &[(TimeUs, u64)]) -> Option<((TimeUs, u64), usize)> {
     let mut best = (NONE, usize::MAX);
     for (i, &key) in keys.iter().enumerate() {
@@ -53,6 +54,7 @@ impl<E> PartialOrd for Entry<E> {
     }
 }
 impl<E> Ord for Entry<E> {
+    #[inline(always)]
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         (self.time_us, self.seq).cmp(&(other.time_us, other.seq))
     }
@@ -230,16 +232,19 @@ impl<E: Clone> EventQueue<E> {
     }
 
     /// Finds the earliest lane head from scratch.
+    #[inline(always)]
     fn find_first_lane(&mut self) {
         self.first_lane = earliest(&self.lane_keys).map(|(key, i)| (key, Source::Lane(i)));
     }
 
     /// Finds the earliest armed timer from scratch.
+    #[inline(always)]
     fn find_first_timer(&mut self) {
         self.first_timer = earliest(&self.timer_keys).map(|(key, i)| (key, Source::Timer(i)));
     }
 
     /// The first source, if it runs before the heap's first entry.
+    #[inline(always)]
     fn source_first(&self) -> Option<Source> {
         let (key, source) = match (self.first_lane, self.first_timer) {
             (Some(lane), Some(timer)) => lane.min(timer),
@@ -271,6 +276,7 @@ impl<E: Clone> EventQueue<E> {
     }
 
     /// Where the earliest pending event is, and when it is due.
+    #[inline(always)]
     pub fn front(&self) -> Option<Front> {
         match self.source_first() {
             Some(source) => {
@@ -291,6 +297,7 @@ impl<E: Clone> EventQueue<E> {
     }
 
     /// The event at `front` (found by [`EventQueue::front`] since the queue last changed).
+    #[inline(always)]
     pub fn event(&self, front: &Front) -> &E {
         match front.source {
             Some(Source::Lane(lane)) => &self.lanes[lane].events.front().expect("a head").2,
@@ -301,6 +308,7 @@ impl<E: Clone> EventQueue<E> {
 
     /// Removes the event at `front` (found by [`EventQueue::front`] since the queue last
     /// changed) and returns it.
+    #[inline(always)]
     pub fn take(&mut self, front: Front) -> E {
         self.take_from(front.source).1
     }
@@ -314,6 +322,7 @@ impl<E: Clone> EventQueue<E> {
     }
 
     /// Removes the first event of `source` (none: the heap's top).
+    #[inline(always)]
     fn take_from(&mut self, source: Option<Source>) -> (TimeUs, E) {
         match source {
             Some(Source::Lane(lane)) => {

@@ -18,6 +18,7 @@ impl Default for TraceHash {
 
 impl TraceHash {
     /// Folds one event (time, kind and up to three identifiers) into the hash.
+    #[inline(always)]
     pub fn record(&mut self, time_us: u64, kind: u8, ids: [u64; 3]) {
         let mut h = self.0;
         for word in [time_us, kind as u64, ids[0], ids[1], ids[2]] {

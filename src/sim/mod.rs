@@ -729,6 +729,7 @@ impl Simulation {
     /// Whether an event would find nothing to do: the attempt, job, probe or wake it was armed
     /// for has ended or been superseded. Each test is the same guard its handler starts with, so
     /// dropping stale events unseen changes nothing but the trace and the event count.
+    #[inline(always)]
     fn is_stale(&self, event: &Event) -> bool {
         match *event {
             Event::Arrival { client, epoch } => epoch != self.client_epochs[client as usize],
@@ -839,6 +840,7 @@ impl Simulation {
         Ok(())
     }
 
+    #[inline(always)]
     fn advance_clock(&mut self, time: TimeUs) {
         while self.window_end_us <= time && self.window_end_us <= self.end_us {
             self.close_window();

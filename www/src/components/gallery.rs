@@ -5,12 +5,20 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 /// Props of [`Gallery`].
-#[derive(Properties, Clone, PartialEq)]
+#[derive(Properties, Clone)]
 pub struct GalleryProps {
     /// The scenarios.
     pub entries: Rc<Vec<ScenarioEntry>>,
     /// Sends actions.
     pub dispatch: Callback<Action>,
+}
+
+impl PartialEq for GalleryProps {
+    /// The entries never change once built: the same list is the same gallery (comparing their
+    /// contents would compile a deep comparison of whole scenarios into the page).
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.entries, &other.entries) && self.dispatch == other.dispatch
+    }
 }
 
 /// The first sentence of a summary.
