@@ -64,6 +64,9 @@ pub struct Datastore {
     pub wake_armed: Option<(TimeUs, u32)>,
     /// Busy core·µs accumulated in the current metrics window.
     pub busy_core_us: f64,
+    /// Queries that started running since the owner last looked (slot, generation): the owner
+    /// arms their statement timeouts, which count from the start, not from the submit.
+    pub started: Vec<(u32, u32)>,
 }
 
 impl Datastore {
@@ -73,6 +76,7 @@ impl Datastore {
             + self.free.capacity() * 4
             + self.finishing.capacity() * std::mem::size_of::<(u64, u32, u32)>()
             + self.waiting.capacity() * 4
+            + self.started.capacity() * 8
     }
 
     /// Number of running queries.
@@ -132,6 +136,7 @@ impl Datastore {
             .push((q.finish_at.to_bits(), slot, q.generation));
         self.running_count += 1;
         self.wake_generation = self.wake_generation.wrapping_add(1);
+        self.started.push((slot, q.generation));
     }
 
     /// Submits a query at `now_us` (after `advance`).

@@ -515,7 +515,8 @@ pub struct DatastoreSpec {
     /// Queries that may wait; beyond it a query fails at once.
     #[serde(default = "default_db_queue")]
     pub queue_capacity: u32,
-    /// The datastore kills a query that ran longer than this, ms (0 = never).
+    /// The datastore kills a query that ran longer than this, ms (0 = never): running time only,
+    /// counted from when the query gets a connection and starts.
     #[serde(default)]
     pub statement_timeout_ms: f64,
     /// Queries by name: CPU time each costs when it runs alone.

@@ -82,8 +82,12 @@ impl Simulation {
         inst.up = true;
         inst.accepting = true;
         inst.ready = true;
-        for failures in self.probe_failures.iter_mut() {
-            if let Some(f) = failures.get_mut(instance as usize) {
+        // Its probes start counting afresh; other services' instances of the same number keep
+        // their counts.
+        for (failures, probe) in self.probe_failures.iter_mut().zip(&self.config.probes) {
+            if probe.service == service
+                && let Some(f) = failures.get_mut(instance as usize)
+            {
                 *f = 0;
             }
         }
@@ -270,7 +274,7 @@ impl Simulation {
                 moved.push((i, s_to_us(entry.at_s).max(self.now_us)));
             }
         }
-        self.reconfigure(file, tree);
+        self.reconfigure(file, tree)?;
         for (index, at_us) in moved {
             let epoch = self.timeline_epochs[index].wrapping_add(1);
             self.timeline_epochs[index] = epoch;
@@ -300,7 +304,11 @@ impl Simulation {
     /// Switches to a new configuration, adapting the state: instances are added (booting for
     /// their restart delay) or removed (crashing their work), populations grow or shrink, rates
     /// change from now on.
-    fn reconfigure(&mut self, file: ScenarioFile, tree: crate::scenario::Value) {
+    fn reconfigure(
+        &mut self,
+        file: ScenarioFile,
+        tree: crate::scenario::Value,
+    ) -> Result<(), SimError> {
         let old = self.config.clone();
         let new: Rc<Config> = Rc::new(config::compile(&file, &tree));
         // Datastores: bring the CPU clock up to now under the old core count.
@@ -312,13 +320,15 @@ impl Simulation {
         self.config = new.clone();
         for d in 0..self.datastores.len() {
             self.datastores[d].fill(new.datastores[d].max_connections);
+            self.arm_statement_timeouts(d as u16);
             self.schedule_datastore_wake(d as u16);
         }
         for (s, cfg) in new.services.iter().enumerate() {
             let have = self.instances[s].len();
             let want = cfg.instances as usize;
             for i in (want..have).rev() {
-                let _ = self.crash_instance(s as u16, i as u16, Restart::Never);
+                // Removing an instance fails its work; a limit hit meanwhile stops the run.
+                self.crash_instance(s as u16, i as u16, Restart::Never)?;
                 self.instances[s].pop();
             }
             for i in have..want {
@@ -378,6 +388,7 @@ impl Simulation {
         }
         // Rate changes keep their scheduled times (a patched rate applies when its change comes);
         // timeline entries that a patch moves are rescheduled by `apply_patch`.
+        Ok(())
     }
 
     // ---- windows ----

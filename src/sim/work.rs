@@ -368,12 +368,8 @@ impl Simulation {
         self.components.queries[datastore as usize] += 1;
         let cfg = &self.config.datastores[datastore as usize];
         let cost = cfg.queries[query as usize].sample_us(&mut self.rng).max(1) as f64;
-        let (cores, max_connections, capacity, statement_timeout) = (
-            cfg.cores,
-            cfg.max_connections,
-            cfg.queue_capacity,
-            cfg.statement_timeout_us,
-        );
+        let (cores, max_connections, capacity) =
+            (cfg.cores, cfg.max_connections, cfg.queue_capacity);
         let ds = &mut self.datastores[datastore as usize];
         ds.advance(self.now_us, cores);
         match ds.submit((job, generation), cost, max_connections, capacity) {
@@ -381,21 +377,33 @@ impl Simulation {
             Submitted::Running(slot, query_generation)
             | Submitted::Queued(slot, query_generation) => {
                 self.jobs[job as usize].query = Some((datastore, slot, query_generation));
-                if statement_timeout > 0 {
-                    self.queue.push_after(
-                        self.now_us,
-                        statement_timeout,
-                        Event::StatementTimeout {
-                            datastore,
-                            slot,
-                            generation: query_generation,
-                        },
-                    );
-                }
+                self.arm_statement_timeouts(datastore);
                 self.schedule_datastore_wake(datastore);
                 Ok(())
             }
         }
+    }
+
+    /// Arms the statement timeout of each query that started running since the last call: the
+    /// timeout counts running time, so a query waiting for a connection is armed when it starts.
+    pub(super) fn arm_statement_timeouts(&mut self, datastore: u16) {
+        let timeout_us = self.config.datastores[datastore as usize].statement_timeout_us;
+        let mut started = std::mem::take(&mut self.datastores[datastore as usize].started);
+        if timeout_us > 0 {
+            for &(slot, generation) in &started {
+                self.queue.push_after(
+                    self.now_us,
+                    timeout_us,
+                    Event::StatementTimeout {
+                        datastore,
+                        slot,
+                        generation,
+                    },
+                );
+            }
+        }
+        started.clear();
+        self.datastores[datastore as usize].started = started;
     }
 
     /// Arms the datastore's one wake-up, a timer of the queue, for its next completion (after
@@ -444,6 +452,7 @@ impl Simulation {
         let ds = &mut self.datastores[datastore as usize];
         ds.advance(self.now_us, cores);
         let finished = ds.take_finished(max_connections);
+        self.arm_statement_timeouts(datastore);
         self.schedule_datastore_wake(datastore);
         for (_, (job, job_generation)) in finished {
             if self.job_is(job, job_generation) {
@@ -463,7 +472,7 @@ impl Simulation {
         let (cores, max_connections) = (cfg.cores, cfg.max_connections);
         let ds = &mut self.datastores[datastore as usize];
         if !ds.is_running(slot, generation) {
-            // A query still waiting for a connection is not running yet: it is not killed.
+            // It finished or was killed already (timeouts are armed when a query starts).
             return Ok(());
         }
         ds.advance(self.now_us, cores);
@@ -471,6 +480,7 @@ impl Simulation {
             return Ok(());
         };
         self.components.killed[datastore as usize] += 1;
+        self.arm_statement_timeouts(datastore);
         self.schedule_datastore_wake(datastore);
         if self.job_is(job, job_generation) {
             self.job_failed(job)?;

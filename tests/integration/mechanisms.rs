@@ -506,17 +506,25 @@ set = { "services.api.instances" = 4 }
 #[test]
 fn a_fix_applied_mid_run_forks_from_the_same_state() {
     let scenario = Scenario::parse("stampede.toml", STAMPEDE).unwrap();
-    let variant = scenario.variant(&[], &[]).unwrap();
+    let longer = [("scenario.duration_s".to_string(), "80".to_string())];
+    let variant = scenario.variant(&[], &longer).unwrap();
     let mut base = Simulation::new(&variant, 1);
     base.run_until(20_000_000).unwrap();
     let mut fork = base.clone();
     fork.apply_fix_now(&scenario, "single-flight").unwrap();
     base.run_to_end().unwrap();
     fork.run_to_end().unwrap();
-    assert!(mean(&base, "success_rps", 30.0, 40.0) < 100.0);
+    assert!(mean(&base, "success_rps", 60.0, 80.0) < 100.0);
+    // From 20 s on the fix stops new stampedes, but the backlog already in the datastore is
+    // killed by its statement timeout for a while (100 queries sharing 4 cores each need more
+    // than the 1 s they are allowed), so recovery comes once it has drained.
     assert!(
-        mean(&fork, "success_rps", 30.0, 40.0) > 350.0,
-        "the fix cures it from 20 s on"
+        mean(&fork, "success_rps", 20.0, 30.0) < 100.0,
+        "the backlog is still there"
+    );
+    assert!(
+        mean(&fork, "success_rps", 60.0, 80.0) > 350.0,
+        "the fix cures it once the backlog is gone"
     );
     // Before the fork both runs are the same.
     let a = base.metrics().series("success_rps").unwrap();
@@ -637,4 +645,109 @@ fn ttl_jitter_spreads_expiries_so_single_flight_holds() {
         peak(&together)
     );
     assert!(mean(&jittered, "success_rps", 25.0, 40.0) > 350.0);
+}
+
+#[test]
+fn an_instance_coming_up_resets_only_its_own_service_probe_failures() {
+    // `sick` always fails its liveness probe, so it restarts every few seconds. Meanwhile `api`'s
+    // instance #0 is restarted every 1.5 s: its coming back up must not clear the failure count
+    // of `sick`'s instance #0, a different instance of a different service.
+    let mut text = String::from(
+        r#"
+[scenario]
+id = "probes"
+title = "probes"
+duration_s = 60
+
+[clients.users]
+target = "api"
+rate_rps = 10
+
+[services.api]
+restart_delay_s = 0.5
+endpoints.default.service_time = { distribution = "constant", ms = 5 }
+
+[services.sick]
+restart_delay_s = 1
+endpoints.default.service_time = { distribution = "constant", ms = 5 }
+endpoints.health.service_time = { distribution = "constant", ms = 1 }
+endpoints.health.error_probability = 1.0
+
+[probes.sick-liveness]
+target = "sick"
+endpoint = "health"
+period_ms = 1000
+timeout_ms = 500
+failure_threshold = 3
+effect = "restart"
+"#,
+    );
+    for i in 0..39 {
+        text.push_str(&format!(
+            "\n[[timeline]]\nat_s = {}\naction = \"restart\"\ntarget = \"api#0\"\n",
+            1.0 + 1.5 * i as f64
+        ));
+    }
+    let sim = run(&text, &[], 1);
+    assert!(sum(&sim, "api.restarts_count") >= 30.0);
+    let restarts = sum(&sim, "sick.restarts_count");
+    assert!(
+        restarts >= 8.0,
+        "sick restarted {restarts} times in 60 s with 3 failed probes a second apart"
+    );
+}
+
+#[test]
+fn a_statement_timeout_counts_from_when_the_query_starts_running() {
+    // One connection, queries of 80 ms arriving every 50 ms: they queue for a connection. The
+    // statement timeout (100 ms) counts only running time, so no query is ever killed, however
+    // long it waited; and a query that waits past 100 ms is still killed if it then runs too long
+    // (the `slow` fix: queries of 150 ms).
+    let text = r#"
+[scenario]
+id = "statement-timeout"
+title = "statement-timeout"
+duration_s = 20
+
+[clients.users]
+target = "api"
+arrival = "uniform"
+rate_rps = 20
+timeout_ms = 60000
+
+[services.api]
+workers = 1000
+queue_capacity = 1000
+endpoints.default.steps = [{ kind = "query", datastore = "db", query = "q" }]
+
+[datastores.db]
+cores = 1
+max_connections = 1
+queue_capacity = 1000
+statement_timeout_ms = 100
+queries.q.cost = { distribution = "constant", ms = 80 }
+
+[fixes.slow]
+description = "Queries take 150 ms."
+set = { "datastores.db.queries.q.cost.ms" = 150 }
+"#;
+    let sim = run(text, &[], 1);
+    assert_eq!(
+        sum(&sim, "db.killed_queries_count"),
+        0.0,
+        "none runs 100 ms"
+    );
+    assert!(
+        max(&sim, "db.queued_queries_count") > 20.0,
+        "queries wait for the one connection"
+    );
+    assert!(
+        mean(&sim, "success_rps", 5.0, 20.0) > 11.0,
+        "one every 80 ms"
+    );
+    let slow = run(text, &["slow"], 1);
+    let killed = sum(&slow, "db.killed_queries_count");
+    // Each query runs 100 ms and is killed: about ten a second, for the whole run.
+    assert!(killed > 150.0, "killed {killed}");
+    assert_eq!(sum(&slow, "success_rps"), 0.0, "none finishes in 100 ms");
 }
