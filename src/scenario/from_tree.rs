@@ -312,7 +312,8 @@ tables! {
         work_per_row_us, max_rows, disabled, middleware }
     CacheSpec { ttl_s, single_flight, warm_keys, keys, ttl_jitter }
     HttpCacheSpec { backend, ttl_s, error_ttl_s, key_includes_user, capacity_objects }
-    DatastoreSpec { cores, max_connections, queue_capacity, statement_timeout_ms, queries }
+    DatastoreSpec { cores, max_connections, queue_capacity, statement_timeout_ms,
+        cancel_abandoned_queries, queries }
     QuerySpec { cost }
     DependencySpec { latency, error_probability }
     ProbeSpec { target, endpoint, period_ms, timeout_ms, probers, failure_threshold, effect,

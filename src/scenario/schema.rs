@@ -519,6 +519,11 @@ pub struct DatastoreSpec {
     /// counted from when the query gets a connection and starts.
     #[serde(default)]
     pub statement_timeout_ms: f64,
+    /// Whether the database cancels a running query whose caller has gone (timed out or
+    /// crashed), as one that checks on its clients does; by default it runs on. A query still
+    /// waiting for a connection always goes with its caller.
+    #[serde(default)]
+    pub cancel_abandoned_queries: bool,
     /// Queries by name: CPU time each costs when it runs alone.
     pub queries: BTreeMap<String, QuerySpec>,
 }

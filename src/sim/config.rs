@@ -187,6 +187,8 @@ pub struct DatastoreCfg {
     pub queue_capacity: u32,
     /// Kill after (0 = never).
     pub statement_timeout_us: TimeUs,
+    /// Cancel a running query whose caller has gone.
+    pub cancel_abandoned: bool,
     /// Query costs in name order.
     pub queries: Vec<Sampler>,
 }
@@ -470,6 +472,7 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
             max_connections: d.max_connections,
             queue_capacity: d.queue_capacity,
             statement_timeout_us: ms_to_us(d.statement_timeout_ms),
+            cancel_abandoned: d.cancel_abandoned_queries,
             queries: d.queries.values().map(|q| Sampler::new(&q.cost)).collect(),
         })
         .collect();

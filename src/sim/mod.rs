@@ -246,19 +246,10 @@ struct Request {
     pinned: Option<(u16, u16)>,
 }
 
-/// What a job is doing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum JobState {
-    Queued,
-    /// On a worker, computing or waiting for a call, query or cache fill.
-    Running,
-}
-
 #[derive(Clone, Debug)]
 struct Job {
     generation: u32,
     live: bool,
-    state: JobState,
     reply: Reply,
     service: u16,
     instance: u16,

@@ -3,7 +3,7 @@
 
 use super::config::{NO_ENDPOINT, Op, Target};
 use super::ops::Restart;
-use super::{Event, Job, JobState, MAX_LIVE_JOBS, Outcome, Reply, SimError, Simulation};
+use super::{Event, Job, MAX_LIVE_JOBS, Outcome, Reply, SimError, Simulation};
 use crate::model::datastore::Submitted;
 use crate::model::lookaside_cache::Lookup;
 use crate::model::service::Admission;
@@ -54,7 +54,6 @@ impl Simulation {
                 let job = Job {
                     generation: 0,
                     live: true,
-                    state: JobState::Queued,
                     reply,
                     service,
                     instance,
@@ -93,8 +92,7 @@ impl Simulation {
     /// Puts a job on a worker (already counted busy) and runs its program.
     fn start_job(&mut self, id: u32) -> Result<(), SimError> {
         let (service, instance, endpoint) = {
-            let job = &mut self.jobs[id as usize];
-            job.state = JobState::Running;
+            let job = &self.jobs[id as usize];
             (job.service, job.instance, job.endpoint)
         };
         let memory = self.config.services[service as usize].endpoints[endpoint as usize].memory_mb;
@@ -488,10 +486,26 @@ impl Simulation {
         Ok(())
     }
 
-    /// The caller stopped waiting for its query (timeout or crash). The datastore does not know:
-    /// the query keeps running until it finishes or the statement timeout kills it.
+    /// The caller stopped waiting for its query (timeout or crash). A query still waiting for a
+    /// connection goes with it (the wait was the caller's); a running one runs on until it
+    /// finishes or the statement timeout kills it, as a database that does not check on its
+    /// clients does, unless the datastore cancels abandoned queries.
     pub(super) fn abandon_query(&mut self, job: u32) {
-        self.jobs[job as usize].query = None;
+        let Some((datastore, slot, generation)) = self.jobs[job as usize].query.take() else {
+            return;
+        };
+        let cfg = &self.config.datastores[datastore as usize];
+        let (cores, max_connections, cancel) =
+            (cfg.cores, cfg.max_connections, cfg.cancel_abandoned);
+        let ds = &mut self.datastores[datastore as usize];
+        if ds.is_running(slot, generation) && !cancel {
+            return;
+        }
+        ds.advance(self.now_us, cores);
+        if ds.kill(slot, generation, max_connections).is_some() {
+            self.arm_statement_timeouts(datastore);
+            self.schedule_datastore_wake(datastore);
+        }
     }
 
     // ---- memory ----

@@ -751,3 +751,52 @@ set = { "datastores.db.queries.q.cost.ms" = 150 }
     assert!(killed > 150.0, "killed {killed}");
     assert_eq!(sum(&slow, "success_rps"), 0.0, "none finishes in 100 ms");
 }
+
+const ABANDONED: &str = r#"
+[scenario]
+id = "abandoned"
+title = "abandoned"
+duration_s = 60
+
+[clients.users]
+target = "api"
+arrival = "uniform"
+rate_rps = 2.5
+timeout_ms = 60000
+
+[services.api]
+workers = 1000
+queue_capacity = 1000
+endpoints.default.steps = [{ kind = "query", datastore = "db", query = "slow", timeout_ms = 200 }]
+
+[datastores.db]
+cores = 1
+max_connections = 1
+queue_capacity = 1000
+queries.slow.cost = { distribution = "constant", ms = 1000 }
+
+[fixes.cancel]
+description = "The database cancels a query whose caller has gone."
+set = { "datastores.db.cancel_abandoned_queries" = true }
+"#;
+
+#[test]
+fn a_caller_that_gives_up_takes_its_query_out_of_the_connection_queue() {
+    // Every 400 ms a caller asks for a query of 1 s on the one connection, waits 200 ms, and
+    // gives up. Its query, if still waiting for the connection, goes with it: the queue never
+    // grows. The one that got the connection keeps running, as a database does when its client
+    // has gone: about 1 s busy in every 1.2 s.
+    let sim = run(ABANDONED, &[], 1);
+    assert!(
+        max(&sim, "db.queued_queries_count") <= 2.0,
+        "queued {}",
+        max(&sim, "db.queued_queries_count")
+    );
+    let cpu = mean(&sim, "db.cpu_pct", 5.0, 60.0);
+    assert!(cpu > 75.0, "running queries run on: cpu {cpu}%");
+    assert_eq!(sum(&sim, "success_rps"), 0.0);
+    // A database that checks on its clients cancels the running one too: 200 ms in every 400.
+    let cancel = run(ABANDONED, &["cancel"], 1);
+    let cpu = mean(&cancel, "db.cpu_pct", 5.0, 60.0);
+    assert!((40.0..60.0).contains(&cpu), "cpu {cpu}%");
+}
