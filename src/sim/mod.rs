@@ -308,6 +308,19 @@ pub struct Totals {
     pub in_flight: u64,
 }
 
+/// The request ledger: a second account of requests, kept by the request table's own transitions,
+/// against which the totals are checked ([`Simulation::check_ledger`]).
+#[derive(Clone, Copy, Debug, Default)]
+struct Ledger {
+    /// Slots that became live (a request started).
+    started: u64,
+    /// Live slots that ended.
+    ended: u64,
+    /// Attempts to end a request that was not live (ended twice, or after its slot was freed):
+    /// refused, and counted here.
+    bad_ends: u64,
+}
+
 /// Per-window counters of components, reset when a window closes.
 #[derive(Clone, Debug, Default)]
 struct ComponentWindow {
@@ -353,6 +366,8 @@ pub struct Simulation {
     checks: Vec<Check>,
     free_checks: Vec<u32>,
     totals: Totals,
+    /// Requests started and ended, kept apart from the totals to check them.
+    ledger: Ledger,
     window: WindowCounts,
     components: ComponentWindow,
     window_end_us: TimeUs,
@@ -422,6 +437,7 @@ impl Simulation {
             checks: Vec::new(),
             free_checks: Vec::new(),
             totals: Totals::default(),
+            ledger: Ledger::default(),
             window: WindowCounts::default(),
             components: ComponentWindow {
                 restarts: vec![0; config.services.len()],
@@ -533,6 +549,36 @@ impl Simulation {
     /// Requests by outcome so far.
     pub fn totals(&self) -> Totals {
         self.totals
+    }
+
+    /// Checks that every request ended exactly once, from a live state, or is still in flight:
+    /// the ledger kept by the request table against the totals and the table itself. Unlike
+    /// `total == success + error + timeout + shed + in_flight`, which the counters keep by
+    /// construction, this fails if any request is ended twice.
+    pub fn check_ledger(&self) -> Result<(), String> {
+        let l = self.ledger;
+        let t = self.totals;
+        if l.bad_ends > 0 {
+            return Err(format!(
+                "{} requests were ended when they were not in flight (ended twice)",
+                l.bad_ends
+            ));
+        }
+        let live = self.requests.iter().filter(|r| r.live).count() as u64;
+        if l.started - l.ended != live || t.in_flight != live {
+            return Err(format!(
+                "{live} requests in flight in the table, {} by the ledger, {} by the totals",
+                l.started - l.ended,
+                t.in_flight
+            ));
+        }
+        if t.total != l.started || t.success + t.error + t.timeout + t.shed != l.ended {
+            return Err(format!(
+                "the ledger has {} started and {} ended, the totals {t:?}",
+                l.started, l.ended
+            ));
+        }
+        Ok(())
     }
 
     /// The scenario as currently in force (after `set` actions and live fixes).
@@ -837,5 +883,52 @@ impl Simulation {
             self.close_window();
         }
         self.now_us = time;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+
+    const SMALL: &str = r#"
+[scenario]
+id = "small"
+title = "small"
+duration_s = 10
+
+[clients.users]
+target = "api"
+rate_rps = 200
+timeout_ms = 2000
+
+[services.api]
+workers = 4
+endpoints.default.service_time = { distribution = "constant", ms = 100 }
+"#;
+
+    #[test]
+    fn the_ledger_catches_a_request_ended_twice() {
+        let scenario = Scenario::parse("small.toml", SMALL).unwrap();
+        let mut sim = Simulation::new(&scenario.with_fixes(&[]).unwrap(), 1);
+        sim.run_until(5_000_000).unwrap();
+        assert_eq!(sim.check_ledger(), Ok(()));
+        let live = sim
+            .requests
+            .iter()
+            .position(|r| r.live)
+            .expect("requests in flight") as u32;
+        // Ending it once is an ordinary end: the accounts still agree.
+        sim.request_ended(live, Outcome::Error);
+        assert_eq!(sim.check_ledger(), Ok(()));
+        // Ending it again is caught, although the totals still add up by construction.
+        sim.request_ended(live, Outcome::Error);
+        let t = sim.totals();
+        assert_eq!(
+            t.total,
+            t.success + t.error + t.timeout + t.shed + t.in_flight
+        );
+        let err = sim.check_ledger().unwrap_err();
+        assert!(err.contains("ended twice"), "{err}");
     }
 }

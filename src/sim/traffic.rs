@@ -105,6 +105,7 @@ impl Simulation {
         r.key = key;
         r.user = user;
         r.pinned = pinned;
+        self.ledger.started += 1;
         self.totals.total += 1;
         self.totals.in_flight += 1;
         self.window.offered += 1;
@@ -385,6 +386,12 @@ impl Simulation {
 
     pub(super) fn request_ended(&mut self, request: u32, outcome: Outcome) {
         let r = &mut self.requests[request as usize];
+        if !r.live {
+            // Already ended: a second end is refused and recorded for `check_ledger`.
+            self.ledger.bad_ends += 1;
+            return;
+        }
+        self.ledger.ended += 1;
         r.live = false;
         r.waiting = false;
         let latency = self.now_us - r.first_sent_us;

@@ -11,6 +11,9 @@ fn same_seed_same_trace_for_every_scenario() {
         let run = |seed| {
             let mut sim = Simulation::new(&variant, seed);
             sim.run_to_end().unwrap();
+            // Every request of a whole bundled run ended once or is in flight.
+            sim.check_ledger()
+                .unwrap_or_else(|e| panic!("{} seed {seed}: {e}", scenario.id()));
             (sim.trace_hash(), sim.events(), sim.totals())
         };
         assert_eq!(

@@ -102,6 +102,8 @@ endpoints.default.error_probability = 0.05
 
 /// Every request ended exactly once or is in flight, and the windows add up to the totals.
 fn conserves_requests(sim: &Simulation) -> Result<(), String> {
+    // Each request ended once, from a live state (the ledger would see a second end).
+    sim.check_ledger()?;
     let t = sim.totals();
     if t.total != t.success + t.error + t.timeout + t.shed + t.in_flight {
         return Err(format!("totals do not add up: {t:?}"));
