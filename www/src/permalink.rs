@@ -1,7 +1,7 @@
 //! Permalinks: the player's state in the URL's query, versioned so that old links keep opening.
 //!
 //! Version 1 (the first) uses these parameters, all optional but `s`:
-//! `v=1`, `s=<scenario id>`, `fix=<name,name>` (fixes from the start), `at=<name@seconds,…>`
+//! `v=1`, `s=<scenario id>`, `fix=<name,name>` (fixes from the start), `at=<name@seconds,…>` (to the µs)
 //! (fixes applied mid-run), `seed=<n>`, `t=<seconds>`, `speed=<virtual s per wall s>`,
 //! `cmp=0|1` (compare mode), `embed=1` (compact player), `controls=fixes` (fix switches in the
 //! embed). A link without `v` is read as version 1. Anything that does not check out is refused
@@ -204,7 +204,7 @@ pub fn to_query(link: &Link) -> String {
         let items: Vec<String> = link
             .fixes_at
             .iter()
-            .map(|(n, t)| format!("{n}@{}", round(*t)))
+            .map(|(n, t)| format!("{n}@{}", exact(*t)))
             .collect();
         params.append("at", &items.join(","));
     }
@@ -229,7 +229,15 @@ pub fn to_query(link: &Link) -> String {
     format!("?{}", String::from(params.to_string()))
 }
 
-/// Seconds with at most one decimal, without a trailing `.0`.
+/// Seconds to the microsecond, without trailing zeros: a fix applied mid-run changes the run
+/// from that very moment, so a link must name it exactly to replay the same run.
+fn exact(t: f64) -> String {
+    let text = format!("{t:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    text.to_string()
+}
+
+/// Seconds with at most one decimal, without a trailing `.0` (where the playhead stands).
 fn round(t: f64) -> String {
     let t = (t * 10.0).round() / 10.0;
     if t.fract() == 0.0 {
@@ -267,7 +275,7 @@ mod tests {
         let link = Link {
             scenario: "retry-storm".into(),
             fixes: vec!["jitter".into()],
-            fixes_at: vec![("honor-timeout".into(), 12.5)],
+            fixes_at: vec![("honor-timeout".into(), 12.5), ("jitter".into(), 7.654321)],
             seed: Some(7),
             t_s: Some(33.3),
             speed: Some(60.0),
@@ -276,6 +284,25 @@ mod tests {
             embed_fixes: true,
         };
         assert_eq!(parse(&to_query(&link)).unwrap(), Some(link));
+        // A fix applied at any microsecond is named to the microsecond.
+        let query = to_query(&Link {
+            scenario: "retry-storm".into(),
+            fixes: vec![],
+            fixes_at: vec![
+                ("jitter".into(), 12_345_678.0 / 1e6),
+                ("honor-timeout".into(), 30.0),
+            ],
+            seed: None,
+            t_s: None,
+            speed: None,
+            compare: None,
+            embed: false,
+            embed_fixes: false,
+        });
+        assert!(query.contains("jitter%4012.345678"), "{query}");
+        assert!(query.contains("honor-timeout%4030"), "{query}");
+        let parsed = parse(&query).unwrap().unwrap();
+        assert_eq!(cascade::time::s_to_us(parsed.fixes_at[0].1), 12_345_678);
         assert_eq!(parse("").unwrap(), None);
         assert_eq!(parse("?v=1").unwrap(), None);
     }
