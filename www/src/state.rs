@@ -164,18 +164,20 @@ pub struct Feed {
 }
 
 impl Feed {
+    /// Starts computing a run of `scenario` with `fixes` from the start (whose variant is
+    /// `file`), a seed and fixes applied at moments.
     fn start(
         scenario: &Rc<Scenario>,
+        file: &ScenarioFile,
         fixes: &[String],
         seed: u64,
         at: &[(String, TimeUs)],
         workers: Option<(Rc<Workers>, Slot)>,
         previous: Option<Metrics>,
     ) -> Result<Feed, String> {
-        let variant = scenario.with_fixes(fixes).map_err(|e| e.to_string())?;
         let empty = Metrics::new(
-            &variant.file,
-            cascade::time::ms_to_us(variant.file.scenario.window_ms).max(1),
+            file,
+            cascade::time::ms_to_us(file.scenario.window_ms).max(1),
         );
         let job = next_job();
         let engine = match workers {
@@ -385,6 +387,8 @@ pub struct Session {
     workers: Option<Rc<Workers>>,
     /// The scenario in force at the playhead, cached by the count of changes applied by then.
     file_now: RefCell<Option<(usize, Rc<ScenarioFile>)>>,
+    /// The scenario with the session's fixes from the start.
+    variant: Rc<scenario::Variant>,
 }
 
 impl Session {
@@ -402,8 +406,11 @@ impl Session {
             None => (None, None),
         };
         let with = |slot| workers.clone().map(|w| (w, slot));
+        // The variant is read once per session: every render asks for the scenario in force.
+        let variant = Rc::new(scenario.with_fixes(&fixes).map_err(|e| e.to_string())?);
         let run = Feed::start(
             &scenario,
+            &variant.file,
             &fixes,
             seed,
             &scheduled,
@@ -418,6 +425,7 @@ impl Session {
         } else {
             Some(Feed::start(
                 &scenario,
+                &scenario.file,
                 &[],
                 seed,
                 &[],
@@ -438,6 +446,7 @@ impl Session {
             end_us,
             workers,
             file_now: RefCell::new(None),
+            variant,
         })
     }
 
@@ -567,7 +576,15 @@ impl Session {
         self.scheduled.insert(index, (name.to_string(), at_us));
         if self.baseline.is_none() {
             let workers = self.workers.clone().map(|w| (w, Slot::Baseline));
-            self.baseline = Some(Feed::start(&scenario, &[], self.seed, &[], workers, None)?);
+            self.baseline = Some(Feed::start(
+                &scenario,
+                &scenario.file,
+                &[],
+                self.seed,
+                &[],
+                workers,
+                None,
+            )?);
         }
         self.file_now.replace(None);
         self.sync();
@@ -590,9 +607,7 @@ impl Session {
     /// times, as the run applies them).
     pub fn file_now(&self) -> Rc<ScenarioFile> {
         let now = self.shown_us();
-        let Ok(variant) = self.scenario.with_fixes(&self.fixes) else {
-            return Rc::new(self.scenario.file.clone());
-        };
+        let variant = &self.variant;
         let mut changes: Vec<(TimeUs, u8, usize)> = variant
             .file
             .timeline
@@ -614,7 +629,7 @@ impl Session {
             return file.clone();
         }
         changes.sort();
-        let (mut file, mut tree) = (variant.file, variant.tree);
+        let (mut file, mut tree) = (variant.file.clone(), variant.tree.clone());
         for (_, kind, index) in &changes {
             let set = if *kind == 1 {
                 file.timeline[*index].set.clone()
