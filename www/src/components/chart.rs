@@ -1,6 +1,6 @@
 //! A chart of some series of the current run, with the run as it happened faint behind it.
 //! Redraws at most every 40 ms while playing (100 ms while the runs are computed up to the
-//! playhead), and at once after a seek or a fix.
+//! playhead), and at once after a seek or a fix; each chart draws in a task of its own.
 
 use crate::charts::{self, ChartSpec, Frame};
 use crate::state::Session;
@@ -75,11 +75,10 @@ pub fn Chart(props: &ChartProps) -> Html {
         let error = error.clone();
         let props = props.clone();
         use_effect_with((props.frame, props.revision, props.compare), move |_| {
-            let Some(canvas) = canvas_ref.cast::<HtmlCanvasElement>() else {
+            if canvas_ref.get().is_none() {
                 return;
-            };
+            }
             let session = props.session.borrow();
-            let metrics = session.run.shown();
             let mut last = drawn.borrow_mut();
             let now = now_ms();
             let my_turn = props.slots <= 1 || props.frame as usize % props.slots == props.slot;
@@ -96,34 +95,45 @@ pub fn Chart(props: &ChartProps) -> Html {
             if !changed {
                 return;
             }
-            let baseline = if props.compare {
-                session.baseline.as_ref().map(|b| b.shown())
-            } else {
-                None
+            *last = Drawn {
+                version: session.shown_version(),
+                revision: props.revision,
+                compare: props.compare,
+                at_ms: now,
+                ever: true,
             };
-            let beats = session.beat_times_s();
-            let ratio = charts::fit_canvas(&canvas);
-            let frame = Frame {
-                metrics,
-                fresh_windows: session.run.fresh_windows(),
-                baseline,
-                duration_s: session.end_us() as f64 / 1e6,
-                now_s: session.shown_us() as f64 / 1e6,
-                beats_s: &beats,
-                dark: prefers_dark(),
-            };
-            match charts::draw(canvas, &props.spec, &frame, ratio) {
-                Ok(()) => {
-                    *last = Drawn {
-                        version: session.shown_version(),
-                        revision: props.revision,
-                        compare: props.compare,
-                        at_ms: now,
-                        ever: true,
-                    };
+            drop(session);
+            // Each chart draws in a task of its own, after the render: a fix or a seek that
+            // redraws every chart at once no longer makes one long task of them all, and the
+            // browser can show a frame between two charts. (It draws what is current then.)
+            let (session, spec, compare) =
+                (props.session.clone(), props.spec.clone(), props.compare);
+            yew::platform::spawn_local(async move {
+                yew::platform::time::sleep(std::time::Duration::ZERO).await;
+                let Some(canvas) = canvas_ref.cast::<HtmlCanvasElement>() else {
+                    return; // the chart is gone
+                };
+                let session = session.borrow();
+                let baseline = if compare {
+                    session.baseline.as_ref().map(|b| b.shown())
+                } else {
+                    None
+                };
+                let beats = session.beat_times_s();
+                let ratio = charts::fit_canvas(&canvas);
+                let frame = Frame {
+                    metrics: session.run.shown(),
+                    fresh_windows: session.run.fresh_windows(),
+                    baseline,
+                    duration_s: session.end_us() as f64 / 1e6,
+                    now_s: session.shown_us() as f64 / 1e6,
+                    beats_s: &beats,
+                    dark: prefers_dark(),
+                };
+                if let Err(message) = charts::draw(canvas, &spec, &frame, ratio) {
+                    error.set(Some(message));
                 }
-                Err(message) => error.set(Some(message)),
-            }
+            });
         });
     }
     let session = props.session.borrow();
