@@ -187,15 +187,10 @@ impl Scenario {
     /// Only the `[scenario]` section (title, organisation, summary…) of a precompiled scenario:
     /// what a gallery lists, read without building the whole scenario.
     pub fn precompiled_meta(bytes: &[u8]) -> Result<Meta, String> {
-        match tree::decode(bytes).map_err(|err| err.0)? {
-            Value::Table(mut table) => {
-                let meta = table
-                    .remove("scenario")
-                    .ok_or_else(|| "no [scenario] section".to_string())?;
-                Meta::from_tree(meta).map_err(|err| err.under("scenario").to_string())
-            }
-            other => Err(format!("expected a table, found {}", other.describe())),
-        }
+        let meta = tree::decode_entry(bytes, "scenario")
+            .map_err(|err| err.0)?
+            .ok_or_else(|| "no [scenario] section".to_string())?;
+        Meta::from_tree(meta).map_err(|err| err.under("scenario").to_string())
     }
 
     /// The scenario's id.

@@ -632,6 +632,23 @@ pub fn decode(bytes: &[u8]) -> Result<Value, Error> {
     Ok(value)
 }
 
+/// Reads only the entry `key` of the table written by [`encode`], skipping the others without
+/// building them (a gallery reads one section of each scenario).
+pub fn decode_entry(bytes: &[u8], key: &str) -> Result<Option<Value>, Error> {
+    let mut reader = Reader { bytes, at: 0 };
+    if reader.byte()? != TAG_TABLE {
+        return Err(reader.error("expected a table"));
+    }
+    for _ in 0..reader.count()? {
+        let name = reader.string()?;
+        if name == key {
+            return reader.value(1).map(Some);
+        }
+        reader.skip(1)?;
+    }
+    Ok(None)
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -687,6 +704,40 @@ impl Reader<'_> {
         let n = self.count()?;
         let bytes = self.take(n)?;
         String::from_utf8(bytes.to_vec()).map_err(|_| self.error("text that is not UTF-8"))
+    }
+
+    /// Passes over one value, as `value` would read it, without building it.
+    fn skip(&mut self, depth: usize) -> Result<(), Error> {
+        if depth > MAX_DEPTH {
+            return Err(self.error("nested too deeply"));
+        }
+        match self.byte()? {
+            TAG_FALSE | TAG_TRUE => {}
+            TAG_INTEGER => {
+                self.varint()?;
+            }
+            TAG_FLOAT => {
+                self.take(8)?;
+            }
+            TAG_STRING => {
+                let n = self.count()?;
+                self.take(n)?;
+            }
+            TAG_ARRAY => {
+                for _ in 0..self.count()? {
+                    self.skip(depth + 1)?;
+                }
+            }
+            TAG_TABLE => {
+                for _ in 0..self.count()? {
+                    let n = self.count()?;
+                    self.take(n)?;
+                    self.skip(depth + 1)?;
+                }
+            }
+            tag => return Err(self.error(&format!("unknown tag {tag}"))),
+        }
+        Ok(())
     }
 
     fn value(&mut self, depth: usize) -> Result<Value, Error> {
@@ -756,6 +807,26 @@ mod tests {
     fn encodes_and_decodes_every_kind() {
         let tree = sample();
         assert_eq!(decode(&encode(&tree)).unwrap(), tree);
+    }
+
+    #[test]
+    fn reads_one_entry_of_a_table_without_the_rest() {
+        let tree = sample();
+        let bytes = encode(&tree);
+        let Value::Table(table) = &tree else {
+            unreachable!()
+        };
+        assert_eq!(
+            decode_entry(&bytes, "list").unwrap().as_ref(),
+            table.get("list")
+        );
+        assert_eq!(decode_entry(&bytes, "a").unwrap().as_ref(), table.get("a"));
+        assert_eq!(decode_entry(&bytes, "nope").unwrap(), None);
+        for cut in 0..bytes.len() {
+            // Cut short: an error or (if the entry came before the cut) the entry; no panic.
+            let _ = decode_entry(&bytes[..cut], "list");
+        }
+        assert!(decode_entry(&encode(&Value::Integer(1)), "a").is_err());
     }
 
     #[test]

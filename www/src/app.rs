@@ -130,6 +130,13 @@ fn spawn_workers(dispatcher: &UseReducerDispatcher<Player>) -> Option<Rc<Workers
     ])))
 }
 
+/// The page URL's query (with `?`), or nothing.
+fn location_search() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default()
+}
+
 /// Maps a key press to an action, unless the user is typing in a field.
 fn key_action(event: &KeyboardEvent) -> Option<Action> {
     let typing = event
@@ -158,7 +165,13 @@ fn key_action(event: &KeyboardEvent) -> Option<Action> {
 /// The whole page.
 #[component]
 pub fn App() -> Html {
-    let player = use_reducer(|| Player::new(bundled_entries()));
+    let player = use_reducer(|| {
+        let mut player = Player::new(bundled_entries());
+        // A permalink opens in a task of its own, after the page's first render: until then
+        // the page shows that it is opening rather than the gallery.
+        player.opening = matches!(permalink::parse(&location_search()), Ok(Some(_)));
+        player
+    });
     let dispatch = {
         let dispatcher = player.dispatcher();
         Callback::from(move |action: Action| dispatcher.dispatch(action))
@@ -236,17 +249,15 @@ pub fn App() -> Html {
     // Open what the URL's permalink describes, once.
     {
         let dispatcher = player.dispatcher();
-        use_effect_with((), move |_| {
-            let search = web_sys::window()
-                .and_then(|w| w.location().search().ok())
-                .unwrap_or_default();
-            match permalink::parse(&search) {
-                Ok(Some(link)) => dispatcher.dispatch(Action::OpenLink(link)),
-                Ok(None) => {}
-                Err(message) => dispatcher.dispatch(Action::ShowMessage(format!(
-                    "{message} Here are all the outages instead."
-                ))),
-            }
+        use_effect_with((), move |_| match permalink::parse(&location_search()) {
+            Ok(Some(link)) => yew::platform::spawn_local(async move {
+                yew::platform::time::sleep(std::time::Duration::ZERO).await;
+                dispatcher.dispatch(Action::OpenLink(link));
+            }),
+            Ok(None) => {}
+            Err(message) => dispatcher.dispatch(Action::ShowMessage(format!(
+                "{message} Here are all the outages instead."
+            ))),
         });
     }
     // Keep the URL in step with what is shown (not while playing: no flood of updates), without
@@ -292,6 +303,9 @@ pub fn App() -> Html {
     });
 
     let body = match player.session.clone() {
+        None if player.opening => {
+            html! { <p class="muted opening" role="status">{ "Opening the link…" }</p> }
+        }
         None => html! { <Gallery entries={player.entries.clone()} dispatch={dispatch.clone()} /> },
         Some(session) if player.embed => embed_view(&player, &session, &dispatch),
         Some(session) => {

@@ -103,7 +103,7 @@ pub fn parse(query: &str) -> Result<Option<Link>, String> {
         for item in at.split(',') {
             let parsed = item
                 .split_once('@')
-                .and_then(|(name, t)| Some((name, t.parse::<f64>().ok()?)));
+                .and_then(|(name, t)| Some((name, number(t)?)));
             match parsed {
                 Some((name, t)) if is_name(name) && t.is_finite() && t > 0.0 => {
                     link.fixes_at.push((name.to_string(), t))
@@ -124,8 +124,8 @@ pub fn parse(query: &str) -> Result<Option<Link>, String> {
         );
     }
     if let Some(t) = params.get("t") {
-        match t.parse::<f64>() {
-            Ok(t) if t.is_finite() && t >= 0.0 => link.t_s = Some(t),
+        match number(&t) {
+            Some(t) if t >= 0.0 => link.t_s = Some(t),
             _ => {
                 return Err(format!(
                     "The link's time {} is not a number of seconds.",
@@ -135,8 +135,8 @@ pub fn parse(query: &str) -> Result<Option<Link>, String> {
         }
     }
     if let Some(speed) = params.get("speed") {
-        match speed.parse::<f64>() {
-            Ok(s) if SPEEDS.iter().any(|&known| (known - s).abs() < 1e-9) => link.speed = Some(s),
+        match number(&speed) {
+            Some(s) if SPEEDS.iter().any(|&known| (known - s).abs() < 1e-9) => link.speed = Some(s),
             _ => {
                 return Err(format!(
                     "The link's speed {} is not one of the player's speeds.",
@@ -190,6 +190,25 @@ pub fn check_against(link: &Link, scenario: &Scenario) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A finite decimal number as written in a link or a form field (digits, sign, point,
+/// exponent), read by the browser's own number parser: the page then carries no float parser of
+/// its own (a few KB of wasm).
+pub fn number(text: &str) -> Option<f64> {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'));
+    if !plain {
+        return None;
+    }
+    // `Number(text)`: the whole text must be a number (NaN otherwise, unlike parseFloat).
+    let value = match text.parse::<js_sys::Number>() {
+        Ok(number) => number.value_of(),
+        Err(never) => match never {},
+    };
+    value.is_finite().then_some(value)
 }
 
 /// The query string (with `?`) of a link.
@@ -321,6 +340,19 @@ mod tests {
                 .contains("seed")
         );
         assert!(parse("?s=retry-storm&t=soon").unwrap_err().contains("time"));
+        assert!(parse("?s=retry-storm&t=0x10").unwrap_err().contains("time"));
+        assert!(parse("?s=retry-storm&t=-3").unwrap_err().contains("time"));
+        assert!(
+            parse("?s=retry-storm&t=Infinity")
+                .unwrap_err()
+                .contains("time")
+        );
+        assert_eq!(number("12.5"), Some(12.5));
+        assert_eq!(number("1e3"), Some(1000.0));
+        assert_eq!(number("0.1"), Some(0.1));
+        for bad in ["", "12abc", "1.2.3", "-", "1e999", " 1"] {
+            assert_eq!(number(bad), None, "{bad:?}");
+        }
         assert!(
             parse("?s=retry-storm&speed=7")
                 .unwrap_err()

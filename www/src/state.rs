@@ -685,6 +685,8 @@ pub struct Player {
     pub embed_fixes: bool,
     /// The simulation workers (none: runs are computed on the page).
     pub workers: Option<Rc<Workers>>,
+    /// A permalink is about to open (the page shows neither the gallery nor a player yet).
+    pub opening: bool,
 }
 
 impl Player {
@@ -704,6 +706,7 @@ impl Player {
             embed: false,
             embed_fixes: false,
             workers: None,
+            opening: false,
         }
     }
 
@@ -1072,6 +1075,7 @@ impl Reducible for Player {
                 }
             }
             Action::OpenLink(link) => {
+                next.opening = false;
                 if let Err(err) = next.open_link(link) {
                     next.session = None;
                     next.embed = false;

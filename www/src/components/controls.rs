@@ -36,7 +36,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
         let dispatch = props.dispatch.clone();
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
-            if let Ok(speed) = select.value().parse::<f64>() {
+            if let Some(speed) = crate::permalink::number(&select.value()) {
                 dispatch.emit(Action::SetSpeed(speed));
             }
         })

@@ -43,7 +43,8 @@ pub fn Timeline(props: &TimelineProps) -> Html {
         let dispatch = props.dispatch.clone();
         Callback::from(move |e: InputEvent| {
             let input: HtmlInputElement = e.target_unchecked_into();
-            if let Ok(t) = input.value().parse::<f64>() {
+            let t = input.value_as_number();
+            if t.is_finite() {
                 dispatch.emit(Action::Seek(s_to_us(t)));
             }
         })
