@@ -99,6 +99,7 @@ fn series_of<'a>(
 fn evaluate(
     scenario: &Scenario,
     e: &Expectation,
+    seeds_override: Option<&[u64]>,
     runs: &mut BTreeMap<(Vec<String>, u64), Metrics>,
 ) -> Result<CheckResult, String> {
     let duration_s = scenario.file.scenario.duration_s;
@@ -108,7 +109,7 @@ fn evaluate(
         e.to_s
     };
     let mut seeds = Vec::new();
-    for &seed in &e.seeds {
+    for &seed in seeds_override.unwrap_or(&e.seeds) {
         let metrics = series_of(scenario, &e.fixes, seed, runs)?;
         let t_s = metrics.series("t_s").unwrap_or_default();
         let values = metrics
@@ -129,15 +130,48 @@ fn evaluate(
     })
 }
 
-/// Runs every expectation of a scenario; runs with the same fixes and seed are shared.
+/// Runs every expectation of a scenario on the seeds it names; runs with the same fixes and
+/// seed are shared.
 pub fn run_all(scenario: &Scenario) -> Result<Vec<CheckResult>, String> {
+    run_on_seeds(scenario, None)
+}
+
+/// Runs every expectation of a scenario on `seeds` instead of the seeds each names (none: its
+/// own), so a scenario can be checked on seeds it was not written against.
+pub fn run_on_seeds(
+    scenario: &Scenario,
+    seeds: Option<&[u64]>,
+) -> Result<Vec<CheckResult>, String> {
     let mut runs = BTreeMap::new();
     scenario
         .file
         .expectations
         .iter()
-        .map(|e| evaluate(scenario, e, &mut runs))
+        .map(|e| evaluate(scenario, e, seeds, &mut runs))
         .collect()
+}
+
+/// Reads a list of seeds: `1..10` (both ends included) or `3,7,9`.
+pub fn parse_seeds(text: &str) -> Result<Vec<u64>, String> {
+    let bad =
+        || format!("`{text}` is not a list of seeds: expected FROM..TO (like 1..10) or 3,7,9");
+    let seeds: Vec<u64> = match text.split_once("..") {
+        Some((from, to)) => {
+            let (from, to): (u64, u64) = (
+                from.trim().parse().map_err(|_| bad())?,
+                to.trim().parse().map_err(|_| bad())?,
+            );
+            if from > to || to - from >= 10_000 {
+                return Err(format!("{}: at most 10,000 seeds, FROM <= TO", bad()));
+            }
+            (from..=to).collect()
+        }
+        None => text
+            .split(',')
+            .map(|s| s.trim().parse().map_err(|_| bad()))
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(seeds)
 }
 
 #[cfg(test)]
@@ -153,5 +187,14 @@ mod tests {
         assert_eq!(statistic(&t, &v, 0.0, 4.0, Stat::Min), 10.0);
         assert_eq!(statistic(&t, &v, 2.0, 4.0, Stat::Sum), 70.0);
         assert!(statistic(&t, &v, 4.0, 5.0, Stat::Mean).is_nan());
+    }
+
+    #[test]
+    fn seeds_are_read_as_a_range_or_a_list() {
+        assert_eq!(parse_seeds("1..4").unwrap(), vec![1, 2, 3, 4]);
+        assert_eq!(parse_seeds("3, 7,9").unwrap(), vec![3, 7, 9]);
+        for bad in ["", "x", "5..1", "1..", "1..100000", "1,,2"] {
+            assert!(parse_seeds(bad).is_err(), "{bad:?}");
+        }
     }
 }

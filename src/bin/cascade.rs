@@ -69,6 +69,10 @@ enum Command {
     Check {
         /// Bundled scenario ids or scenario file paths.
         scenarios: Vec<String>,
+        /// Check every expectation on these seeds instead of those it names: FROM..TO (both
+        /// included) or a list like 3,7,9.
+        #[arg(long)]
+        seeds: Option<String>,
     },
     /// Measure simulation speed: medians over several runs.
     Bench {
@@ -97,7 +101,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         Command::List { format } => list(format),
         Command::Run(args) => run_one(&args),
-        Command::Check { scenarios } => check_all(&scenarios),
+        Command::Check { scenarios, seeds } => {
+            let seeds = seeds
+                .map(|text| check::parse_seeds(&text).map_err(|e| format!("--seeds {e}")))
+                .transpose()?;
+            check_all(&scenarios, seeds.as_deref())
+        }
         Command::Bench {
             scenarios,
             runs,
@@ -326,11 +335,11 @@ fn table(metrics: &cascade::metrics::Metrics, columns: &[&str], rows: usize) -> 
     out
 }
 
-fn check_all(references: &[String]) -> Result<ExitCode, String> {
+fn check_all(references: &[String], seeds: Option<&[u64]>) -> Result<ExitCode, String> {
     let scenarios = load_many(references)?;
     let (mut passed, mut failed) = (0, 0);
     for scenario in &scenarios {
-        for result in check::run_all(scenario)? {
+        for result in check::run_on_seeds(scenario, seeds)? {
             let values: Vec<String> = result
                 .seeds
                 .iter()

@@ -272,3 +272,17 @@ fn a_fix_can_apply_from_a_moment_on() {
     assert_eq!(code, 2);
     assert!(err.contains("no fix `nope`"), "{err}");
 }
+
+#[test]
+fn check_runs_the_expectations_on_other_seeds_when_asked() {
+    let (code, out, _) = cascade(&["check", "retry-storm", "--seeds", "11..12"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("seed 11:") && out.contains("seed 12:"),
+        "{out}"
+    );
+    assert!(!out.contains("seed 1:"), "only the seeds asked for: {out}");
+    let (code, _, err) = cascade(&["check", "retry-storm", "--seeds", "9..1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--seeds") && err.contains("FROM..TO"), "{err}");
+}
