@@ -258,21 +258,13 @@ impl<E: Clone> EventQueue<E> {
 
     /// Time of the earliest pending event.
     pub fn peek_time_us(&self) -> Option<TimeUs> {
-        self.peek().map(|(time, _)| time)
+        self.front().map(|front| front.time_us)
     }
 
     /// The earliest pending event and its time, left in place.
     pub fn peek(&self) -> Option<(TimeUs, &E)> {
-        match self.source_first() {
-            Some(Source::Lane(lane)) => self.lanes[lane]
-                .events
-                .front()
-                .map(|(time, _, event)| (*time, event)),
-            Some(Source::Timer(id)) => self.timers[id]
-                .as_ref()
-                .map(|(time, _, event)| (*time, event)),
-            None => self.heap.peek().map(|entry| (entry.time_us, &entry.event)),
-        }
+        self.front()
+            .map(|front| (front.time_us, self.event(&front)))
     }
 
     /// Where the earliest pending event is, and when it is due.

@@ -386,4 +386,43 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.path, "1");
     }
+
+    #[test]
+    fn schema_types_round_trip_through_trees_and_bytes() {
+        use crate::scenario::tree::{decode, encode};
+        let spec = DatastoreSpec {
+            cores: 3,
+            max_connections: 10,
+            queue_capacity: 20,
+            statement_timeout_ms: 2.0,
+            cancel_abandoned_queries: true,
+            queries: BTreeMap::from([(
+                "q".to_string(),
+                QuerySpec {
+                    cost: Duration::Uniform {
+                        min_ms: 1.0,
+                        max_ms: 2.5,
+                    },
+                },
+            )]),
+        };
+        let tree = to_value(&spec).unwrap();
+        assert_eq!(
+            DatastoreSpec::from_tree(decode(&encode(&tree)).unwrap()).unwrap(),
+            spec
+        );
+        // An integer may stand for a number, as in TOML; a negative count may not.
+        let Value::Table(mut table) = tree else {
+            panic!("a struct is a table")
+        };
+        table.insert("statement_timeout_ms".to_string(), Value::Integer(5));
+        let read = DatastoreSpec::from_tree(Value::Table(table.clone())).unwrap();
+        assert_eq!(read.statement_timeout_ms, 5.0);
+        table.insert("cores".to_string(), Value::Integer(-1));
+        assert!(DatastoreSpec::from_tree(Value::Table(table.clone())).is_err());
+        table.insert("cores".to_string(), Value::Integer(1));
+        table.insert("extra".to_string(), Value::Integer(1));
+        let err = DatastoreSpec::from_tree(Value::Table(table)).unwrap_err();
+        assert!(err.message.contains("unknown field `extra`"), "{err}");
+    }
 }

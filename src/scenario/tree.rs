@@ -1,11 +1,12 @@
 //! A scenario's parameters as a plain tree of values: what patches address, and the compact
 //! binary form in which the web app receives the bundled scenarios (no TOML parser at run time).
 //!
-//! [`to_value`] and [`from_value`] convert any serde type to and from a [`Value`] (a serde data
-//! format of our own, a few hundred lines, so the web build needs neither `toml` nor a second
-//! parser); [`encode`] and [`decode`] write and read a tree as bytes.
+//! [`to_value`] writes any serde type as a [`Value`] (a serde serializer of our own, used
+//! natively to build a scenario's tree); `from_tree` reads the schema back without serde, so the
+//! web build needs neither `toml` nor a generic deserialiser. [`encode`] and [`decode`] write and
+//! read a tree as bytes.
 
-use serde::de::{self, IntoDeserializer, Visitor};
+use serde::de::{self, Visitor};
 use serde::ser::{self, Serialize};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -54,12 +55,6 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-impl de::Error for Error {
-    fn custom<T: fmt::Display>(msg: T) -> Self {
-        Error(msg.to_string())
-    }
-}
-
 impl ser::Error for Error {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         Error(msg.to_string())
@@ -69,11 +64,6 @@ impl ser::Error for Error {
 /// The tree of `value` (a struct becomes a table of its fields).
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {
     value.serialize(ValueSerializer)
-}
-
-/// Reads a `T` from a tree.
-pub fn from_value<T: de::DeserializeOwned>(value: Value) -> Result<T, Error> {
-    T::deserialize(value)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -160,121 +150,6 @@ impl<'de> Visitor<'de> for ValueVisitor {
             table.insert(key, item);
         }
         Ok(Value::Table(table))
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading a serde type from a tree.
-
-impl<'de> IntoDeserializer<'de, Error> for Value {
-    type Deserializer = Value;
-
-    fn into_deserializer(self) -> Value {
-        self
-    }
-}
-
-impl<'de> Deserializer<'de> for Value {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self {
-            Value::Boolean(b) => visitor.visit_bool(b),
-            Value::Integer(i) => visitor.visit_i64(i),
-            Value::Float(f) => visitor.visit_f64(f),
-            Value::String(s) => visitor.visit_string(s),
-            Value::Array(items) => {
-                let mut seq = de::value::SeqDeserializer::new(items.into_iter());
-                let value = visitor.visit_seq(&mut seq)?;
-                seq.end()?;
-                Ok(value)
-            }
-            Value::Table(table) => {
-                let mut map = de::value::MapDeserializer::new(table.into_iter());
-                let value = visitor.visit_map(&mut map)?;
-                map.end()?;
-                Ok(value)
-            }
-        }
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_some(self)
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        match self {
-            Value::String(name) => visitor.visit_enum(name.into_deserializer()),
-            Value::Table(table) if table.len() == 1 => {
-                let (name, content) = table.into_iter().next().expect("one entry");
-                visitor.visit_enum(EnumValue { name, content })
-            }
-            other => Err(Error(format!(
-                "expected a name or a table of one entry, found {}",
-                other.describe()
-            ))),
-        }
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
-        unit_struct seq tuple tuple_struct map struct identifier ignored_any
-    }
-}
-
-/// An enum variant with content: `{ name = content }`.
-struct EnumValue {
-    name: String,
-    content: Value,
-}
-
-impl<'de> de::EnumAccess<'de> for EnumValue {
-    type Error = Error;
-    type Variant = Value;
-
-    fn variant_seed<S: de::DeserializeSeed<'de>>(
-        self,
-        seed: S,
-    ) -> Result<(S::Value, Value), Error> {
-        let name = seed.deserialize(self.name.into_deserializer())?;
-        Ok((name, self.content))
-    }
-}
-
-impl<'de> de::VariantAccess<'de> for Value {
-    type Error = Error;
-
-    fn unit_variant(self) -> Result<(), Error> {
-        Err(Error("expected a variant without content".to_string()))
-    }
-
-    fn newtype_variant_seed<S: de::DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, Error> {
-        seed.deserialize(self)
-    }
-
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_any(visitor)
-    }
-
-    fn struct_variant<V: Visitor<'de>>(
-        self,
-        _fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        self.deserialize_any(visitor)
     }
 }
 
@@ -782,7 +657,6 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde::Serialize;
 
     fn sample() -> Value {
         let mut inner = BTreeMap::new();
@@ -843,55 +717,5 @@ mod tests {
         let mut extra = bytes.clone();
         extra.push(TAG_TRUE);
         assert!(decode(&extra).is_err());
-    }
-
-    #[test]
-    fn round_trips_serde_types_with_tagged_enums() {
-        #[derive(Debug, PartialEq, Serialize, Deserialize)]
-        #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-        enum Shape {
-            Circle { radius: f64 },
-            Empty,
-        }
-        #[derive(Debug, PartialEq, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        enum Mode {
-            Fast,
-            Slow,
-        }
-        #[derive(Debug, PartialEq, Serialize, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Doc {
-            count: u32,
-            ratio: f64,
-            mode: Mode,
-            shapes: Vec<Shape>,
-            named: BTreeMap<String, Value>,
-        }
-        let doc = Doc {
-            count: 3,
-            ratio: 2.0,
-            mode: Mode::Slow,
-            shapes: vec![Shape::Circle { radius: 1.0 }, Shape::Empty],
-            named: BTreeMap::from([("k".to_string(), Value::Integer(4))]),
-        };
-        let tree = to_value(&doc).unwrap();
-        assert_eq!(
-            from_value::<Doc>(decode(&encode(&tree)).unwrap()).unwrap(),
-            doc
-        );
-        // An integer may stand for a number, as in TOML; a negative count may not.
-        let Value::Table(mut table) = tree else {
-            panic!("a struct is a table")
-        };
-        table.insert("ratio".to_string(), Value::Integer(5));
-        let read: Doc = from_value(Value::Table(table.clone())).unwrap();
-        assert_eq!(read.ratio, 5.0);
-        table.insert("count".to_string(), Value::Integer(-1));
-        assert!(from_value::<Doc>(Value::Table(table.clone())).is_err());
-        table.insert("count".to_string(), Value::Integer(1));
-        table.insert("extra".to_string(), Value::Integer(1));
-        let err = from_value::<Doc>(Value::Table(table)).unwrap_err();
-        assert!(err.0.contains("unknown field `extra`"), "{err}");
     }
 }

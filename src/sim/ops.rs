@@ -320,8 +320,7 @@ impl Simulation {
         self.config = new.clone();
         for d in 0..self.datastores.len() {
             self.datastores[d].fill(new.datastores[d].max_connections);
-            self.arm_statement_timeouts(d as u16);
-            self.schedule_datastore_wake(d as u16);
+            self.settle_datastore(d as u16);
         }
         for (s, cfg) in new.services.iter().enumerate() {
             let have = self.instances[s].len();

@@ -375,16 +375,22 @@ impl Simulation {
             Submitted::Running(slot, query_generation)
             | Submitted::Queued(slot, query_generation) => {
                 self.jobs[job as usize].query = Some((datastore, slot, query_generation));
-                self.arm_statement_timeouts(datastore);
-                self.schedule_datastore_wake(datastore);
+                self.settle_datastore(datastore);
                 Ok(())
             }
         }
     }
 
+    /// After a datastore's queries changed (one was submitted, started, finished or was
+    /// killed): arms the statement timeouts of the queries that started, then its wake-up.
+    pub(super) fn settle_datastore(&mut self, datastore: u16) {
+        self.arm_statement_timeouts(datastore);
+        self.schedule_datastore_wake(datastore);
+    }
+
     /// Arms the statement timeout of each query that started running since the last call: the
     /// timeout counts running time, so a query waiting for a connection is armed when it starts.
-    pub(super) fn arm_statement_timeouts(&mut self, datastore: u16) {
+    fn arm_statement_timeouts(&mut self, datastore: u16) {
         let timeout_us = self.config.datastores[datastore as usize].statement_timeout_us;
         let mut started = std::mem::take(&mut self.datastores[datastore as usize].started);
         if timeout_us > 0 {
@@ -408,7 +414,7 @@ impl Simulation {
     /// `advance`). Once a query starts or ends, the armed wake-up is replaced; while none has,
     /// the completion time stands and the wake-up armed first is kept. Nothing stale is left to
     /// pop, and wake-ups run in the order they would as one event per change.
-    pub(super) fn schedule_datastore_wake(&mut self, datastore: u16) {
+    fn schedule_datastore_wake(&mut self, datastore: u16) {
         let cores = self.config.datastores[datastore as usize].cores;
         let ds = &mut self.datastores[datastore as usize];
         match ds.next_completion_us(self.now_us, cores) {
@@ -450,8 +456,7 @@ impl Simulation {
         let ds = &mut self.datastores[datastore as usize];
         ds.advance(self.now_us, cores);
         let finished = ds.take_finished(max_connections);
-        self.arm_statement_timeouts(datastore);
-        self.schedule_datastore_wake(datastore);
+        self.settle_datastore(datastore);
         for (_, (job, job_generation)) in finished {
             if self.job_is(job, job_generation) {
                 self.advance_job(job)?;
@@ -478,8 +483,7 @@ impl Simulation {
             return Ok(());
         };
         self.components.killed[datastore as usize] += 1;
-        self.arm_statement_timeouts(datastore);
-        self.schedule_datastore_wake(datastore);
+        self.settle_datastore(datastore);
         if self.job_is(job, job_generation) {
             self.job_failed(job)?;
         }
@@ -503,8 +507,7 @@ impl Simulation {
         }
         ds.advance(self.now_us, cores);
         if ds.kill(slot, generation, max_connections).is_some() {
-            self.arm_statement_timeouts(datastore);
-            self.schedule_datastore_wake(datastore);
+            self.settle_datastore(datastore);
         }
     }
 

@@ -80,8 +80,8 @@ fn own_module_urls() -> Option<(String, String)> {
 fn worker_loader_url(glue: &str, wasm: &str) -> Option<String> {
     let script = format!(
         "import({}).then((m) => m.default({{ module_or_path: {} }}));",
-        js_string(glue),
-        js_string(wasm)
+        js_string(glue)?,
+        js_string(wasm)?
     );
     let parts = js_sys::Array::of1(&script.into());
     let options = web_sys::BlobPropertyBag::new();
@@ -90,23 +90,9 @@ fn worker_loader_url(glue: &str, wasm: &str) -> Option<String> {
     web_sys::Url::create_object_url_with_blob(&blob).ok()
 }
 
-/// `text` as a JavaScript string literal (JSON's quoting is valid JavaScript).
-fn js_string(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+/// `text` as a JavaScript string literal: the browser's own `JSON.stringify` quotes it.
+fn js_string(text: &str) -> Option<String> {
+    js_sys::JSON::stringify(&text.into()).ok().map(String::from)
 }
 
 /// Starts the two simulation workers (the watched run, the run as it happened); none where the

@@ -42,11 +42,6 @@ impl PartialEq for ScenarioEntry {
 }
 
 impl ScenarioEntry {
-    /// Its title (its id if it could not be read).
-    pub fn title(&self) -> &str {
-        self.meta.as_ref().map_or(&self.id, |m| &m.title)
-    }
-
     /// The whole scenario, or the reason it could not be read (read once, on first use: the
     /// gallery needs only the metadata, and opening the page stays quick).
     pub fn scenario(&self) -> Result<Rc<Scenario>, String> {

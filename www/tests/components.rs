@@ -109,7 +109,7 @@ async fn the_gallery_offers_every_bundled_scenario() {
     assert_eq!(cards.length() as usize, cascade::scenario::bundled().len());
     for entry in bundled_entries() {
         let title = entry.scenario().unwrap().file.scenario.title.clone();
-        assert_eq!(entry.title(), title);
+        assert_eq!(entry.meta.as_ref().unwrap().title, title);
         button(&root, &format!("Open {title}"));
     }
 }
