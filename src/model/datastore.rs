@@ -3,8 +3,11 @@
 //!
 //! Processor sharing is computed with a shared "attained service" clock: every running query
 //! receives CPU at the same rate `min(1, cores / running)`, so a query finishes when the clock has
-//! advanced by its cost since it started. Finishing order is kept in a binary min-heap; a killed
-//! query's entry stays there, recognised as dead by its slot's generation, until it reaches the top.
+//! advanced by its cost since it started. Queries of a kind whose cost is constant finish in the
+//! order they started, so each such kind has a FIFO lane; the others share a min-heap. A killed
+//! query's entry stays in its lane or the heap, recognised as dead by its slot's generation, until
+//! it reaches the front. Queries that finish together are released in (finish clock, slot) order
+//! whichever lane they come from, so lanes change the cost, not the order.
 
 use crate::heap::MinHeap;
 use crate::time::TimeUs;
@@ -12,6 +15,12 @@ use std::collections::VecDeque;
 
 /// Who is waiting for a query: a job (by slot and generation).
 pub type QueryOwner = (u32, u32);
+
+/// A running query's place in the finishing order: (finish clock bits, slot, generation).
+type Finishing = (u64, u32, u32);
+
+/// Where a query waits to finish: in the heap, or in the FIFO lane of its constant-cost kind.
+pub const HEAP: u16 = u16::MAX;
 
 /// A query in the datastore.
 #[derive(Clone, Debug)]
@@ -28,6 +37,8 @@ pub struct Query {
     pub running: bool,
     /// Whether the slot is in use.
     pub live: bool,
+    /// Its constant-cost lane, or [`HEAP`].
+    pub lane: u16,
 }
 
 /// What became of a query submitted to the datastore.
@@ -47,9 +58,14 @@ pub struct Datastore {
     /// Query slots.
     pub queries: Vec<Query>,
     free: Vec<u32>,
-    /// Running queries by (finish clock bits, slot, generation), earliest first; may hold dead
-    /// entries of killed queries below the top.
-    finishing: MinHeap<(u64, u32, u32)>,
+    /// Running queries of variable cost, earliest finish first; may hold dead entries of killed
+    /// queries below the top.
+    finishing: MinHeap<Finishing>,
+    /// Running queries of each constant-cost kind, in starting (hence finishing) order; dead
+    /// entries may sit behind the front.
+    lanes: Vec<VecDeque<Finishing>>,
+    /// Scratch for the entries that fall due together (kept to avoid an allocation per wake-up).
+    due: Vec<Finishing>,
     /// Queries running now.
     running_count: usize,
     /// Waiting queries, oldest first.
@@ -74,9 +90,15 @@ impl Datastore {
     pub fn heap_bytes(&self) -> usize {
         self.queries.capacity() * std::mem::size_of::<Query>()
             + self.free.capacity() * 4
-            + self.finishing.capacity() * std::mem::size_of::<(u64, u32, u32)>()
+            + self.finishing.capacity() * std::mem::size_of::<Finishing>()
+            + self
+                .lanes
+                .iter()
+                .map(|lane| lane.capacity() * std::mem::size_of::<Finishing>())
+                .sum::<usize>()
             + self.waiting.capacity() * 4
             + self.started.capacity() * 8
+            + self.due.capacity() * std::mem::size_of::<Finishing>()
     }
 
     /// Number of running queries.
@@ -103,7 +125,7 @@ impl Datastore {
         self.clock_at_us = now_us;
     }
 
-    fn slot(&mut self, owner: QueryOwner, cost_us: f64) -> u32 {
+    fn slot(&mut self, owner: QueryOwner, cost_us: f64, lane: u16) -> u32 {
         let query = Query {
             generation: 0,
             owner,
@@ -111,6 +133,7 @@ impl Datastore {
             finish_at: 0.0,
             running: false,
             live: true,
+            lane,
         };
         match self.free.pop() {
             Some(i) => {
@@ -132,27 +155,38 @@ impl Datastore {
         let q = &mut self.queries[slot as usize];
         q.running = true;
         q.finish_at = self.clock + q.cost_us;
-        self.finishing
-            .push((q.finish_at.to_bits(), slot, q.generation));
+        let entry = (q.finish_at.to_bits(), slot, q.generation);
+        if q.lane == HEAP {
+            self.finishing.push(entry);
+        } else {
+            let lane = q.lane as usize;
+            if self.lanes.len() <= lane {
+                self.lanes.resize_with(lane + 1, VecDeque::new);
+            }
+            // The clock never goes back and the cost is the same, so the lane stays sorted.
+            self.lanes[lane].push_back(entry);
+        }
         self.running_count += 1;
         self.wake_generation = self.wake_generation.wrapping_add(1);
         self.started.push((slot, q.generation));
     }
 
-    /// Submits a query at `now_us` (after `advance`).
+    /// Submits a query at `now_us` (after `advance`). `lane` is [`HEAP`], or a number shared by
+    /// every query of one kind whose cost is constant (the caller's query index).
     pub fn submit(
         &mut self,
         owner: QueryOwner,
         cost_us: f64,
+        lane: u16,
         max_connections: u32,
         queue_capacity: u32,
     ) -> Submitted {
         if self.running_count < max_connections as usize {
-            let slot = self.slot(owner, cost_us);
+            let slot = self.slot(owner, cost_us, lane);
             self.start(slot);
             Submitted::Running(slot, self.queries[slot as usize].generation)
         } else if self.waiting.len() < queue_capacity as usize {
-            let slot = self.slot(owner, cost_us);
+            let slot = self.slot(owner, cost_us, lane);
             self.waiting.push_back(slot);
             Submitted::Queued(slot, self.queries[slot as usize].generation)
         } else {
@@ -162,40 +196,81 @@ impl Datastore {
 
     /// Time of the next completion, if any query runs (after `advance`).
     pub fn next_completion_us(&self, now_us: TimeUs, cores: u32) -> Option<TimeUs> {
-        let &(bits, _, _) = self.finishing.peek()?;
+        let bits = self.first_finish_bits()?;
         let remaining = (f64::from_bits(bits) - self.clock).max(0.0);
         let rate = self.rate(cores);
         Some(now_us + (remaining / rate).ceil() as TimeUs)
     }
 
-    /// Removes and returns the queries that have finished by now (after `advance`), then starts
-    /// waiting queries on the freed connections. Returns (finished slot, owner) pairs.
-    pub fn take_finished(&mut self, max_connections: u32) -> Vec<(u32, QueryOwner)> {
-        let mut done = Vec::new();
-        while let Some(&(bits, slot, _)) = self.finishing.peek() {
-            // A tolerance of a nanosecond of CPU absorbs rounding in the clock.
-            if f64::from_bits(bits) > self.clock + 1e-3 {
+    /// The earliest finish clock (as bits) among running queries: fronts are kept live.
+    fn first_finish_bits(&self) -> Option<u64> {
+        let heap = self.finishing.peek().map(|e| e.0);
+        self.lanes
+            .iter()
+            .filter_map(|lane| lane.front().map(|e| e.0))
+            .chain(heap)
+            .min()
+    }
+
+    /// Moves the queries that have finished by now (after `advance`) into `done` as (slot, owner)
+    /// pairs, in (finish clock, slot) order, then starts waiting queries on the freed connections.
+    pub fn take_finished(&mut self, max_connections: u32, done: &mut Vec<(u32, QueryOwner)>) {
+        done.clear();
+        // A tolerance of a nanosecond of CPU absorbs rounding in the clock.
+        let threshold = self.clock + 1e-3;
+        let due = |bits: u64| f64::from_bits(bits) <= threshold;
+        let mut batch = std::mem::take(&mut self.due);
+        batch.clear();
+        while let Some(&entry) = self.finishing.peek() {
+            if !due(entry.0) {
                 break;
             }
             self.finishing.pop();
-            self.running_count -= 1;
-            done.push((slot, self.release(slot)));
-            self.drop_dead_tops();
+            batch.push(entry);
         }
+        for lane in &mut self.lanes {
+            while let Some(&entry) = lane.front() {
+                if !due(entry.0) {
+                    break;
+                }
+                lane.pop_front();
+                batch.push(entry);
+            }
+        }
+        if batch.is_empty() {
+            self.due = batch;
+            return;
+        }
+        // The heap's own entries come sorted; those from lanes join them in the same order.
+        batch.sort_unstable();
+        for &(_, slot, generation) in &batch {
+            if self.is_running(slot, generation) {
+                self.running_count -= 1;
+                done.push((slot, self.release(slot)));
+            }
+        }
+        self.due = batch;
+        self.drop_dead_fronts();
         if !done.is_empty() {
             self.fill(max_connections);
         }
-        done
     }
 
-    /// Pops entries of killed queries off the top, so the top is a running query.
-    fn drop_dead_tops(&mut self) {
-        while let Some(&(_, slot, generation)) = self.finishing.peek() {
-            let q = &self.queries[slot as usize];
-            if q.live && q.running && q.generation == generation {
-                return;
-            }
+    /// Pops entries of killed queries off the heap's top and the lanes' fronts, so each front is
+    /// a running query.
+    fn drop_dead_fronts(&mut self) {
+        let queries = &self.queries;
+        let dead = |&(_, slot, generation): &Finishing| {
+            let q = &queries[slot as usize];
+            !(q.live && q.running && q.generation == generation)
+        };
+        while self.finishing.peek().is_some_and(dead) {
             self.finishing.pop();
+        }
+        for lane in &mut self.lanes {
+            while lane.front().is_some_and(dead) {
+                lane.pop_front();
+            }
         }
     }
 
@@ -231,7 +306,7 @@ impl Datastore {
         let owner = self.release(slot);
         if was_running {
             self.running_count -= 1;
-            self.drop_dead_tops();
+            self.drop_dead_fronts();
         }
         self.fill(max_connections);
         Some(owner)
@@ -249,17 +324,23 @@ impl Datastore {
 mod tests {
     use super::*;
 
+    fn finished(ds: &mut Datastore, max_connections: u32) -> Vec<(u32, QueryOwner)> {
+        let mut done = Vec::new();
+        ds.take_finished(max_connections, &mut done);
+        done
+    }
+
     #[test]
     fn one_query_alone_takes_its_cost() {
         let mut ds = Datastore::default();
         ds.advance(0, 4);
         assert!(matches!(
-            ds.submit((1, 0), 1_000.0, 10, 10),
+            ds.submit((1, 0), 1_000.0, HEAP, 10, 10),
             Submitted::Running(..)
         ));
         assert_eq!(ds.next_completion_us(0, 4), Some(1_000));
         ds.advance(1_000, 4);
-        assert_eq!(ds.take_finished(10), vec![(0, (1, 0))]);
+        assert_eq!(finished(&mut ds, 10), vec![(0, (1, 0))]);
     }
 
     #[test]
@@ -268,11 +349,11 @@ mod tests {
         let mut ds = Datastore::default();
         ds.advance(0, 4);
         for i in 0..8 {
-            ds.submit((i, 0), 1_000.0, 100, 100);
+            ds.submit((i, 0), 1_000.0, HEAP, 100, 100);
         }
         assert_eq!(ds.next_completion_us(0, 4), Some(2_000));
         ds.advance(2_000, 4);
-        assert_eq!(ds.take_finished(100).len(), 8);
+        assert_eq!(finished(&mut ds, 100).len(), 8);
         assert_eq!(ds.busy_core_us, 8_000.0, "4 cores busy for 2 ms");
     }
 
@@ -280,13 +361,13 @@ mod tests {
     fn a_late_arrival_slows_the_others() {
         let mut ds = Datastore::default();
         ds.advance(0, 1);
-        ds.submit((0, 0), 1_000.0, 10, 10);
+        ds.submit((0, 0), 1_000.0, HEAP, 10, 10);
         ds.advance(500, 1);
-        ds.submit((1, 0), 1_000.0, 10, 10);
+        ds.submit((1, 0), 1_000.0, HEAP, 10, 10);
         // The first has 500 µs left at half speed: done at 1500.
         assert_eq!(ds.next_completion_us(500, 1), Some(1_500));
         ds.advance(1_500, 1);
-        assert_eq!(ds.take_finished(10).len(), 1);
+        assert_eq!(finished(&mut ds, 10).len(), 1);
         // The second got 500 µs of CPU so far; 500 left alone: done at 2000.
         assert_eq!(ds.next_completion_us(1_500, 1), Some(2_000));
     }
@@ -296,16 +377,16 @@ mod tests {
         let mut ds = Datastore::default();
         ds.advance(0, 4);
         assert!(matches!(
-            ds.submit((0, 0), 1_000.0, 1, 1),
+            ds.submit((0, 0), 1_000.0, HEAP, 1, 1),
             Submitted::Running(..)
         ));
         assert!(matches!(
-            ds.submit((1, 0), 1_000.0, 1, 1),
+            ds.submit((1, 0), 1_000.0, HEAP, 1, 1),
             Submitted::Queued(..)
         ));
-        assert_eq!(ds.submit((2, 0), 1_000.0, 1, 1), Submitted::Refused);
+        assert_eq!(ds.submit((2, 0), 1_000.0, HEAP, 1, 1), Submitted::Refused);
         ds.advance(1_000, 4);
-        assert_eq!(ds.take_finished(1).len(), 1);
+        assert_eq!(finished(&mut ds, 1).len(), 1);
         assert_eq!(ds.running(), 1, "the queued query starts");
     }
 
@@ -313,12 +394,49 @@ mod tests {
     fn killing_frees_the_cpu_and_ignores_stale_generations() {
         let mut ds = Datastore::default();
         ds.advance(0, 1);
-        let Submitted::Running(slot, generation) = ds.submit((7, 3), 10_000.0, 10, 10) else {
+        let Submitted::Running(slot, generation) = ds.submit((7, 3), 10_000.0, HEAP, 10, 10) else {
             panic!()
         };
         assert_eq!(ds.kill(slot, generation + 1, 10), None);
         assert_eq!(ds.kill(slot, generation, 10), Some((7, 3)));
         assert_eq!(ds.running(), 0);
         assert_eq!(ds.kill(slot, generation, 10), None);
+    }
+
+    #[test]
+    fn lanes_and_heap_release_together_in_slot_order() {
+        // Slots 0 and 2 go to the heap, slot 1 to a constant-cost lane: all three finish at the
+        // same clock, and come out by slot whichever structure held them.
+        let mut ds = Datastore::default();
+        ds.advance(0, 3);
+        ds.submit((10, 0), 1_000.0, HEAP, 10, 10);
+        ds.submit((11, 0), 1_000.0, 0, 10, 10);
+        ds.submit((12, 0), 1_000.0, HEAP, 10, 10);
+        assert_eq!(ds.next_completion_us(0, 3), Some(1_000));
+        ds.advance(1_000, 3);
+        assert_eq!(
+            finished(&mut ds, 10),
+            vec![(0, (10, 0)), (1, (11, 0)), (2, (12, 0))]
+        );
+    }
+
+    #[test]
+    fn a_killed_query_at_a_lane_front_does_not_hold_up_the_next() {
+        let mut ds = Datastore::default();
+        ds.advance(0, 1);
+        let Submitted::Running(first, generation) = ds.submit((1, 0), 1_000.0, 2, 10, 10) else {
+            panic!()
+        };
+        ds.advance(100, 1);
+        ds.submit((2, 0), 1_000.0, 2, 10, 10);
+        ds.submit((3, 0), 5_000.0, HEAP, 10, 10);
+        ds.advance(200, 1);
+        assert_eq!(ds.kill(first, generation, 10), Some((1, 0)));
+        // The lane's front is now dead; its live query (finishing at clock 1,100) still comes
+        // before the heap's (5,150).
+        let at = ds.next_completion_us(200, 1).unwrap();
+        ds.advance(at, 1);
+        assert_eq!(finished(&mut ds, 10), vec![(1, (2, 0))]);
+        assert_eq!(ds.running(), 1);
     }
 }

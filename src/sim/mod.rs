@@ -376,6 +376,8 @@ pub struct Simulation {
     deferred_error: Option<SimError>,
     /// Scratch space for load balancing.
     candidates: Vec<crate::model::load_balancer::Candidate>,
+    /// Scratch space for the queries a datastore wake-up finds finished.
+    finished: Vec<(u32, crate::model::datastore::QueryOwner)>,
     /// Per timeline entry: whether it has run (the past is not changed by later patches).
     timeline_done: Vec<bool>,
     /// Per timeline entry: bumps when a patch moves it.
@@ -450,6 +452,7 @@ impl Simulation {
             metrics: Metrics::new(file, window_us),
             deferred_error: None,
             candidates: Vec::new(),
+            finished: Vec::new(),
             timeline_done: vec![false; config.file.timeline.len()],
             timeline_epochs: vec![0; config.file.timeline.len()],
             config,

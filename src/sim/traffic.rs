@@ -372,15 +372,19 @@ impl Simulation {
             self.request_ended(request, outcome);
             return Ok(());
         }
+        let fixed = policy.fixed_delays();
         let delay = policy.delay_us(attempts, previous, &mut self.rng);
         self.requests[request as usize].last_delay_us = delay;
-        self.queue.push(
-            self.now_us + delay,
-            Event::Send {
-                request,
-                generation,
-            },
-        );
+        let send = Event::Send {
+            request,
+            generation,
+        };
+        // Either way the retry runs in the same order; a fixed delay just skips the heap.
+        if fixed {
+            self.queue.push_after(self.now_us, delay, send);
+        } else {
+            self.queue.push(self.now_us + delay, send);
+        }
         Ok(())
     }
 

@@ -4,9 +4,9 @@
 use super::config::{NO_ENDPOINT, Op, Target};
 use super::ops::Restart;
 use super::{Event, Job, MAX_LIVE_JOBS, Outcome, Reply, SimError, Simulation};
-use crate::model::datastore::Submitted;
+use crate::model::datastore::{self, Submitted};
 use crate::model::lookaside_cache::Lookup;
-use crate::model::service::Admission;
+use crate::model::service::{Admission, Sampler};
 use crate::time::TimeUs;
 
 /// The look-aside cache key of a request key.
@@ -128,14 +128,17 @@ impl Simulation {
             let generation = self.bump_job(id);
             match op {
                 Op::Work(sampler) => {
-                    let duration = sampler.sample_us(&mut self.rng);
-                    self.queue.push(
-                        self.now_us + duration,
-                        Event::StepDone {
-                            job: id,
-                            generation,
-                        },
-                    );
+                    let done = Event::StepDone {
+                        job: id,
+                        generation,
+                    };
+                    // A constant duration keeps to a FIFO lane (same order, no heap).
+                    if let Sampler::Constant(duration) = *sampler {
+                        self.queue.push_after(self.now_us, duration, done);
+                    } else {
+                        let duration = sampler.sample_us(&mut self.rng);
+                        self.queue.push(self.now_us + duration, done);
+                    }
                     return Ok(());
                 }
                 Op::Query {
@@ -365,12 +368,18 @@ impl Simulation {
     ) -> Result<(), SimError> {
         self.components.queries[datastore as usize] += 1;
         let cfg = &self.config.datastores[datastore as usize];
-        let cost = cfg.queries[query as usize].sample_us(&mut self.rng).max(1) as f64;
+        let sampler = &cfg.queries[query as usize];
+        let cost = sampler.sample_us(&mut self.rng).max(1) as f64;
+        // Queries of one constant-cost kind finish in the order they start: a FIFO lane.
+        let lane = match sampler {
+            Sampler::Constant(_) => query,
+            _ => datastore::HEAP,
+        };
         let (cores, max_connections, capacity) =
             (cfg.cores, cfg.max_connections, cfg.queue_capacity);
         let ds = &mut self.datastores[datastore as usize];
         ds.advance(self.now_us, cores);
-        match ds.submit((job, generation), cost, max_connections, capacity) {
+        match ds.submit((job, generation), cost, lane, max_connections, capacity) {
             Submitted::Refused => self.job_failed(job),
             Submitted::Running(slot, query_generation)
             | Submitted::Queued(slot, query_generation) => {
@@ -455,14 +464,20 @@ impl Simulation {
         let (cores, max_connections) = (cfg.cores, cfg.max_connections);
         let ds = &mut self.datastores[datastore as usize];
         ds.advance(self.now_us, cores);
-        let finished = ds.take_finished(max_connections);
+        let mut finished = std::mem::take(&mut self.finished);
+        ds.take_finished(max_connections, &mut finished);
         self.settle_datastore(datastore);
-        for (_, (job, job_generation)) in finished {
+        let mut result = Ok(());
+        for &(_, (job, job_generation)) in &finished {
             if self.job_is(job, job_generation) {
-                self.advance_job(job)?;
+                result = self.advance_job(job);
+                if result.is_err() {
+                    break;
+                }
             }
         }
-        Ok(())
+        self.finished = finished;
+        result
     }
 
     pub(super) fn on_statement_timeout(
