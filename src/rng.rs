@@ -75,11 +75,20 @@ impl Rng {
 
     /// Log-normally distributed with the given median and the given 99th percentile.
     pub fn lognormal(&mut self, median: f64, p99: f64) -> f64 {
-        let sigma = if p99 > median {
+        self.lognormal_with(median, Rng::lognormal_sigma(median, p99))
+    }
+
+    /// The σ of a log-normal's logarithm, from its median and 99th percentile.
+    pub fn lognormal_sigma(median: f64, p99: f64) -> f64 {
+        if p99 > median {
             libm::log(p99 / median) / 2.326_347_874_040_841
         } else {
             0.0
-        };
+        }
+    }
+
+    /// Log-normally distributed with the given median and σ of the logarithm.
+    pub fn lognormal_with(&mut self, median: f64, sigma: f64) -> f64 {
         median * libm::exp(sigma * self.standard_normal())
     }
 

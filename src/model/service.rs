@@ -14,8 +14,9 @@ pub enum Sampler {
     Exponential(f64),
     /// Uniform in [lo, hi].
     Uniform(f64, f64),
-    /// Log-normal with this median and 99th percentile.
-    Lognormal(f64, f64),
+    /// Log-normal with this median and the σ of its logarithm (computed once from the 99th
+    /// percentile, exactly as [`Rng::lognormal`] would on every draw).
+    Lognormal { median: f64, sigma: f64 },
 }
 
 impl Sampler {
@@ -26,9 +27,10 @@ impl Sampler {
             Duration::Constant { ms } => Sampler::Constant(ms_to_us(ms)),
             Duration::Exponential { mean_ms } => Sampler::Exponential(us(mean_ms)),
             Duration::Uniform { min_ms, max_ms } => Sampler::Uniform(us(min_ms), us(max_ms)),
-            Duration::Lognormal { median_ms, p99_ms } => {
-                Sampler::Lognormal(us(median_ms), us(p99_ms))
-            }
+            Duration::Lognormal { median_ms, p99_ms } => Sampler::Lognormal {
+                median: us(median_ms),
+                sigma: Rng::lognormal_sigma(us(median_ms), us(p99_ms)),
+            },
         }
     }
 
@@ -38,7 +40,7 @@ impl Sampler {
             Sampler::Constant(us) => us,
             Sampler::Exponential(mean) => rng.exponential(mean) as TimeUs,
             Sampler::Uniform(lo, hi) => rng.uniform(lo, hi) as TimeUs,
-            Sampler::Lognormal(median, p99) => rng.lognormal(median, p99) as TimeUs,
+            Sampler::Lognormal { median, sigma } => rng.lognormal_with(median, sigma) as TimeUs,
         }
     }
 
@@ -48,14 +50,7 @@ impl Sampler {
             Sampler::Constant(us) => us as f64,
             Sampler::Exponential(mean) => mean,
             Sampler::Uniform(lo, hi) => (lo + hi) / 2.0,
-            Sampler::Lognormal(median, p99) => {
-                let sigma = if p99 > median {
-                    libm::log(p99 / median) / 2.326_347_874_040_841
-                } else {
-                    0.0
-                };
-                median * libm::exp(sigma * sigma / 2.0)
-            }
+            Sampler::Lognormal { median, sigma } => median * libm::exp(sigma * sigma / 2.0),
         }
     }
 }
