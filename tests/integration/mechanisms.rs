@@ -800,3 +800,55 @@ fn a_caller_that_gives_up_takes_its_query_out_of_the_connection_queue() {
     let cpu = mean(&cancel, "db.cpu_pct", 5.0, 60.0);
     assert!((40.0..60.0).contains(&cpu), "cpu {cpu}%");
 }
+
+const POD_CPU: &str = r#"
+[scenario]
+id = "pod-cpu"
+title = "pod-cpu"
+duration_s = 60
+
+[clients.users]
+target = "pod"
+arrival = "uniform"
+rate_rps = 20
+timeout_ms = 60000
+
+[services.pod]
+workers = 1000
+queue_capacity = 1000
+restart_delay_s = 1000
+endpoints.default.steps = [{ kind = "query", datastore = "pod-cpu", query = "work" }]
+
+# The pod's own CPU: its processes are the queries, sharing one core.
+[datastores.pod-cpu]
+cores = 1
+max_connections = 1000
+queue_capacity = 1000
+queries.work.cost = { distribution = "constant", ms = 100 }
+
+[[timeline]]
+at_s = 20
+action = "crash"
+target = "pod"
+
+[fixes.processes-die-with-the-pod]
+description = "The pod's processes die with it."
+set = { "datastores.pod-cpu.cancel_abandoned_queries" = true }
+"#;
+
+#[test]
+fn a_pod_that_is_down_uses_no_cpu_when_its_processes_die_with_it() {
+    // Twice the work one core can do arrives: a backlog of running processes builds for 20 s, then
+    // the pod crashes and stays down. Processes that outlive their pod keep the core busy (a
+    // model error the issue found: a killed pod showing 87% CPU); processes that die with it
+    // leave the core idle at once.
+    let outlive = run(POD_CPU, &[], 1);
+    let after = mean(&outlive, "pod-cpu.cpu_pct", 25.0, 30.0);
+    assert!(after > 95.0, "the backlog runs on without its pod: {after}%");
+    let die = run(POD_CPU, &["processes-die-with-the-pod"], 1);
+    assert!(mean(&die, "pod-cpu.cpu_pct", 5.0, 20.0) > 95.0, "busy while up");
+    let after = mean(&die, "pod-cpu.cpu_pct", 21.0, 60.0);
+    assert_eq!(after, 0.0, "a pod that is down uses no CPU");
+    assert!(max(&die, "pod-cpu.running_queries_count") > 100.0, "a backlog while up");
+    assert_eq!(mean(&die, "pod-cpu.running_queries_count", 21.0, 60.0), 0.0);
+}
