@@ -300,7 +300,8 @@ tables! {
     Meta { id, title, organisation, date, source_url, summary, started_at, incident_duration_s,
         duration_s, window_ms, seed, key_series }
     ClientSpec { kind, target, endpoint, arrival, rate_rps, rate_changes, timeout_ms, max_retries,
-        backoff, backoff_base_ms, backoff_cap_ms, jitter, keys, users, population,
+        backoff, backoff_base_ms, backoff_cap_ms, jitter, retry_budget_percent, retry_budget_burst,
+        breaker_window, breaker_failure_percent, breaker_open_ms, keys, users, population,
         connect_endpoint, connect_requests, heartbeat_period_s, connect_spread_s,
         drop_on_failure, reconnect }
     RateChange { at_s, rate_rps }

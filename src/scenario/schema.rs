@@ -184,6 +184,21 @@ pub struct ClientSpec {
     /// Randomisation of the backoff delay.
     #[serde(default = "default_jitter")]
     pub jitter: Jitter,
+    /// Retry budget: retries allowed per 100 new requests (0 = no budget).
+    #[serde(default)]
+    pub retry_budget_percent: f64,
+    /// Retry budget: most retries saved up for a burst.
+    #[serde(default = "default_retry_budget_burst")]
+    pub retry_budget_burst: f64,
+    /// Circuit breaker: attempts whose outcomes it weighs (0 = no breaker).
+    #[serde(default)]
+    pub breaker_window: u32,
+    /// Circuit breaker: share of failed attempts in a full window that opens it, percent.
+    #[serde(default = "default_breaker_failure_percent")]
+    pub breaker_failure_percent: f64,
+    /// Circuit breaker: how long it fails attempts at once before a trial, in milliseconds.
+    #[serde(default = "default_breaker_open_ms")]
+    pub breaker_open_ms: f64,
     /// Distinct keys the requests ask for (API tokens, URLs), drawn uniformly.
     #[serde(default = "default_one")]
     pub keys: u32,
@@ -243,6 +258,15 @@ fn default_backoff_cap_ms() -> f64 {
 }
 fn default_jitter() -> Jitter {
     Jitter::None
+}
+fn default_retry_budget_burst() -> f64 {
+    10.0
+}
+fn default_breaker_failure_percent() -> f64 {
+    50.0
+}
+fn default_breaker_open_ms() -> f64 {
+    5_000.0
 }
 
 /// A change of a client population's arrival rate at a moment.

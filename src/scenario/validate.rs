@@ -23,6 +23,8 @@ pub const MAX_WORKERS: u32 = 100_000;
 pub const MAX_QUEUE_CAPACITY: u32 = 1_000_000;
 /// The most retries of one request.
 pub const MAX_RETRIES: u32 = 100;
+/// The most attempts a circuit breaker weighs (its window is kept in memory).
+pub const MAX_BREAKER_WINDOW: u32 = 10_000;
 /// The most distinct keys (tokens, URLs) of one client population.
 pub const MAX_KEYS: u32 = 1_000_000;
 /// The most distinct users of one client population.
@@ -505,6 +507,43 @@ pub fn check(file: &ScenarioFile) -> Check {
             client.backoff_base_ms,
             MAX_DURATION_MS,
             "ms (at least backoff_base_ms)",
+        )?;
+        in_range(
+            at("retry_budget_percent"),
+            client.retry_budget_percent,
+            0.0,
+            1_000.0,
+            "retries per 100 requests",
+        )?;
+        in_range(
+            at("retry_budget_burst"),
+            client.retry_budget_burst,
+            1.0,
+            1_000_000.0,
+            "retries",
+        )?;
+        if client.breaker_window > MAX_BREAKER_WINDOW {
+            return fail(
+                at("breaker_window"),
+                format!(
+                    "expected at most {MAX_BREAKER_WINDOW} attempts, found {}",
+                    client.breaker_window
+                ),
+            );
+        }
+        in_range(
+            at("breaker_failure_percent"),
+            client.breaker_failure_percent,
+            1.0,
+            100.0,
+            "%",
+        )?;
+        in_range(
+            at("breaker_open_ms"),
+            client.breaker_open_ms,
+            1.0,
+            MAX_DURATION_MS,
+            "ms",
         )?;
     }
 

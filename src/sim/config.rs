@@ -3,7 +3,9 @@
 //! Components are referred to by index (in name order) so the event loop never looks names up.
 //! A `set` action or a fix applied mid-run compiles a new `Config`; the state adapts to it.
 
+use crate::model::circuit_breaker::BreakerConfig;
 use crate::model::client::RetryPolicy;
+use crate::model::retry_budget::BudgetConfig;
 use crate::model::service::Sampler;
 use crate::scenario::{
     Arrival, BalancePolicy, ClientKind, ProbeEffect, ScenarioFile, Step, reachable_services,
@@ -117,6 +119,10 @@ pub struct ClientCfg {
     pub timeout_us: TimeUs,
     /// Retries and reconnect delays.
     pub retry: RetryPolicy,
+    /// The retry budget (percent 0: none).
+    pub budget: BudgetConfig,
+    /// The circuit breaker (window 0: none).
+    pub breaker: BreakerConfig,
     /// Distinct keys.
     pub keys: u32,
     /// Distinct users.
@@ -410,6 +416,15 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
                     base_us: ms_to_us(c.backoff_base_ms),
                     cap_us: ms_to_us(c.backoff_cap_ms),
                     jitter: c.jitter,
+                },
+                budget: BudgetConfig {
+                    percent: c.retry_budget_percent,
+                    burst: c.retry_budget_burst,
+                },
+                breaker: BreakerConfig {
+                    window: c.breaker_window,
+                    failure_percent: c.breaker_failure_percent,
+                    open_us: ms_to_us(c.breaker_open_ms),
                 },
                 keys: c.keys,
                 users: c.users,

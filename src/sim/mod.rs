@@ -15,10 +15,12 @@ mod traffic;
 mod work;
 
 use crate::metrics::{Metrics, WindowCounts};
+use crate::model::circuit_breaker::{CircuitBreaker, Permit};
 use crate::model::client::Device;
 use crate::model::datastore::Datastore;
 use crate::model::http_cache::HttpCache;
 use crate::model::lookaside_cache::LookasideCache;
+use crate::model::retry_budget::RetryBudget;
 use crate::model::service::Instance;
 use crate::queue::EventQueue;
 use crate::rng::Rng;
@@ -244,6 +246,8 @@ struct Request {
     user: u32,
     /// Sent to this instance rather than through the client's target (connections).
     pinned: Option<(u16, u16)>,
+    /// What the client's circuit breaker said to the outstanding attempt.
+    permit: Permit,
 }
 
 #[derive(Clone, Debug)]
@@ -349,6 +353,9 @@ pub struct Simulation {
     events: u64,
     client_epochs: Vec<u32>,
     client_rates: Vec<f64>,
+    /// Per client: its retry budget and its circuit breaker (inert unless configured).
+    retry_budgets: Vec<RetryBudget>,
+    breakers: Vec<CircuitBreaker>,
     devices: Vec<Vec<Device>>,
     balancer_cursors: Vec<usize>,
     service_cursors: Vec<usize>,
@@ -401,6 +408,8 @@ impl Simulation {
             events: 0,
             client_epochs: vec![0; config.clients.len()],
             client_rates: config.clients.iter().map(|c| c.rate_rps).collect(),
+            retry_budgets: vec![RetryBudget::default(); config.clients.len()],
+            breakers: vec![CircuitBreaker::default(); config.clients.len()],
             devices: config
                 .clients
                 .iter()
@@ -629,6 +638,11 @@ impl Simulation {
                 .map(|d| 24 + d.capacity() * size_of::<Device>())
                 .sum::<usize>()
             + self
+                .breakers
+                .iter()
+                .map(|b| size_of::<CircuitBreaker>() + b.heap_bytes())
+                .sum::<usize>()
+            + self
                 .instances
                 .iter()
                 .flatten()
@@ -816,6 +830,7 @@ impl Simulation {
                 attempt,
             } => {
                 if self.is_current(request, generation, attempt) {
+                    self.attempt_answered(request, false);
                     self.attempt_failed(request, Outcome::Timeout)?;
                 }
             }

@@ -3,6 +3,7 @@
 
 use super::config::Target;
 use super::{Event, MAX_LIVE_REQUESTS, Origin, Outcome, Reply, Request, SimError, Simulation};
+use crate::model::circuit_breaker::Permit;
 use crate::model::client::{DeviceState, next_gap_us};
 use crate::model::http_cache::{Entry, cache_key};
 use crate::model::load_balancer::{Candidate, InstanceRef, pick};
@@ -89,6 +90,7 @@ impl Simulation {
                     key: 0,
                     user: 0,
                     pinned: None,
+                    permit: Permit::Call,
                 });
                 (self.requests.len() - 1) as u32
             }
@@ -105,6 +107,8 @@ impl Simulation {
         r.key = key;
         r.user = user;
         r.pinned = pinned;
+        let budget = self.config.clients[client as usize].budget;
+        self.retry_budgets[client as usize].deposit(&budget);
         self.ledger.started += 1;
         self.totals.total += 1;
         self.totals.in_flight += 1;
@@ -162,9 +166,15 @@ impl Simulation {
                 r.origin,
             )
         };
-        self.window.attempted += 1;
         let config = self.config.clone();
         let cfg = &config.clients[client];
+        let permit = self.breakers[client].permit(&cfg.breaker, self.now_us);
+        self.requests[request as usize].permit = permit;
+        if permit == Permit::Refused {
+            // An open breaker fails the attempt at once: it never leaves the client.
+            return self.attempt_failed(request, Outcome::Error);
+        }
+        self.window.attempted += 1;
         self.queue.push_after(
             self.now_us,
             cfg.timeout_us,
@@ -305,6 +315,7 @@ impl Simulation {
                 if !self.is_current(request, generation, attempt) {
                     return Ok(());
                 }
+                self.attempt_answered(request, outcome == Outcome::Success);
                 match outcome {
                     Outcome::Success => self.request_ended(request, Outcome::Success),
                     failure => self.attempt_failed(request, failure)?,
@@ -367,8 +378,9 @@ impl Simulation {
             r.waiting = false;
             (r.client as usize, r.attempts, r.last_delay_us, r.generation)
         };
-        let policy = &self.config.clients[client].retry;
-        if attempts > policy.max_retries {
+        let cfg = &self.config.clients[client];
+        let policy = &cfg.retry;
+        if attempts > policy.max_retries || !self.retry_budgets[client].withdraw(&cfg.budget) {
             self.request_ended(request, outcome);
             return Ok(());
         }
@@ -386,6 +398,14 @@ impl Simulation {
             self.queue.push(self.now_us + delay, send);
         }
         Ok(())
+    }
+
+    /// Tells the client's circuit breaker how the outstanding attempt of `request` went.
+    pub(super) fn attempt_answered(&mut self, request: u32, ok: bool) {
+        let r = &self.requests[request as usize];
+        let (client, permit) = (r.client as usize, r.permit);
+        let cfg = &self.config.clients[client].breaker;
+        self.breakers[client].record(cfg, self.now_us, permit, !ok);
     }
 
     pub(super) fn request_ended(&mut self, request: u32, outcome: Outcome) {

@@ -193,3 +193,33 @@ fn cache_sizes_and_jitter_are_bounded() {
     let err = error(&with_cache("ttl_jitter = 1.5"));
     assert_eq!(err.path.as_deref(), Some("caches.c.ttl_jitter"));
 }
+
+#[test]
+fn retry_budgets_and_circuit_breakers_are_bounded() {
+    let client = |extra: &str| GOOD.replace("rate_rps = 10", &format!("rate_rps = 10\n{extra}"));
+    Scenario::parse(
+        "tiny.toml",
+        &client("retry_budget_percent = 10\nbreaker_window = 50"),
+    )
+    .unwrap();
+    let text = client("breaker_window = 20000000");
+    let err = error(&text);
+    assert_eq!(err.path.as_deref(), Some("clients.users.breaker_window"));
+    assert!(err.message.contains("at most 10000"), "{err}");
+    assert_eq!(err.location.unwrap().line, line_of(&text, "breaker_window"));
+    let err = error(&client("retry_budget_percent = -1"));
+    assert_eq!(
+        err.path.as_deref(),
+        Some("clients.users.retry_budget_percent")
+    );
+    let err = error(&client("breaker_failure_percent = 0"));
+    assert_eq!(
+        err.path.as_deref(),
+        Some("clients.users.breaker_failure_percent")
+    );
+    let err = error(&client("retry_budget_burst = 0.5"));
+    assert_eq!(
+        err.path.as_deref(),
+        Some("clients.users.retry_budget_burst")
+    );
+}

@@ -844,11 +844,101 @@ fn a_pod_that_is_down_uses_no_cpu_when_its_processes_die_with_it() {
     // leave the core idle at once.
     let outlive = run(POD_CPU, &[], 1);
     let after = mean(&outlive, "pod-cpu.cpu_pct", 25.0, 30.0);
-    assert!(after > 95.0, "the backlog runs on without its pod: {after}%");
+    assert!(
+        after > 95.0,
+        "the backlog runs on without its pod: {after}%"
+    );
     let die = run(POD_CPU, &["processes-die-with-the-pod"], 1);
-    assert!(mean(&die, "pod-cpu.cpu_pct", 5.0, 20.0) > 95.0, "busy while up");
+    assert!(
+        mean(&die, "pod-cpu.cpu_pct", 5.0, 20.0) > 95.0,
+        "busy while up"
+    );
     let after = mean(&die, "pod-cpu.cpu_pct", 21.0, 60.0);
     assert_eq!(after, 0.0, "a pod that is down uses no CPU");
-    assert!(max(&die, "pod-cpu.running_queries_count") > 100.0, "a backlog while up");
+    assert!(
+        max(&die, "pod-cpu.running_queries_count") > 100.0,
+        "a backlog while up"
+    );
     assert_eq!(mean(&die, "pod-cpu.running_queries_count", 21.0, 60.0), 0.0);
+}
+
+const FAILING_BACKEND: &str = r#"
+[scenario]
+id = "failing"
+title = "failing"
+duration_s = 60
+
+[clients.users]
+target = "api"
+arrival = "uniform"
+rate_rps = 100
+timeout_ms = 1000
+max_retries = 3
+
+[services.api]
+workers = 1000
+queue_capacity = 1000
+endpoints.default.service_time = { distribution = "constant", ms = 10 }
+
+# The backend fails every call from 10 s to 30 s.
+[[timeline]]
+at_s = 10
+action = "set"
+set = { "services.api.endpoints.default.error_probability" = 1.0 }
+
+[[timeline]]
+at_s = 30
+action = "set"
+set = { "services.api.endpoints.default.error_probability" = 0.0 }
+
+[fixes.budget]
+description = "A retry budget of 10%."
+set = { "clients.users.retry_budget_percent" = 10 }
+
+[fixes.breaker]
+description = "A circuit breaker over 20 attempts, open for 2 s."
+set = { "clients.users.breaker_window" = 20, "clients.users.breaker_open_ms" = 2000 }
+"#;
+
+#[test]
+fn a_retry_budget_holds_retries_to_a_share_of_new_requests() {
+    // While the backend fails everything, each request is tried 4 times without a budget; with
+    // a budget of 10 retries per 100 requests, once the saved-up 10 are spent, 1.1 times.
+    let plain = run(FAILING_BACKEND, &[], 1);
+    let storm = mean(&plain, "attempted_rps", 12.0, 30.0);
+    assert!((390.0..=410.0).contains(&storm), "{storm} attempts/s");
+    let budget = run(FAILING_BACKEND, &["budget"], 1);
+    let held = mean(&budget, "attempted_rps", 12.0, 30.0);
+    assert!((105.0..=115.0).contains(&held), "{held} attempts/s");
+    assert!(
+        mean(&budget, "success_rps", 0.0, 10.0) > 99.0,
+        "fine before"
+    );
+    assert!(
+        mean(&budget, "success_rps", 31.0, 60.0) > 99.0,
+        "fine after"
+    );
+}
+
+#[test]
+fn a_circuit_breaker_stops_calling_a_failing_backend_and_closes_after_it_recovers() {
+    // Without a breaker the failing backend gets every attempt (4 per request). With one, it
+    // opens within the first window of failures and lets through one trial every 2 s: the
+    // backend sees next to nothing; requests fail at once instead of after 4 tries.
+    let plain = run(FAILING_BACKEND, &[], 1);
+    let hammered = mean(&plain, "api.arrivals_rps", 12.0, 30.0);
+    assert!(hammered > 390.0, "{hammered} calls/s without a breaker");
+    let breaker = run(FAILING_BACKEND, &["breaker"], 1);
+    let reaching = mean(&breaker, "api.arrivals_rps", 12.0, 30.0);
+    assert!(
+        reaching < 2.0,
+        "{reaching} calls/s reach the failing backend"
+    );
+    assert_eq!(mean(&breaker, "success_rps", 12.0, 30.0), 0.0);
+    // The next trial after 30 s succeeds and closes it: service is back within 2 s.
+    assert!(mean(&breaker, "success_rps", 33.0, 60.0) > 99.0);
+    assert!(
+        mean(&breaker, "success_rps", 0.0, 10.0) > 99.0,
+        "closed while all is well"
+    );
 }
