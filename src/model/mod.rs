@@ -3,6 +3,7 @@
 //! Each module holds a component's run-time state and the pure decisions it makes; none of them
 //! schedules events itself.
 
+pub mod adaptive_limit;
 pub mod circuit_breaker;
 pub mod client;
 pub mod datastore;

@@ -1,5 +1,6 @@
 //! Service instances: health, a worker pool fed by a bounded FIFO queue, memory, connections.
 
+use crate::model::adaptive_limit::{AdaptiveConfig, AdaptiveLimit};
 use crate::rng::Rng;
 use crate::scenario::Duration;
 use crate::time::{TimeUs, ms_to_us};
@@ -87,6 +88,8 @@ pub struct Instance {
     pub connections: u32,
     /// Bumps on every crash or restart, so stale "back up" events are dropped.
     pub epoch: u32,
+    /// Its adaptive concurrency limit (inert unless the service has one).
+    pub adaptive: AdaptiveLimit,
 }
 
 impl Instance {
@@ -101,6 +104,7 @@ impl Instance {
             work_memory_mb: 0.0,
             connections: 0,
             epoch: 0,
+            adaptive: AdaptiveLimit::default(),
         }
     }
 
@@ -115,9 +119,13 @@ impl Instance {
         workers: u32,
         queue_capacity: u32,
         counts_in_flight: bool,
+        adaptive: &AdaptiveConfig,
     ) -> Admission {
         if !self.up || !self.accepting {
             return Admission::Refused;
+        }
+        if !self.adaptive.admits(adaptive, self.outstanding()) {
+            return Admission::Shed;
         }
         let held = self.queue.len() as u32 + if counts_in_flight { self.busy } else { 0 };
         if self.busy < workers {
@@ -141,32 +149,39 @@ impl Default for Instance {
 mod tests {
     use super::*;
 
+    const NO_LIMIT: AdaptiveConfig = AdaptiveConfig {
+        target_us: 0,
+        decrease: 0.9,
+        min: 1.0,
+        max: 1.0,
+    };
+
     #[test]
     fn admits_until_workers_then_queues_then_sheds() {
         let mut i = Instance::new();
-        assert_eq!(i.admit(2, 3, true), Admission::Start);
-        assert_eq!(i.admit(2, 3, true), Admission::Start);
-        assert_eq!(i.admit(2, 3, true), Admission::Queued);
+        assert_eq!(i.admit(2, 3, true, &NO_LIMIT), Admission::Start);
+        assert_eq!(i.admit(2, 3, true, &NO_LIMIT), Admission::Start);
+        assert_eq!(i.admit(2, 3, true, &NO_LIMIT), Admission::Queued);
         i.queue.push_back(0);
         assert_eq!(
-            i.admit(2, 3, true),
+            i.admit(2, 3, true, &NO_LIMIT),
             Admission::Shed,
             "2 busy + 1 queued = capacity 3"
         );
         i.accepting = false;
-        assert_eq!(i.admit(2, 3, true), Admission::Refused);
+        assert_eq!(i.admit(2, 3, true, &NO_LIMIT), Admission::Refused);
         i.accepting = true;
         i.up = false;
-        assert_eq!(i.admit(2, 3, true), Admission::Refused);
+        assert_eq!(i.admit(2, 3, true, &NO_LIMIT), Admission::Refused);
     }
 
     #[test]
     fn capacity_without_in_flight_counts_only_the_queue() {
         let mut i = Instance::new();
-        assert_eq!(i.admit(1, 1, false), Admission::Start);
-        assert_eq!(i.admit(1, 1, false), Admission::Queued);
+        assert_eq!(i.admit(1, 1, false, &NO_LIMIT), Admission::Start);
+        assert_eq!(i.admit(1, 1, false, &NO_LIMIT), Admission::Queued);
         i.queue.push_back(0);
-        assert_eq!(i.admit(1, 1, false), Admission::Shed);
+        assert_eq!(i.admit(1, 1, false, &NO_LIMIT), Admission::Shed);
     }
 
     #[test]

@@ -307,7 +307,8 @@ tables! {
     RateChange { at_s, rate_rps }
     LoadBalancerSpec { backends, policy, sticky }
     ServiceSpec { instances, workers, queue_capacity, queue_counts_in_flight, honor_timeout,
-        max_queue_wait_ms, middleware, memory_base_mb, memory_limit_mb, memory_per_connection_mb,
+        max_queue_wait_ms, adaptive_limit_target_ms, adaptive_limit_min, adaptive_limit_decrease,
+        middleware, memory_base_mb, memory_limit_mb, memory_per_connection_mb,
         auto_restart, restart_delay_s, endpoints }
     EndpointSpec { service_time, steps, error_probability, memory_mb, rows, row_kb,
         work_per_row_us, max_rows, disabled, middleware }

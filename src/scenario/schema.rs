@@ -268,6 +268,12 @@ fn default_breaker_failure_percent() -> f64 {
 fn default_breaker_open_ms() -> f64 {
     5_000.0
 }
+fn default_adaptive_limit_min() -> f64 {
+    1.0
+}
+fn default_adaptive_limit_decrease() -> f64 {
+    0.9
+}
 
 /// A change of a client population's arrival rate at a moment.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -364,6 +370,16 @@ pub struct ServiceSpec {
     /// picks it up, in milliseconds (0 = never).
     #[serde(default)]
     pub max_queue_wait_ms: f64,
+    /// Adaptive concurrency limit: the latency an admitted request may take before each
+    /// instance's limit is cut, in milliseconds (0 = no adaptive limit).
+    #[serde(default)]
+    pub adaptive_limit_target_ms: f64,
+    /// Adaptive concurrency limit: the lowest limit per instance.
+    #[serde(default = "default_adaptive_limit_min")]
+    pub adaptive_limit_min: f64,
+    /// Adaptive concurrency limit: the factor a slow or failed request applies to the limit.
+    #[serde(default = "default_adaptive_limit_decrease")]
+    pub adaptive_limit_decrease: f64,
     /// Steps run before every endpoint whose `middleware` is true (health checks included).
     #[serde(default)]
     pub middleware: Vec<Step>,

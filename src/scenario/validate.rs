@@ -174,6 +174,27 @@ pub fn check(file: &ScenarioFile) -> Check {
             MAX_DURATION_MS,
             "ms",
         )?;
+        in_range(
+            at("adaptive_limit_target_ms"),
+            service.adaptive_limit_target_ms,
+            0.0,
+            MAX_DURATION_MS,
+            "ms",
+        )?;
+        in_range(
+            at("adaptive_limit_min"),
+            service.adaptive_limit_min,
+            1.0,
+            MAX_QUEUE_CAPACITY as f64,
+            "requests",
+        )?;
+        in_range(
+            at("adaptive_limit_decrease"),
+            service.adaptive_limit_decrease,
+            0.01,
+            0.99,
+            "(a factor below 1)",
+        )?;
         in_range(at("memory_base_mb"), service.memory_base_mb, 0.0, 1e7, "MB")?;
         in_range(
             at("memory_limit_mb"),

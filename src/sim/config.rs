@@ -3,6 +3,7 @@
 //! Components are referred to by index (in name order) so the event loop never looks names up.
 //! A `set` action or a fix applied mid-run compiles a new `Config`; the state adapts to it.
 
+use crate::model::adaptive_limit::AdaptiveConfig;
 use crate::model::circuit_breaker::BreakerConfig;
 use crate::model::client::RetryPolicy;
 use crate::model::retry_budget::BudgetConfig;
@@ -80,6 +81,8 @@ pub struct ServiceCfg {
     pub honor_timeout: bool,
     /// Shed work that waited longer than this (0 = never).
     pub max_queue_wait_us: TimeUs,
+    /// Adaptive concurrency limit per instance (target 0: none).
+    pub adaptive: AdaptiveConfig,
     /// Idle memory, MB.
     pub memory_base_mb: f64,
     /// Crash above this, MB (0 = never).
@@ -379,6 +382,13 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
                 queue_counts_in_flight: spec.queue_counts_in_flight,
                 honor_timeout: spec.honor_timeout,
                 max_queue_wait_us: ms_to_us(spec.max_queue_wait_ms),
+                adaptive: AdaptiveConfig {
+                    target_us: ms_to_us(spec.adaptive_limit_target_ms),
+                    decrease: spec.adaptive_limit_decrease,
+                    min: spec.adaptive_limit_min,
+                    max: (spec.workers as f64 + spec.queue_capacity as f64)
+                        .max(spec.adaptive_limit_min),
+                },
                 memory_base_mb: spec.memory_base_mb,
                 memory_limit_mb: spec.memory_limit_mb,
                 memory_per_connection_mb: spec.memory_per_connection_mb,

@@ -42,7 +42,12 @@ impl Simulation {
         if endpoint == NO_ENDPOINT {
             return self.respond(reply, Outcome::Error);
         }
-        match inst.admit(cfg.workers, cfg.queue_capacity, cfg.queue_counts_in_flight) {
+        match inst.admit(
+            cfg.workers,
+            cfg.queue_capacity,
+            cfg.queue_counts_in_flight,
+            &cfg.adaptive,
+        ) {
             Admission::Refused => self.respond(reply, Outcome::Error),
             Admission::Shed => self.respond(reply, Outcome::Shed),
             admission => {
@@ -272,6 +277,10 @@ impl Simulation {
         self.window.completed += 1;
         if let Some(inst) = self.instances[job.service as usize].get_mut(job.instance as usize) {
             inst.work_memory_mb = (inst.work_memory_mb - job.memory_mb).max(0.0);
+            let adaptive = &self.config.services[job.service as usize].adaptive;
+            let latency_us = self.now_us - job.enqueued_us;
+            inst.adaptive
+                .record(adaptive, latency_us, outcome == Outcome::Success);
         }
         if let Some(cache) = job.filling {
             let key = cache_key(&self.config.caches[cache as usize], job.key);

@@ -223,3 +223,17 @@ fn retry_budgets_and_circuit_breakers_are_bounded() {
         Some("clients.users.retry_budget_burst")
     );
 }
+
+#[test]
+fn adaptive_limits_are_bounded() {
+    let service = |extra: &str| GOOD.replace("workers = 2", &format!("workers = 2\n{extra}"));
+    Scenario::parse("tiny.toml", &service("adaptive_limit_target_ms = 300")).unwrap();
+    let err = error(&service("adaptive_limit_decrease = 1.5"));
+    assert_eq!(
+        err.path.as_deref(),
+        Some("services.api.adaptive_limit_decrease")
+    );
+    assert!(err.message.contains("below 1"), "{err}");
+    let err = error(&service("adaptive_limit_min = 0"));
+    assert_eq!(err.path.as_deref(), Some("services.api.adaptive_limit_min"));
+}

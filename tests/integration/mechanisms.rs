@@ -942,3 +942,48 @@ fn a_circuit_breaker_stops_calling_a_failing_backend_and_closes_after_it_recover
         "closed while all is well"
     );
 }
+
+const OVERLOADED: &str = r#"
+[scenario]
+id = "overloaded"
+title = "overloaded"
+duration_s = 60
+
+# Twice what the server can do, from callers that wait up to 30 s and never retry.
+[clients.users]
+target = "api"
+arrival = "uniform"
+rate_rps = 100
+timeout_ms = 30000
+
+[services.api]
+workers = 5
+queue_capacity = 100000
+endpoints.default.service_time = { distribution = "constant", ms = 100 }
+
+[fixes.adaptive]
+description = "An adaptive concurrency limit aiming at 300 ms."
+set = { "services.api.adaptive_limit_target_ms" = 300 }
+"#;
+
+#[test]
+fn an_adaptive_limit_sheds_the_excess_and_keeps_the_admitted_requests_fast() {
+    // Without a limit the queue grows by 50 a second and every request waits longer than the
+    // last: a request answered at 50 s waited about 25 s.
+    let plain = run(OVERLOADED, &[], 1);
+    assert!(max(&plain, "api.queue_depth_req") > 1_000.0);
+    let p50 = mean(&plain, "p50_ms", 40.0, 60.0);
+    assert!(p50 > 15_000.0, "p50 {p50} ms");
+    // With the limit the server still does 50 a second, sheds the other 50 at once, and the
+    // requests it takes are answered near the target.
+    let limited = run(OVERLOADED, &["adaptive"], 1);
+    let served = mean(&limited, "success_rps", 10.0, 60.0);
+    assert!((45.0..=51.0).contains(&served), "{served} served/s");
+    let shed = mean(&limited, "shed_rps", 10.0, 60.0);
+    assert!((45.0..=55.0).contains(&shed), "{shed} shed/s");
+    let p50 = mean(&limited, "p50_ms", 10.0, 60.0);
+    assert!(p50 < 400.0, "p50 {p50} ms");
+    // The limit starts at the static bound and falls within the first seconds.
+    let queued = mean(&limited, "api.queue_depth_req", 10.0, 60.0);
+    assert!(queued < 50.0, "{queued} queued");
+}
