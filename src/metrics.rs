@@ -23,7 +23,7 @@ pub const GLOBAL_SERIES: [&str; 11] = [
 ];
 
 /// Per-service series suffixes: `<service>.<suffix>`. Memory is the peak of any instance.
-pub const SERVICE_SERIES: [&str; 7] = [
+pub const SERVICE_SERIES: [&str; 8] = [
     "queue_depth_req",
     "busy_workers_count",
     "healthy_instances_count",
@@ -31,6 +31,7 @@ pub const SERVICE_SERIES: [&str; 7] = [
     "connections_count",
     "restarts_count",
     "arrivals_rps",
+    "p50_ms",
 ];
 
 /// Per-datastore series suffixes: `<datastore>.<suffix>`.

@@ -336,6 +336,8 @@ struct ComponentWindow {
     killed: Vec<u64>,
     /// Per service: requests (and probes) delivered to its instances.
     arrivals: Vec<u64>,
+    /// Per service: time from arrival at an instance to a successful answer.
+    latency: Vec<crate::metrics::Histogram>,
     /// Per datastore: queries submitted.
     queries: Vec<u64>,
 }
@@ -455,6 +457,7 @@ impl Simulation {
                 peak_memory_mb: vec![0.0; config.services.len()],
                 killed: vec![0; config.datastores.len()],
                 arrivals: vec![0; config.services.len()],
+                latency: vec![Default::default(); config.services.len()],
                 queries: vec![0; config.datastores.len()],
             },
             window_end_us: window_us,

@@ -6,7 +6,7 @@ use super::{Check, Event, Reply, SimError, Simulation};
 use crate::model::client::{Device, DeviceState};
 use crate::model::service::Instance;
 use crate::scenario::{Action, ProbeEffect, ScenarioFile};
-use crate::time::s_to_us;
+use crate::time::{US_PER_MS, s_to_us};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -415,10 +415,12 @@ impl Simulation {
                 connections as f64,
                 self.components.restarts[s] as f64,
                 self.components.arrivals[s] as f64 * per_s,
+                self.components.latency[s].quantile_us(0.5) / US_PER_MS as f64,
             ]);
             self.components.peak_memory_mb[s] = now_peak;
             self.components.restarts[s] = 0;
             self.components.arrivals[s] = 0;
+            self.components.latency[s].clear();
         }
         for (d, ds) in self.datastores.iter_mut().enumerate() {
             let cores = self.config.datastores[d].cores;

@@ -281,6 +281,9 @@ impl Simulation {
             let latency_us = self.now_us - job.enqueued_us;
             inst.adaptive
                 .record(adaptive, latency_us, outcome == Outcome::Success);
+            if outcome == Outcome::Success {
+                self.components.latency[job.service as usize].record(latency_us);
+            }
         }
         if let Some(cache) = job.filling {
             let key = cache_key(&self.config.caches[cache as usize], job.key);

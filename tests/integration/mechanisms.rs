@@ -987,3 +987,42 @@ fn an_adaptive_limit_sheds_the_excess_and_keeps_the_admitted_requests_fast() {
     let queued = mean(&limited, "api.queue_depth_req", 10.0, 60.0);
     assert!(queued < 50.0, "{queued} queued");
 }
+
+#[test]
+fn each_service_reports_its_own_latency_inside_the_end_to_end_one() {
+    // A gateway doing 20 ms of work calls an API doing 100 ms: the API's own p50 is its 100 ms,
+    // the gateway's includes the call (120 ms), and the client sees the gateway's.
+    let text = r#"
+[scenario]
+id = "chain"
+title = "chain"
+duration_s = 30
+
+[clients.users]
+target = "gateway"
+arrival = "uniform"
+rate_rps = 10
+
+[services.gateway]
+workers = 100
+endpoints.default.steps = [
+  { kind = "work", time = { distribution = "constant", ms = 20 } },
+  { kind = "call", target = "api" },
+]
+
+[services.api]
+workers = 100
+endpoints.default.service_time = { distribution = "constant", ms = 100 }
+"#;
+    let sim = run(text, &[], 1);
+    let near = |series: &str, ms: f64| {
+        let value = mean(&sim, series, 2.0, 30.0);
+        assert!(
+            (value - ms).abs() < ms * 0.05,
+            "{series}: {value} ms, expected ~{ms}"
+        );
+    };
+    near("api.p50_ms", 100.0);
+    near("gateway.p50_ms", 120.0);
+    near("p50_ms", 120.0);
+}
