@@ -8,3 +8,4 @@ mod docs;
 mod invariants;
 mod mechanisms;
 mod scenarios;
+mod sensitivity;
