@@ -90,6 +90,8 @@ pub struct Instance {
     pub epoch: u32,
     /// Its adaptive concurrency limit (inert unless the service has one).
     pub adaptive: AdaptiveLimit,
+    /// Whether a readiness check has passed since it last came up (what a deploy waits for).
+    pub proven: bool,
 }
 
 impl Instance {
@@ -105,6 +107,7 @@ impl Instance {
             connections: 0,
             epoch: 0,
             adaptive: AdaptiveLimit::default(),
+            proven: false,
         }
     }
 

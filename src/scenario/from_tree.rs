@@ -296,7 +296,8 @@ macro_rules! tagged {
 
 tables! {
     ScenarioFile { scenario, clients, load_balancers, http_caches, services, caches, datastores,
-        dependencies, probes, timeline, beats, fixes, expectations }
+        dependencies, probes, deploys, timeline, beats, fixes, expectations }
+    DeploySpec { service, replaces, balancer, instances, deadline_s, retries, retry_after_s }
     Meta { id, title, organisation, date, source_url, summary, started_at, incident_duration_s,
         duration_s, window_ms, seed, key_series }
     ClientSpec { kind, target, endpoint, arrival, rate_rps, rate_changes, timeout_ms, max_retries,
@@ -335,7 +336,7 @@ names! {
         Random = "random" }
     ProbeEffect { None = "none", Restart = "restart", Eject = "eject" }
     Action { StopAccepting = "stop_accepting", Resume = "resume", Crash = "crash",
-        Restart = "restart", Stop = "stop", Set = "set" }
+        Restart = "restart", Stop = "stop", Set = "set", Deploy = "deploy" }
     Stat { Mean = "mean", Max = "max", Min = "min", Sum = "sum" }
 }
 

@@ -37,6 +37,9 @@ pub struct ScenarioFile {
     /// Health probes (liveness, readiness, proxies' health checks), by name.
     #[serde(default)]
     pub probes: BTreeMap<String, ProbeSpec>,
+    /// Deploys gated by readiness, started by `deploy` timeline actions, by name.
+    #[serde(default)]
+    pub deploys: BTreeMap<String, DeploySpec>,
     /// What happens when, as it happened (crashes, recoveries, operator actions).
     #[serde(default)]
     pub timeline: Vec<TimelineEvent>,
@@ -666,6 +669,35 @@ pub enum Action {
     /// Parameters change (a deploy, a feature flag, a rollback, scaling, blocking a version):
     /// the `set` patch is applied to the running system.
     Set,
+    /// A deploy (the target names one of `deploys`) starts: its new instances boot, and it goes
+    /// live when all of them have passed a readiness check, or rolls back at its deadline.
+    Deploy,
+}
+
+/// A deploy controller: brings up the new build's instances beside the running ones and puts
+/// them in the load balancer only once every one has passed a readiness check; if that has not
+/// happened by the deadline, it removes them again (an automatic rollback to the last build that
+/// was healthy) and, if it has retries left, tries again later.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DeploySpec {
+    /// The service holding the new build (0 instances until deployed).
+    pub service: String,
+    /// The service running the current build, which the new one replaces.
+    pub replaces: String,
+    /// The load balancer whose backends switch from `replaces` to `service`.
+    pub balancer: String,
+    /// Instances of the new build.
+    pub instances: u32,
+    /// How long the new instances have to pass readiness before the deploy rolls back, in
+    /// seconds.
+    pub deadline_s: f64,
+    /// Attempts after a rollback.
+    #[serde(default)]
+    pub retries: u32,
+    /// The wait between a rollback and the next attempt, in seconds.
+    #[serde(default)]
+    pub retry_after_s: f64,
 }
 
 /// Something that happens at a moment of the replay.

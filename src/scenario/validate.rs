@@ -344,6 +344,60 @@ pub fn check(file: &ScenarioFile) -> Check {
             "",
         )?;
     }
+    for (name, deploy) in &file.deploys {
+        let at = |field: &str| format!("deploys.{name}.{field}");
+        for (field, service) in [("service", &deploy.service), ("replaces", &deploy.replaces)] {
+            if !file.services.contains_key(service) {
+                return fail(
+                    at(field),
+                    format!("`{service}` is not a service of this scenario"),
+                );
+            }
+        }
+        if deploy.service == deploy.replaces {
+            return fail(
+                at("replaces"),
+                "expected a service other than the new build's",
+            );
+        }
+        // `replaces` need not be behind the balancer (it is not, once the deploy went live).
+        if !file.load_balancers.contains_key(&deploy.balancer) {
+            return fail(
+                at("balancer"),
+                format!(
+                    "`{}` is not a load balancer of this scenario",
+                    deploy.balancer
+                ),
+            );
+        }
+        if !(1..=MAX_INSTANCES).contains(&deploy.instances) {
+            return fail(
+                at("instances"),
+                format!("expected 1 to {MAX_INSTANCES}, found {}", deploy.instances),
+            );
+        }
+        in_range(
+            at("deadline_s"),
+            deploy.deadline_s,
+            1.0,
+            meta.duration_s,
+            "s",
+        )?;
+        if deploy.retries > MAX_RETRIES {
+            return fail(
+                at("retries"),
+                format!("expected at most {MAX_RETRIES}, found {}", deploy.retries),
+            );
+        }
+        in_range(
+            at("retry_after_s"),
+            deploy.retry_after_s,
+            0.0,
+            meta.duration_s,
+            "s",
+        )?;
+    }
+
     for (name, probe) in &file.probes {
         let at = |field: &str| format!("probes.{name}.{field}");
         let Some(service) = file.services.get(&probe.target) else {
@@ -581,6 +635,15 @@ pub fn check(file: &ScenarioFile) -> Check {
                 return fail(
                     format!("timeline.{i}.set"),
                     "a `set` action needs at least one parameter to set",
+                );
+            }
+            continue;
+        }
+        if event.action == Action::Deploy {
+            if !file.deploys.contains_key(&event.target) {
+                return fail(
+                    format!("timeline.{i}.target"),
+                    format!("`{}` is not a deploy of this scenario", event.target),
                 );
             }
             continue;

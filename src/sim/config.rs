@@ -3,6 +3,7 @@
 //! Components are referred to by index (in name order) so the event loop never looks names up.
 //! A `set` action or a fix applied mid-run compiles a new `Config`; the state adapts to it.
 
+use super::deploy::DeployCfg;
 use crate::model::adaptive_limit::AdaptiveConfig;
 use crate::model::circuit_breaker::BreakerConfig;
 use crate::model::client::RetryPolicy;
@@ -255,6 +256,8 @@ pub struct Config {
     pub dependencies: Vec<DependencyCfg>,
     /// Probes.
     pub probes: Vec<ProbeCfg>,
+    /// Deploys, in name order.
+    pub deploys: Vec<DeployCfg>,
     /// Largest key space of any client (sizes the look-aside caches).
     pub max_keys: u32,
 }
@@ -534,6 +537,21 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
         })
         .collect();
 
+    let deploys = file
+        .deploys
+        .values()
+        .map(|d| DeployCfg {
+            service: position(&file.services, &d.service).expect("validated reference"),
+            service_name: d.service.clone(),
+            replaces: d.replaces.clone(),
+            balancer: d.balancer.clone(),
+            instances: d.instances,
+            deadline_us: s_to_us(d.deadline_s),
+            retries: d.retries,
+            retry_after_us: s_to_us(d.retry_after_s),
+        })
+        .collect();
+
     Config {
         file: file.clone(),
         tree: tree.clone(),
@@ -546,5 +564,6 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
         datastores,
         dependencies,
         probes,
+        deploys,
     }
 }

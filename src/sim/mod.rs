@@ -10,6 +10,7 @@
 //! restarts, probes, the timeline, live reconfiguration, metric gauges).
 
 pub mod config;
+mod deploy;
 mod ops;
 mod traffic;
 mod work;
@@ -163,6 +164,14 @@ enum Event {
         client: u16,
         index: u16,
     },
+    DeployDeadline {
+        deploy: u16,
+        epoch: u32,
+    },
+    DeployRetry {
+        deploy: u16,
+        epoch: u32,
+    },
 }
 
 impl Event {
@@ -215,6 +224,8 @@ impl Event {
             } => (13, [client as u64, device as u64, epoch as u64]),
             Timeline { index, epoch } => (14, [index as u64, epoch as u64, 0]),
             RateChange { client, index } => (15, [client as u64, index as u64, 0]),
+            DeployDeadline { deploy, epoch } => (16, [deploy as u64, epoch as u64, 0]),
+            DeployRetry { deploy, epoch } => (17, [deploy as u64, epoch as u64, 0]),
         }
     }
 }
@@ -355,6 +366,8 @@ pub struct Simulation {
     events: u64,
     client_epochs: Vec<u32>,
     client_rates: Vec<f64>,
+    /// Per deploy: where it stands.
+    deploys: Vec<deploy::DeployState>,
     /// Per client: its retry budget and its circuit breaker (inert unless configured).
     retry_budgets: Vec<RetryBudget>,
     breakers: Vec<CircuitBreaker>,
@@ -410,6 +423,7 @@ impl Simulation {
             events: 0,
             client_epochs: vec![0; config.clients.len()],
             client_rates: config.clients.iter().map(|c| c.rate_rps).collect(),
+            deploys: vec![Default::default(); config.deploys.len()],
             retry_budgets: vec![RetryBudget::default(); config.clients.len()],
             breakers: vec![CircuitBreaker::default(); config.clients.len()],
             devices: config
@@ -809,6 +823,9 @@ impl Simulation {
                 !c.live || c.generation != generation
             }
             Event::Timeline { index, epoch } => self.timeline_epochs[index as usize] != epoch,
+            Event::DeployDeadline { deploy, epoch } | Event::DeployRetry { deploy, epoch } => {
+                self.deploys[deploy as usize].epoch != epoch
+            }
             _ => false,
         }
     }
@@ -894,6 +911,8 @@ impl Simulation {
                 let rate = self.config.clients[client as usize].rate_changes[index as usize].1;
                 self.set_client_rate(client, rate);
             }
+            Event::DeployDeadline { deploy, epoch } => self.on_deploy_deadline(deploy, epoch)?,
+            Event::DeployRetry { deploy, epoch } => self.on_deploy_retry(deploy, epoch)?,
         }
         Ok(())
     }

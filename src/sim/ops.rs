@@ -82,6 +82,7 @@ impl Simulation {
         inst.up = true;
         inst.accepting = true;
         inst.ready = true;
+        inst.proven = false;
         // Its probes start counting afresh; other services' instances of the same number keep
         // their counts.
         for (failures, probe) in self.probe_failures.iter_mut().zip(&self.config.probes) {
@@ -188,7 +189,10 @@ impl Simulation {
         if ok {
             *count = 0;
             if effect == ProbeEffect::Eject {
-                self.instances[c.service as usize][c.instance as usize].ready = true;
+                let inst = &mut self.instances[c.service as usize][c.instance as usize];
+                inst.ready = true;
+                inst.proven = true;
+                return self.on_ready_check(c.service);
             }
             return Ok(());
         }
@@ -215,6 +219,18 @@ impl Simulation {
         if event.action == Action::Set {
             return self.apply_patch(&event.set);
         }
+        if event.action == Action::Deploy {
+            return match self
+                .config
+                .file
+                .deploys
+                .keys()
+                .position(|d| *d == event.target)
+            {
+                Some(deploy) => self.on_deploy_action(deploy as u16),
+                None => Ok(()),
+            };
+        }
         let (name, only) = match event.target.split_once('#') {
             Some((s, n)) => (s.to_string(), n.parse::<u16>().ok()),
             None => (event.target.clone(), None),
@@ -237,7 +253,7 @@ impl Simulation {
                 Action::Crash => self.crash_instance(service, instance, Restart::Auto)?,
                 Action::Restart => self.crash_instance(service, instance, Restart::Always)?,
                 Action::Stop => self.crash_instance(service, instance, Restart::Never)?,
-                Action::Set => {}
+                Action::Set | Action::Deploy => {}
             }
         }
         Ok(())

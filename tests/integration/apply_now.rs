@@ -43,15 +43,18 @@ fn every_fix_of_every_scenario_applies_now_at_three_moments() {
     assert!(failures.is_empty(), "refused:\n{}", failures.join("\n"));
 }
 
-/// Svix's `single-flight` fix also moves the operators' manual stop (timeline 5, at 2,535 s) to
+/// Svix's `single-flight` fix also moves the operators' manual stop (timeline 2, at 2,535 s) to
 /// the end of the run, because with the fix there is no incident to stop. Applied before the
 /// stop, the stop no longer happens then; applied after it, the stop stays done.
+/// Svix's timeline entry for the operators' manual stop.
+const STOP: usize = 2;
+
 #[test]
 fn a_fix_that_moves_an_operator_action_changes_only_what_has_not_happened() {
     let scenario = bundled("svix-2023-06-auth-token-stampede");
     let variant = scenario.variant(&[], &[]).unwrap();
-    let stop_at_s = variant.file.timeline[5].at_s;
-    assert_eq!(variant.file.timeline[5].action, scenario::Action::Stop);
+    let stop_at_s = variant.file.timeline[STOP].at_s;
+    assert_eq!(variant.file.timeline[STOP].action, scenario::Action::Stop);
 
     let mut before_stop = Simulation::new(&variant, 1);
     before_stop.run_until(s_to_us(stop_at_s - 300.0)).unwrap();
@@ -59,7 +62,7 @@ fn a_fix_that_moves_an_operator_action_changes_only_what_has_not_happened() {
     before_stop
         .apply_fix_now(&scenario, "single-flight")
         .unwrap();
-    let moved_to = before_stop.scenario().timeline[5].at_s;
+    let moved_to = before_stop.scenario().timeline[STOP].at_s;
     assert!(moved_to > stop_at_s, "the stop is moved later: {moved_to}");
     before_stop.run_until(s_to_us(stop_at_s + 20.0)).unwrap();
     untouched.run_until(s_to_us(stop_at_s + 20.0)).unwrap();
@@ -86,7 +89,7 @@ fn a_fix_that_moves_an_operator_action_changes_only_what_has_not_happened() {
         .apply_fix_now(&scenario, "single-flight")
         .unwrap();
     assert_eq!(
-        after_stop.scenario().timeline[5].at_s,
+        after_stop.scenario().timeline[STOP].at_s,
         stop_at_s,
         "the stop has happened and stays in the record"
     );

@@ -237,3 +237,30 @@ fn adaptive_limits_are_bounded() {
     let err = error(&service("adaptive_limit_min = 0"));
     assert_eq!(err.path.as_deref(), Some("services.api.adaptive_limit_min"));
 }
+
+#[test]
+fn deploys_name_real_services_and_deploy_actions_name_real_deploys() {
+    let deploy = |fields: &str| {
+        format!(
+            "{GOOD}\n[services.api-2]\nendpoints.default.service_time = {{ distribution = \"constant\", ms = 1 }}\n\n[deploys.d]\n{fields}\n"
+        )
+    };
+    let good =
+        "service = \"api-2\"\nreplaces = \"api\"\nbalancer = \"lb\"\ninstances = 2\ndeadline_s = 5";
+    Scenario::parse("tiny.toml", &deploy(good)).unwrap();
+    let err = error(&deploy(&good.replace("\"api-2\"", "\"nope\"")));
+    assert_eq!(err.path.as_deref(), Some("deploys.d.service"));
+    let err = error(&deploy(
+        &good.replace("balancer = \"lb\"", "balancer = \"api\""),
+    ));
+    assert_eq!(err.path.as_deref(), Some("deploys.d.balancer"));
+    let err = error(&deploy(&good.replace("deadline_s = 5", "deadline_s = 0")));
+    assert_eq!(err.path.as_deref(), Some("deploys.d.deadline_s"));
+    let text = format!(
+        "{}\n[[timeline]]\nat_s = 1\naction = \"deploy\"\ntarget = \"e\"\n",
+        deploy(good)
+    );
+    let err = error(&text);
+    assert_eq!(err.path.as_deref(), Some("timeline.0.target"));
+    assert!(err.message.contains("not a deploy"), "{err}");
+}

@@ -40,6 +40,16 @@ latency = { distribution = "constant", ms = 1 }
 target = "s"
 period_ms = 1000
 
+[deploys.y]
+service = "s"
+replaces = "s2"
+balancer = "l"
+instances = 1
+deadline_s = 5
+
+[services.s2]
+endpoints.default = {}
+
 [[timeline]]
 at_s = 1
 action = "crash"
@@ -63,7 +73,7 @@ at_least = 0
 /// Fields that EVERYTHING sets although they have a default (to reach what is inside them).
 const SET_ABOVE: [&str; 2] = ["clients.<name>.rate_changes", "timeline.<i>.target"];
 
-const NAMED_MAPS: [&str; 11] = [
+const NAMED_MAPS: [&str; 12] = [
     "clients",
     "load_balancers",
     "http_caches",
@@ -72,6 +82,7 @@ const NAMED_MAPS: [&str; 11] = [
     "datastores",
     "dependencies",
     "probes",
+    "deploys",
     "fixes",
     "endpoints",
     "queries",

@@ -1026,3 +1026,104 @@ endpoints.default.service_time = { distribution = "constant", ms = 100 }
     near("gateway.p50_ms", 120.0);
     near("p50_ms", 120.0);
 }
+
+const DEPLOY: &str = r#"
+[scenario]
+id = "deploy"
+title = "deploy"
+duration_s = 120
+
+[clients.users]
+target = "lb"
+arrival = "uniform"
+rate_rps = 20
+
+[load_balancers.lb]
+backends = ["old"]
+
+# The running build fails every call.
+[services.old]
+instances = 2
+endpoints.default.service_time = { distribution = "constant", ms = 10 }
+endpoints.default.error_probability = 1.0
+
+# The new build works, once its instances have booted (10 s).
+[services.new]
+instances = 0
+restart_delay_s = 10
+endpoints.default.service_time = { distribution = "constant", ms = 10 }
+endpoints.health.steps = [{ kind = "query", datastore = "db", query = "ping", timeout_ms = 500 }]
+
+[datastores.db]
+cores = 1
+queries.ping.cost = { distribution = "constant", ms = 1 }
+
+[probes.readiness]
+target = "new"
+endpoint = "health"
+period_ms = 2000
+timeout_ms = 500
+effect = "eject"
+
+[deploys.fix]
+service = "new"
+replaces = "old"
+balancer = "lb"
+instances = 2
+deadline_s = 30
+retries = 1
+retry_after_s = 20
+
+[[timeline]]
+at_s = 10
+action = "deploy"
+target = "fix"
+
+# The database cannot answer the readiness query: a ping costs more than its 500 ms timeout.
+[fixes.db-down]
+description = "Readiness cannot pass."
+set = { "datastores.db.queries.ping.cost.ms" = 5000 }
+"#;
+
+#[test]
+fn a_deploy_goes_live_once_its_instances_pass_readiness_or_rolls_back_at_its_deadline() {
+    // Readiness passes: booted at 20 s, checked within 2 s, live; the old build is gone and
+    // every call succeeds from then on.
+    let live = run(DEPLOY, &[], 1);
+    assert_eq!(
+        mean(&live, "success_rps", 0.0, 10.0),
+        0.0,
+        "the old build fails"
+    );
+    assert!(
+        mean(&live, "success_rps", 25.0, 120.0) >= 19.0,
+        "live by 25 s"
+    );
+    assert_eq!(mean(&live, "new.healthy_instances_count", 25.0, 120.0), 2.0);
+    assert_eq!(mean(&live, "old.healthy_instances_count", 25.0, 120.0), 0.0);
+    // Readiness never passes: the new instances come and go (10-40 s, then 60-90 s) and the
+    // balancer never leaves the old build.
+    let stuck = run(DEPLOY, &["db-down"], 1);
+    assert_eq!(sum(&stuck, "success_rps"), 0.0, "never live");
+    assert_eq!(mean(&stuck, "old.healthy_instances_count", 0.0, 120.0), 2.0);
+    let new = |from: f64, to: f64| max_in(&stuck, "new.healthy_instances_count", from, to);
+    assert_eq!(new(20.0, 38.0), 2.0, "first attempt boots");
+    assert_eq!(new(42.0, 58.0), 0.0, "rolled back at 40 s");
+    assert_eq!(new(72.0, 88.0), 2.0, "retried at 60 s");
+    assert_eq!(
+        new(92.0, 120.0),
+        0.0,
+        "rolled back at 90 s, no retries left"
+    );
+}
+
+fn max_in(sim: &Simulation, series: &str, from_s: f64, to_s: f64) -> f64 {
+    let m = sim.metrics();
+    m.series("t_s")
+        .unwrap()
+        .iter()
+        .zip(m.series(series).unwrap())
+        .filter(|(t, _)| **t > from_s && **t <= to_s)
+        .map(|(_, v)| *v)
+        .fold(f64::MIN, f64::max)
+}
