@@ -553,9 +553,15 @@ impl Simulation {
     /// crashed.
     pub(super) fn check_memory(&mut self, service: u16, instance: u16) -> bool {
         let memory = self.instance_memory_mb(service, instance);
-        let peak = &mut self.components.peak_memory_mb[service as usize];
-        *peak = peak.max(memory);
         let limit = self.config.services[service as usize].memory_limit_mb;
+        // The allocation that would pass the limit fails: the process never holds more.
+        let held = if limit > 0.0 {
+            memory.min(limit)
+        } else {
+            memory
+        };
+        let peak = &mut self.components.peak_memory_mb[service as usize];
+        *peak = peak.max(held);
         if limit > 0.0 && memory > limit {
             // Out of memory. Answering the crashed work's callers may hit a run limit: that
             // error is kept and returned by the event loop after this event.
