@@ -143,7 +143,8 @@ async fn opening_a_scenario_shows_controls_story_fixes_and_charts() {
         root.query_selector_all(".fix input[role='switch']")
             .unwrap()
             .length(),
-        2
+        5,
+        "jitter, honor-timeout, retry-budget, circuit-breaker, adaptive-limit"
     );
     let canvas: HtmlCanvasElement = wait_for(&root, "canvas[aria-label='Request rates']")
         .await
