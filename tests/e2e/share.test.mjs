@@ -33,7 +33,7 @@ test('the URL follows the view and reopening it restores the same state', async 
   const page = await openPage(browser, server.url, errors);
   const entries = await page.evaluate(() => history.length);
   await page.getByRole('button', { name: 'Open Retry storm after a brief server crash' }).click();
-  await page.locator('.fix input[role="switch"]').nth(1).check();
+  await page.getByRole('switch', { name: 'jitter', exact: true }).check();
   await page.getByLabel('Seed').fill('5');
   await page.getByLabel('Seed').press('Enter');
   await page.getByRole('button', { name: 'Next beat' }).click();
@@ -53,7 +53,7 @@ test('the URL follows the view and reopening it restores the same state', async 
   await waitCaughtUp(again);
   assert.equal(await again.locator('.timeline-clock strong').textContent(), clock);
   assert.equal(await again.getByLabel('Seed').inputValue(), '5');
-  assert.ok(await again.locator('.fix input[role="switch"]').nth(1).isChecked());
+  assert.ok(await again.getByRole('switch', { name: 'jitter', exact: true }).isChecked());
   assert.equal(await again.locator('.verdicts').textContent(), verdict);
   assert.deepEqual(errors, []);
   // Changing the view did not add history entries.
@@ -162,8 +162,8 @@ test('the copied embed code is an iframe of this sandbox in embed mode', async (
 
 function cliCsv(args) {
   const binary = `${ROOT}target/release/cascade`;
-  if (existsSync(binary)) return execFileSync(binary, args, { encoding: 'utf8' });
-  return execFileSync('cargo', ['run', '--release', '--quiet', '--', ...args], { cwd: ROOT, encoding: 'utf8' });
+  if (existsSync(binary)) return execFileSync(binary, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  return execFileSync('cargo', ['run', '--release', '--quiet', '--', ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 28 });
 }
 
 test('the CSV download holds exactly what the CLI prints, and the PNG is an image', async () => {

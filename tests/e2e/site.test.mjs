@@ -16,8 +16,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** What the CLI prints for these arguments (the release binary the test command built). */
 function cliCsv(args) {
   const binary = `${ROOT}target/release/cascade`;
-  if (existsSync(binary)) return execFileSync(binary, args, { encoding: 'utf8' });
-  return execFileSync('cargo', ['run', '--release', '--quiet', '--', ...args], { cwd: ROOT, encoding: 'utf8' });
+  if (existsSync(binary)) return execFileSync(binary, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  return execFileSync('cargo', ['run', '--release', '--quiet', '--', ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 28 });
 }
 let server;
 let browser;
