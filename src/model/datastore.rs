@@ -39,6 +39,8 @@ pub struct Query {
     pub live: bool,
     /// Its constant-cost lane, or [`HEAP`].
     pub lane: u16,
+    /// Which of the datastore's queries it is (the caller's query index).
+    pub kind: u16,
 }
 
 /// What became of a query submitted to the datastore.
@@ -125,7 +127,7 @@ impl Datastore {
         self.clock_at_us = now_us;
     }
 
-    fn slot(&mut self, owner: QueryOwner, cost_us: f64, lane: u16) -> u32 {
+    fn slot(&mut self, owner: QueryOwner, cost_us: f64, kind: u16, lane: u16) -> u32 {
         let query = Query {
             generation: 0,
             owner,
@@ -134,6 +136,7 @@ impl Datastore {
             running: false,
             live: true,
             lane,
+            kind,
         };
         match self.free.pop() {
             Some(i) => {
@@ -171,22 +174,24 @@ impl Datastore {
         self.started.push((slot, q.generation));
     }
 
-    /// Submits a query at `now_us` (after `advance`). `lane` is [`HEAP`], or a number shared by
-    /// every query of one kind whose cost is constant (the caller's query index).
+    /// Submits a query of kind `kind` (the caller's query index) at `now_us` (after `advance`).
+    /// Queries of a kind whose cost is constant (`constant_cost`) finish in a lane of their own.
     pub fn submit(
         &mut self,
         owner: QueryOwner,
         cost_us: f64,
-        lane: u16,
+        kind: u16,
+        constant_cost: bool,
         max_connections: u32,
         queue_capacity: u32,
     ) -> Submitted {
+        let lane = if constant_cost { kind } else { HEAP };
         if self.running_count < max_connections as usize {
-            let slot = self.slot(owner, cost_us, lane);
+            let slot = self.slot(owner, cost_us, kind, lane);
             self.start(slot);
             Submitted::Running(slot, self.queries[slot as usize].generation)
         } else if self.waiting.len() < queue_capacity as usize {
-            let slot = self.slot(owner, cost_us, lane);
+            let slot = self.slot(owner, cost_us, kind, lane);
             self.waiting.push_back(slot);
             Submitted::Queued(slot, self.queries[slot as usize].generation)
         } else {
@@ -312,6 +317,16 @@ impl Datastore {
         Some(owner)
     }
 
+    /// Live queries (running or waiting), of kind `kind` or of every kind: (slot, generation).
+    pub fn live_queries(&self, kind: Option<u16>) -> Vec<(u32, u32)> {
+        self.queries
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| q.live && kind.is_none_or(|k| q.kind == k))
+            .map(|(slot, q)| (slot as u32, q.generation))
+            .collect()
+    }
+
     /// Whether `generation` still names a live query in `slot` that is running.
     pub fn is_running(&self, slot: u32, generation: u32) -> bool {
         self.queries
@@ -335,7 +350,7 @@ mod tests {
         let mut ds = Datastore::default();
         ds.advance(0, 4);
         assert!(matches!(
-            ds.submit((1, 0), 1_000.0, HEAP, 10, 10),
+            ds.submit((1, 0), 1_000.0, 0, false, 10, 10),
             Submitted::Running(..)
         ));
         assert_eq!(ds.next_completion_us(0, 4), Some(1_000));
@@ -349,7 +364,7 @@ mod tests {
         let mut ds = Datastore::default();
         ds.advance(0, 4);
         for i in 0..8 {
-            ds.submit((i, 0), 1_000.0, HEAP, 100, 100);
+            ds.submit((i, 0), 1_000.0, 0, false, 100, 100);
         }
         assert_eq!(ds.next_completion_us(0, 4), Some(2_000));
         ds.advance(2_000, 4);
@@ -361,9 +376,9 @@ mod tests {
     fn a_late_arrival_slows_the_others() {
         let mut ds = Datastore::default();
         ds.advance(0, 1);
-        ds.submit((0, 0), 1_000.0, HEAP, 10, 10);
+        ds.submit((0, 0), 1_000.0, 0, false, 10, 10);
         ds.advance(500, 1);
-        ds.submit((1, 0), 1_000.0, HEAP, 10, 10);
+        ds.submit((1, 0), 1_000.0, 0, false, 10, 10);
         // The first has 500 µs left at half speed: done at 1500.
         assert_eq!(ds.next_completion_us(500, 1), Some(1_500));
         ds.advance(1_500, 1);
@@ -377,14 +392,17 @@ mod tests {
         let mut ds = Datastore::default();
         ds.advance(0, 4);
         assert!(matches!(
-            ds.submit((0, 0), 1_000.0, HEAP, 1, 1),
+            ds.submit((0, 0), 1_000.0, 0, false, 1, 1),
             Submitted::Running(..)
         ));
         assert!(matches!(
-            ds.submit((1, 0), 1_000.0, HEAP, 1, 1),
+            ds.submit((1, 0), 1_000.0, 0, false, 1, 1),
             Submitted::Queued(..)
         ));
-        assert_eq!(ds.submit((2, 0), 1_000.0, HEAP, 1, 1), Submitted::Refused);
+        assert_eq!(
+            ds.submit((2, 0), 1_000.0, 0, false, 1, 1),
+            Submitted::Refused
+        );
         ds.advance(1_000, 4);
         assert_eq!(finished(&mut ds, 1).len(), 1);
         assert_eq!(ds.running(), 1, "the queued query starts");
@@ -394,7 +412,8 @@ mod tests {
     fn killing_frees_the_cpu_and_ignores_stale_generations() {
         let mut ds = Datastore::default();
         ds.advance(0, 1);
-        let Submitted::Running(slot, generation) = ds.submit((7, 3), 10_000.0, HEAP, 10, 10) else {
+        let Submitted::Running(slot, generation) = ds.submit((7, 3), 10_000.0, 0, false, 10, 10)
+        else {
             panic!()
         };
         assert_eq!(ds.kill(slot, generation + 1, 10), None);
@@ -409,9 +428,9 @@ mod tests {
         // same clock, and come out by slot whichever structure held them.
         let mut ds = Datastore::default();
         ds.advance(0, 3);
-        ds.submit((10, 0), 1_000.0, HEAP, 10, 10);
-        ds.submit((11, 0), 1_000.0, 0, 10, 10);
-        ds.submit((12, 0), 1_000.0, HEAP, 10, 10);
+        ds.submit((10, 0), 1_000.0, 0, false, 10, 10);
+        ds.submit((11, 0), 1_000.0, 0, true, 10, 10);
+        ds.submit((12, 0), 1_000.0, 0, false, 10, 10);
         assert_eq!(ds.next_completion_us(0, 3), Some(1_000));
         ds.advance(1_000, 3);
         assert_eq!(
@@ -424,12 +443,13 @@ mod tests {
     fn a_killed_query_at_a_lane_front_does_not_hold_up_the_next() {
         let mut ds = Datastore::default();
         ds.advance(0, 1);
-        let Submitted::Running(first, generation) = ds.submit((1, 0), 1_000.0, 2, 10, 10) else {
+        let Submitted::Running(first, generation) = ds.submit((1, 0), 1_000.0, 2, true, 10, 10)
+        else {
             panic!()
         };
         ds.advance(100, 1);
-        ds.submit((2, 0), 1_000.0, 2, 10, 10);
-        ds.submit((3, 0), 5_000.0, HEAP, 10, 10);
+        ds.submit((2, 0), 1_000.0, 2, true, 10, 10);
+        ds.submit((3, 0), 5_000.0, 0, false, 10, 10);
         ds.advance(200, 1);
         assert_eq!(ds.kill(first, generation, 10), Some((1, 0)));
         // The lane's front is now dead; its live query (finishing at clock 1,100) still comes

@@ -336,7 +336,8 @@ names! {
         Random = "random" }
     ProbeEffect { None = "none", Restart = "restart", Eject = "eject" }
     Action { StopAccepting = "stop_accepting", Resume = "resume", Crash = "crash",
-        Restart = "restart", Stop = "stop", Set = "set", Deploy = "deploy" }
+        Restart = "restart", Stop = "stop", Set = "set", Deploy = "deploy",
+        KillQueries = "kill_queries" }
     Stat { Mean = "mean", Max = "max", Min = "min", Sum = "sum" }
 }
 

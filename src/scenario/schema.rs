@@ -672,6 +672,9 @@ pub enum Action {
     /// A deploy (the target names one of `deploys`) starts: its new instances boot, and it goes
     /// live when all of them have passed a readiness check, or rolls back at its deadline.
     Deploy,
+    /// An operator kills the queries in a datastore (target `datastore`, or `datastore#query`
+    /// for one kind): running and waiting ones end at once and their callers get an error.
+    KillQueries,
 }
 
 /// A deploy controller: brings up the new build's instances beside the running ones and puts
@@ -709,7 +712,8 @@ pub struct TimelineEvent {
     /// What happens.
     pub action: Action,
     /// The component it happens to: `service` or `service#instance` (instances count from 0);
-    /// empty for `set`.
+    /// a deploy's name for `deploy`; `datastore` or `datastore#query` for `kill_queries`; empty
+    /// for `set`.
     #[serde(default)]
     pub target: String,
     /// For `set`: parameter paths and their new values, as in a fix.

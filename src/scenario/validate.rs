@@ -639,6 +639,27 @@ pub fn check(file: &ScenarioFile) -> Check {
             }
             continue;
         }
+        if event.action == Action::KillQueries {
+            let (name, query) = match event.target.split_once('#') {
+                Some((d, q)) => (d, Some(q)),
+                None => (event.target.as_str(), None),
+            };
+            let Some(datastore) = file.datastores.get(name) else {
+                return fail(
+                    format!("timeline.{i}.target"),
+                    format!("`{name}` is not a datastore of this scenario"),
+                );
+            };
+            if let Some(query) = query
+                && !datastore.queries.contains_key(query)
+            {
+                return fail(
+                    format!("timeline.{i}.target"),
+                    format!("datastore `{name}` has no query `{query}`"),
+                );
+            }
+            continue;
+        }
         if event.action == Action::Deploy {
             if !file.deploys.contains_key(&event.target) {
                 return fail(

@@ -219,6 +219,25 @@ impl Simulation {
         if event.action == Action::Set {
             return self.apply_patch(&event.set);
         }
+        if event.action == Action::KillQueries {
+            let (name, query) = match event.target.split_once('#') {
+                Some((d, q)) => (d, Some(q)),
+                None => (event.target.as_str(), None),
+            };
+            let Some(datastore) = self.config.file.datastores.keys().position(|d| d == name) else {
+                return Ok(());
+            };
+            let kind = query.and_then(|q| {
+                self.config.file.datastores[name]
+                    .queries
+                    .keys()
+                    .position(|k| k == q)
+            });
+            if query.is_some() && kind.is_none() {
+                return Ok(());
+            }
+            return self.kill_queries(datastore as u16, kind.map(|k| k as u16));
+        }
         if event.action == Action::Deploy {
             return match self
                 .config
@@ -253,7 +272,7 @@ impl Simulation {
                 Action::Crash => self.crash_instance(service, instance, Restart::Auto)?,
                 Action::Restart => self.crash_instance(service, instance, Restart::Always)?,
                 Action::Stop => self.crash_instance(service, instance, Restart::Never)?,
-                Action::Set | Action::Deploy => {}
+                Action::Set | Action::Deploy | Action::KillQueries => {}
             }
         }
         Ok(())

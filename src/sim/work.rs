@@ -4,7 +4,7 @@
 use super::config::{NO_ENDPOINT, Op, Target};
 use super::ops::Restart;
 use super::{Event, Job, MAX_LIVE_JOBS, Outcome, Reply, SimError, Simulation};
-use crate::model::datastore::{self, Submitted};
+use crate::model::datastore::Submitted;
 use crate::model::lookaside_cache::Lookup;
 use crate::model::service::{Admission, Sampler};
 use crate::time::TimeUs;
@@ -383,15 +383,19 @@ impl Simulation {
         let sampler = &cfg.queries[query as usize];
         let cost = sampler.sample_us(&mut self.rng).max(1) as f64;
         // Queries of one constant-cost kind finish in the order they start: a FIFO lane.
-        let lane = match sampler {
-            Sampler::Constant(_) => query,
-            _ => datastore::HEAP,
-        };
+        let constant = matches!(sampler, Sampler::Constant(_));
         let (cores, max_connections, capacity) =
             (cfg.cores, cfg.max_connections, cfg.queue_capacity);
         let ds = &mut self.datastores[datastore as usize];
         ds.advance(self.now_us, cores);
-        match ds.submit((job, generation), cost, lane, max_connections, capacity) {
+        match ds.submit(
+            (job, generation),
+            cost,
+            query,
+            constant,
+            max_connections,
+            capacity,
+        ) {
             Submitted::Refused => self.job_failed(job),
             Submitted::Running(slot, query_generation)
             | Submitted::Queued(slot, query_generation) => {
@@ -513,6 +517,34 @@ impl Simulation {
         self.settle_datastore(datastore);
         if self.job_is(job, job_generation) {
             self.job_failed(job)?;
+        }
+        Ok(())
+    }
+
+    /// An operator kills the live queries of a datastore (of one kind, or all): each caller gets
+    /// an error, as with a statement timeout.
+    pub(super) fn kill_queries(
+        &mut self,
+        datastore: u16,
+        kind: Option<u16>,
+    ) -> Result<(), SimError> {
+        let cfg = &self.config.datastores[datastore as usize];
+        let (cores, max_connections) = (cfg.cores, cfg.max_connections);
+        let ds = &mut self.datastores[datastore as usize];
+        ds.advance(self.now_us, cores);
+        let mut owners = Vec::new();
+        for (slot, generation) in ds.live_queries(kind) {
+            if let Some(owner) = ds.kill(slot, generation, max_connections) {
+                owners.push(owner);
+            }
+        }
+        self.components.killed[datastore as usize] += owners.len() as u64;
+        self.settle_datastore(datastore);
+        for (job, job_generation) in owners {
+            if self.job_is(job, job_generation) {
+                self.jobs[job as usize].query = None;
+                self.job_failed(job)?;
+            }
         }
         Ok(())
     }

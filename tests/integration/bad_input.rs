@@ -264,3 +264,22 @@ fn deploys_name_real_services_and_deploy_actions_name_real_deploys() {
     assert_eq!(err.path.as_deref(), Some("timeline.0.target"));
     assert!(err.message.contains("not a deploy"), "{err}");
 }
+
+#[test]
+fn kill_queries_names_a_datastore_and_one_of_its_queries() {
+    let with_db = format!(
+        "{GOOD}\n[datastores.db]\nqueries.q.cost = {{ distribution = \"constant\", ms = 1 }}\n"
+    );
+    let kill = |target: &str| {
+        format!(
+            "{with_db}\n[[timeline]]\nat_s = 1\naction = \"kill_queries\"\ntarget = \"{target}\"\n"
+        )
+    };
+    Scenario::parse("tiny.toml", &kill("db")).unwrap();
+    Scenario::parse("tiny.toml", &kill("db#q")).unwrap();
+    let err = error(&kill("api"));
+    assert_eq!(err.path.as_deref(), Some("timeline.0.target"));
+    assert!(err.message.contains("not a datastore"), "{err}");
+    let err = error(&kill("db#nope"));
+    assert!(err.message.contains("has no query `nope`"), "{err}");
+}

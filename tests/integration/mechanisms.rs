@@ -1128,3 +1128,68 @@ fn max_in(sim: &Simulation, series: &str, from_s: f64, to_s: f64) -> f64 {
         .map(|(_, v)| *v)
         .fold(f64::MIN, f64::max)
 }
+
+#[test]
+fn killing_queries_frees_the_database_at_once_and_fails_their_callers() {
+    // Slow reports (2 s of CPU each) pile up on one core; at 20 s an operator kills them. The
+    // quick lookups sharing the core are left alone.
+    let text = r#"
+[scenario]
+id = "kill"
+title = "kill"
+duration_s = 40
+
+[clients.reports]
+target = "api"
+endpoint = "report"
+arrival = "uniform"
+rate_rps = 1
+timeout_ms = 60000
+
+[clients.lookups]
+target = "api"
+endpoint = "lookup"
+arrival = "uniform"
+rate_rps = 10
+timeout_ms = 60000
+
+[services.api]
+workers = 1000
+endpoints.report.steps = [{ kind = "query", datastore = "db", query = "report" }]
+endpoints.lookup.steps = [{ kind = "query", datastore = "db", query = "lookup" }]
+
+[datastores.db]
+cores = 1
+queries.report.cost = { distribution = "constant", ms = 2000 }
+queries.lookup.cost = { distribution = "constant", ms = 1 }
+
+[[timeline]]
+at_s = 20
+action = "kill_queries"
+target = "db#report"
+
+# From then on no report is sent.
+[[timeline]]
+at_s = 20
+action = "set"
+set = { "clients.reports.rate_rps" = 0 }
+"#;
+    let sim = run(text, &[], 1);
+    assert!(
+        max(&sim, "db.running_queries_count") > 10.0,
+        "reports pile up"
+    );
+    assert!(
+        sum(&sim, "db.killed_queries_count") > 10.0,
+        "they are killed"
+    );
+    assert!(
+        mean(&sim, "db.cpu_pct", 21.0, 40.0) < 5.0,
+        "the core is free at once"
+    );
+    assert!(sum(&sim, "error_rps") > 10.0, "their callers get errors");
+    assert!(
+        mean(&sim, "success_rps", 21.0, 40.0) >= 9.5,
+        "lookups go on"
+    );
+}
