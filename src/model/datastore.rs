@@ -246,8 +246,15 @@ impl Datastore {
             self.due = batch;
             return;
         }
-        // The heap's own entries come sorted; those from lanes join them in the same order.
-        batch.sort_unstable();
+        // The heap's own entries come sorted; those from lanes join them in the same order. A
+        // batch is a handful of entries: an insertion sort (no sort routine in the web build).
+        for i in 1..batch.len() {
+            let mut j = i;
+            while j > 0 && batch[j - 1] > batch[j] {
+                batch.swap(j - 1, j);
+                j -= 1;
+            }
+        }
         for &(_, slot, generation) in &batch {
             if self.is_running(slot, generation) {
                 self.running_count -= 1;
