@@ -351,7 +351,7 @@ tagged!(Duration by "distribution" {
 tagged!(Step by "kind" {
     Work = "work" { time },
     Query = "query" { datastore, query, timeout_ms },
-    Call = "call" { target, endpoint, timeout_ms },
+    Call = "call" { target, endpoint, timeout_ms, wait },
     Cached = "cached" { cache, miss_steps },
 });
 
@@ -370,6 +370,7 @@ mod tests {
             target: "db".into(),
             endpoint: "/".into(),
             timeout_ms: 5.0,
+            wait: true,
         };
         let Value::Table(mut table) = to_value(&step).unwrap() else {
             panic!("a step is a table")

@@ -479,7 +479,8 @@ pub enum Step {
         #[serde(default)]
         timeout_ms: f64,
     },
-    /// A call to a dependency, service or load balancer; the worker waits for it.
+    /// A call to a dependency, service or load balancer; the worker waits for it, unless `wait`
+    /// is false (fire and forget: it is sent and the worker goes on at once).
     Call {
         /// The component called.
         target: String,
@@ -489,6 +490,9 @@ pub enum Step {
         /// Timeout, ms (0 = wait for ever).
         #[serde(default)]
         timeout_ms: f64,
+        /// Whether the worker waits for the answer.
+        #[serde(default = "default_true")]
+        wait: bool,
     },
     /// A look-aside cache: on a hit the next `miss_steps` steps are skipped; on a miss they run
     /// and, if they succeed, fill the cache for the request's key.

@@ -937,6 +937,7 @@ fn check_steps(file: &ScenarioFile, path: &str, steps: &[Step]) -> Check {
                 target,
                 endpoint,
                 timeout_ms,
+                ..
             } => {
                 in_range(at("timeout_ms"), *timeout_ms, 0.0, MAX_DURATION_MS, "ms")?;
                 if file.dependencies.contains_key(target) {

@@ -47,6 +47,8 @@ pub enum Op {
         target: Target,
         endpoint_by_service: Vec<u16>,
         timeout_us: TimeUs,
+        /// False: fire and forget (sent, not waited for).
+        wait: bool,
     },
     /// Look-aside cache check: on a hit skip `miss_len` ops and the `Fill` after them.
     Cached { cache: u16, miss_len: u16 },
@@ -314,10 +316,12 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
                     target: name,
                     endpoint,
                     timeout_ms,
+                    wait,
                 } => ops.push(Op::Call {
                     target: target(name),
                     endpoint_by_service: endpoint_by_service(endpoint),
                     timeout_us: ms_to_us(*timeout_ms),
+                    wait: *wait,
                 }),
                 Step::Cached { cache, miss_steps } => {
                     let c = position(&file.caches, cache).expect("validated reference");

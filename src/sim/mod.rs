@@ -93,6 +93,8 @@ enum Reply {
     Job { job: u32, generation: u32 },
     /// A health probe.
     Check { check: u32, generation: u32 },
+    /// A fire-and-forget call: the work is wanted, the answer goes nowhere.
+    Nobody,
 }
 
 #[derive(Clone, Copy, Debug)]

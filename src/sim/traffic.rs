@@ -144,6 +144,7 @@ impl Simulation {
                 ..
             } => self.is_current(request, generation, attempt),
             Reply::Job { job, generation } => self.job_is(job, generation),
+            Reply::Nobody => true,
             Reply::Check { check, generation } => {
                 let c = &self.checks[check as usize];
                 c.live && c.generation == generation
@@ -365,6 +366,7 @@ impl Simulation {
             Reply::Check { check, generation } => {
                 self.on_check_result(check, generation, outcome == Outcome::Success)
             }
+            Reply::Nobody => Ok(()),
         }
     }
 

@@ -157,7 +157,26 @@ impl Simulation {
                 Op::Call {
                     target,
                     endpoint_by_service,
+                    wait: false,
+                    ..
+                } => {
+                    // Fire and forget: a dependency's answer is not modelled at all; a service
+                    // or balancer gets the request, and its answer goes nowhere.
+                    if !matches!(*target, Target::Dependency(_)) {
+                        let key = self.jobs[id as usize].key;
+                        self.route(*target, endpoint_by_service, key, 0, None, Reply::Nobody)?;
+                    }
+                    if !self.job_is(id, generation) {
+                        return Ok(()); // the call brought its own instance down
+                    }
+                    self.jobs[id as usize].pc += 1;
+                    continue;
+                }
+                Op::Call {
+                    target,
+                    endpoint_by_service,
                     timeout_us,
+                    wait: true,
                 } => {
                     self.arm_call_timeout(id, generation, *timeout_us);
                     if let Target::Dependency(d) = *target {

@@ -1193,3 +1193,56 @@ set = { "clients.reports.rate_rps" = 0 }
         "lookups go on"
     );
 }
+
+#[test]
+fn a_fire_and_forget_call_loads_its_target_but_never_holds_the_caller() {
+    // Every request reports to a slow error tracker (2 s a report, one worker). Waiting for it,
+    // requests take as long as the tracker's backlog; sending and moving on, they take their own
+    // 10 ms, while the tracker still receives every report.
+    let text = r#"
+[scenario]
+id = "forget"
+title = "forget"
+duration_s = 30
+
+[clients.users]
+target = "api"
+arrival = "uniform"
+rate_rps = 5
+timeout_ms = 60000
+
+[services.api]
+workers = 1000
+endpoints.default.steps = [
+  { kind = "work", time = { distribution = "constant", ms = 10 } },
+  { kind = "call", target = "tracker" },
+]
+
+[services.tracker]
+workers = 1
+queue_capacity = 100000
+endpoints.default.service_time = { distribution = "constant", ms = 2000 }
+
+[fixes.forget]
+description = "Reports are sent without waiting."
+set = { "services.api.endpoints.default.steps.1.wait" = false }
+"#;
+    let waiting = run(text, &[], 1);
+    assert!(
+        mean(&waiting, "p50_ms", 20.0, 30.0) > 5_000.0,
+        "held by the tracker"
+    );
+    let forget = run(text, &["forget"], 1);
+    let p50 = mean(&forget, "p50_ms", 2.0, 30.0);
+    assert!((9.0..12.0).contains(&p50), "p50 {p50} ms");
+    assert!(mean(&forget, "success_rps", 2.0, 30.0) >= 4.9);
+    let reports = mean(&forget, "tracker.arrivals_rps", 2.0, 30.0);
+    assert!(
+        (4.9..=5.1).contains(&reports),
+        "the tracker still gets {reports}/s"
+    );
+    assert!(
+        max(&forget, "tracker.queue_depth_req") > 50.0,
+        "and its backlog grows"
+    );
+}
