@@ -303,7 +303,7 @@ tables! {
     ClientSpec { kind, target, endpoint, arrival, rate_rps, rate_changes, timeout_ms, max_retries,
         backoff, backoff_base_ms, backoff_cap_ms, jitter, retry_budget_percent, retry_budget_burst,
         breaker_window, breaker_failure_percent, breaker_open_ms, keys, users, population,
-        connect_endpoint, connect_requests, heartbeat_period_s, connect_spread_s,
+        connect_endpoint, connect_requests, heartbeat_period_s, connect_spread_s, sticky_groups,
         drop_on_failure, reconnect }
     RateChange { at_s, rate_rps }
     LoadBalancerSpec { backends, policy, sticky }

@@ -223,6 +223,11 @@ pub struct ClientSpec {
     /// Connections: seconds over which the clients first connect (spread uniformly).
     #[serde(default)]
     pub connect_spread_s: f64,
+    /// Connections: the clients share this many source addresses (client `d` uses address
+    /// `d mod sticky_groups`), so a sticky load balancer sends each group to one instance
+    /// (0 = every client has its own).
+    #[serde(default)]
+    pub sticky_groups: u32,
     /// Connections: a request that fails or times out drops the connection.
     #[serde(default = "default_true")]
     pub drop_on_failure: bool,

@@ -583,6 +583,15 @@ pub fn check(file: &ScenarioFile) -> Check {
             MAX_DURATION_MS,
             "ms (at least backoff_base_ms)",
         )?;
+        if client.sticky_groups > MAX_POPULATION {
+            return fail(
+                at("sticky_groups"),
+                format!(
+                    "expected at most {MAX_POPULATION} addresses, found {}",
+                    client.sticky_groups
+                ),
+            );
+        }
         in_range(
             at("retry_budget_percent"),
             client.retry_budget_percent,

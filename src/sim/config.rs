@@ -141,6 +141,8 @@ pub struct ClientCfg {
     pub heartbeat_us: TimeUs,
     /// Spread of the first connects.
     pub connect_spread_us: TimeUs,
+    /// Source addresses the clients share (0: one each).
+    pub sticky_groups: u32,
     /// A failed request drops the connection.
     pub drop_on_failure: bool,
     /// Reconnect after a drop.
@@ -453,6 +455,7 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
                 connect_requests: c.connect_requests,
                 heartbeat_us: s_to_us(c.heartbeat_period_s),
                 connect_spread_us: s_to_us(c.connect_spread_s),
+                sticky_groups: c.sticky_groups,
                 drop_on_failure: c.drop_on_failure,
                 reconnect: c.reconnect,
             }

@@ -572,6 +572,16 @@ impl Simulation {
         self.trace
     }
 
+    /// Open connections held by one instance of a service now (0 if there is no such instance).
+    pub fn instance_connections(&self, service: &str, instance: usize) -> u32 {
+        self.config
+            .services
+            .iter()
+            .position(|s| s.name == service)
+            .and_then(|s| self.instances[s].get(instance))
+            .map_or(0, |i| i.connections)
+    }
+
     /// Series of the windows closed so far.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics

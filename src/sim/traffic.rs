@@ -473,7 +473,12 @@ impl Simulation {
         }
         let config = self.config.clone();
         let cfg = &config.clients[client as usize];
-        let sticky_id = ((client as u64) << 32) | device as u64;
+        // Clients behind one address (an office's NAT) hash as one.
+        let address = match cfg.sticky_groups {
+            0 => device,
+            groups => device % groups,
+        };
+        let sticky_id = ((client as u64) << 32) | address as u64;
         let instance = match cfg.target {
             Target::Balancer(b) => self.pick_instance(b, Some(sticky_id)),
             Target::Service(s) if !self.instances[s as usize].is_empty() => {

@@ -1246,3 +1246,58 @@ set = { "services.api.endpoints.default.steps.1.wait" = false }
         "and its backlog grows"
     );
 }
+
+#[test]
+fn clients_behind_one_address_all_land_on_one_sticky_instance() {
+    // 90 clients behind one NAT address all land on one of the four servers of a sticky
+    // balancer; the same 90 with addresses of their own are spread over all four.
+    let text = |groups: u32| {
+        format!(
+            r#"
+[scenario]
+id = "nat"
+title = "nat"
+duration_s = 30
+
+[clients.office]
+kind = "connections"
+target = "lb"
+population = 90
+connect_spread_s = 5
+sticky_groups = {groups}
+
+[load_balancers.lb]
+backends = ["echo"]
+sticky = true
+
+[services.echo]
+instances = 4
+endpoints.connect.service_time = {{ distribution = "constant", ms = 1 }}
+endpoints.default.service_time = {{ distribution = "constant", ms = 1 }}
+"#
+        )
+    };
+    let count = |sim: &Simulation| -> f64 {
+        // Connections end up where the hash sends them: with one address, all on one instance
+        // (the service's total is 90 either way; the busiest instance is what differs).
+        sim.metrics()
+            .series("office.connected_count")
+            .unwrap()
+            .last()
+            .copied()
+            .unwrap()
+    };
+    let one_address = run(&text(1), &[], 1);
+    let own_addresses = run(&text(0), &[], 1);
+    assert_eq!(count(&one_address), 90.0);
+    assert_eq!(count(&own_addresses), 90.0);
+    let per_instance = |sim: &Simulation| -> Vec<u32> {
+        (0..4)
+            .map(|i| sim.instance_connections("echo", i))
+            .collect()
+    };
+    let nat = per_instance(&one_address);
+    assert_eq!(nat.iter().filter(|&&c| c > 0).count(), 1, "{nat:?}");
+    let spread = per_instance(&own_addresses);
+    assert!(spread.iter().all(|&c| c > 5), "{spread:?}");
+}
