@@ -20,14 +20,14 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// Delay before retry number `retry` (1 for the first retry); `previous_us` is the delay
-    /// used before the previous retry (for decorrelated jitter).
     /// Whether every retry waits a delay fixed by its number (no jitter draws): such delays are
     /// few and repeat, so the event queue keeps them in FIFO lanes.
     pub fn fixed_delays(&self) -> bool {
         self.jitter == Jitter::None || self.backoff == Backoff::None
     }
 
+    /// Delay before retry number `retry` (1 for the first retry); `previous_us` is the delay
+    /// used before the previous retry (for decorrelated jitter).
     pub fn delay_us(&self, retry: u32, previous_us: TimeUs, rng: &mut Rng) -> TimeUs {
         let nominal = match self.backoff {
             Backoff::None => return 0,

@@ -19,9 +19,6 @@ pub type QueryOwner = (u32, u32);
 /// A running query's place in the finishing order: (finish clock bits, slot, generation).
 type Finishing = (u64, u32, u32);
 
-/// Where a query waits to finish: in the heap, or in the FIFO lane of its constant-cost kind.
-pub const HEAP: u16 = u16::MAX;
-
 /// A query in the datastore.
 #[derive(Clone, Debug)]
 pub struct Query {
@@ -37,10 +34,17 @@ pub struct Query {
     pub running: bool,
     /// Whether the slot is in use.
     pub live: bool,
-    /// Its constant-cost lane, or [`HEAP`].
-    pub lane: u16,
     /// Which of the datastore's queries it is (the caller's query index).
     pub kind: u16,
+    /// Whether every query of its kind costs the same: it then finishes in its kind's FIFO lane.
+    pub constant_cost: bool,
+}
+
+impl Query {
+    /// Whether it is live and running under `generation`.
+    fn runs_as(&self, generation: u32) -> bool {
+        self.live && self.running && self.generation == generation
+    }
 }
 
 /// What became of a query submitted to the datastore.
@@ -127,7 +131,7 @@ impl Datastore {
         self.clock_at_us = now_us;
     }
 
-    fn slot(&mut self, owner: QueryOwner, cost_us: f64, kind: u16, lane: u16) -> u32 {
+    fn slot(&mut self, owner: QueryOwner, cost_us: f64, kind: u16, constant_cost: bool) -> u32 {
         let query = Query {
             generation: 0,
             owner,
@@ -135,8 +139,8 @@ impl Datastore {
             finish_at: 0.0,
             running: false,
             live: true,
-            lane,
             kind,
+            constant_cost,
         };
         match self.free.pop() {
             Some(i) => {
@@ -159,10 +163,10 @@ impl Datastore {
         q.running = true;
         q.finish_at = self.clock + q.cost_us;
         let entry = (q.finish_at.to_bits(), slot, q.generation);
-        if q.lane == HEAP {
+        if !q.constant_cost {
             self.finishing.push(entry);
         } else {
-            let lane = q.lane as usize;
+            let lane = q.kind as usize;
             if self.lanes.len() <= lane {
                 self.lanes.resize_with(lane + 1, VecDeque::new);
             }
@@ -185,13 +189,12 @@ impl Datastore {
         max_connections: u32,
         queue_capacity: u32,
     ) -> Submitted {
-        let lane = if constant_cost { kind } else { HEAP };
         if self.running_count < max_connections as usize {
-            let slot = self.slot(owner, cost_us, kind, lane);
+            let slot = self.slot(owner, cost_us, kind, constant_cost);
             self.start(slot);
             Submitted::Running(slot, self.queries[slot as usize].generation)
         } else if self.waiting.len() < queue_capacity as usize {
-            let slot = self.slot(owner, cost_us, kind, lane);
+            let slot = self.slot(owner, cost_us, kind, constant_cost);
             self.waiting.push_back(slot);
             Submitted::Queued(slot, self.queries[slot as usize].generation)
         } else {
@@ -272,10 +275,7 @@ impl Datastore {
     /// a running query.
     fn drop_dead_fronts(&mut self) {
         let queries = &self.queries;
-        let dead = |&(_, slot, generation): &Finishing| {
-            let q = &queries[slot as usize];
-            !(q.live && q.running && q.generation == generation)
-        };
+        let dead = |&(_, slot, generation): &Finishing| !queries[slot as usize].runs_as(generation);
         while self.finishing.peek().is_some_and(dead) {
             self.finishing.pop();
         }
@@ -338,7 +338,7 @@ impl Datastore {
     pub fn is_running(&self, slot: u32, generation: u32) -> bool {
         self.queries
             .get(slot as usize)
-            .is_some_and(|q| q.live && q.running && q.generation == generation)
+            .is_some_and(|q| q.runs_as(generation))
     }
 }
 

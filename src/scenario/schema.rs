@@ -733,6 +733,17 @@ pub struct TimelineEvent {
     pub label: String,
 }
 
+impl TimelineEvent {
+    /// The target split at its `#`: the component, and what follows (an instance number, or a
+    /// datastore's query), if anything.
+    pub fn target_parts(&self) -> (&str, Option<&str>) {
+        match self.target.split_once('#') {
+            Some((component, part)) => (component, Some(part)),
+            None => (&self.target, None),
+        }
+    }
+}
+
 /// One step of the story.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]

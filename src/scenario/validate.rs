@@ -54,6 +54,19 @@ fn in_range(path: String, value: f64, lo: f64, hi: f64, unit: &str) -> Check {
     Ok(())
 }
 
+/// A whole number no larger than `max` (`unit` names what is counted, or is empty).
+fn at_most(path: String, value: u32, max: u32, unit: &str) -> Check {
+    if value > max {
+        let unit = if unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {unit}")
+        };
+        return fail(path, format!("expected at most {max}{unit}, found {value}"));
+    }
+    Ok(())
+}
+
 fn name_ok(path: String, name: &str) -> Check {
     let valid = !name.is_empty()
         && name.len() <= 64
@@ -383,12 +396,7 @@ pub fn check(file: &ScenarioFile) -> Check {
             meta.duration_s,
             "s",
         )?;
-        if deploy.retries > MAX_RETRIES {
-            return fail(
-                at("retries"),
-                format!("expected at most {MAX_RETRIES}, found {}", deploy.retries),
-            );
-        }
+        at_most(at("retries"), deploy.retries, MAX_RETRIES, "")?;
         in_range(
             at("retry_after_s"),
             deploy.retry_after_s,
@@ -560,15 +568,7 @@ pub fn check(file: &ScenarioFile) -> Check {
             MAX_DURATION_MS,
             "ms",
         )?;
-        if client.max_retries > MAX_RETRIES {
-            return fail(
-                at("max_retries"),
-                format!(
-                    "expected at most {MAX_RETRIES}, found {}",
-                    client.max_retries
-                ),
-            );
-        }
+        at_most(at("max_retries"), client.max_retries, MAX_RETRIES, "")?;
         in_range(
             at("backoff_base_ms"),
             client.backoff_base_ms,
@@ -583,15 +583,12 @@ pub fn check(file: &ScenarioFile) -> Check {
             MAX_DURATION_MS,
             "ms (at least backoff_base_ms)",
         )?;
-        if client.sticky_groups > MAX_POPULATION {
-            return fail(
-                at("sticky_groups"),
-                format!(
-                    "expected at most {MAX_POPULATION} addresses, found {}",
-                    client.sticky_groups
-                ),
-            );
-        }
+        at_most(
+            at("sticky_groups"),
+            client.sticky_groups,
+            MAX_POPULATION,
+            "addresses",
+        )?;
         in_range(
             at("retry_budget_percent"),
             client.retry_budget_percent,
@@ -606,15 +603,12 @@ pub fn check(file: &ScenarioFile) -> Check {
             1_000_000.0,
             "retries",
         )?;
-        if client.breaker_window > MAX_BREAKER_WINDOW {
-            return fail(
-                at("breaker_window"),
-                format!(
-                    "expected at most {MAX_BREAKER_WINDOW} attempts, found {}",
-                    client.breaker_window
-                ),
-            );
-        }
+        at_most(
+            at("breaker_window"),
+            client.breaker_window,
+            MAX_BREAKER_WINDOW,
+            "attempts",
+        )?;
         in_range(
             at("breaker_failure_percent"),
             client.breaker_failure_percent,
@@ -649,10 +643,7 @@ pub fn check(file: &ScenarioFile) -> Check {
             continue;
         }
         if event.action == Action::KillQueries {
-            let (name, query) = match event.target.split_once('#') {
-                Some((d, q)) => (d, Some(q)),
-                None => (event.target.as_str(), None),
-            };
+            let (name, query) = event.target_parts();
             let Some(datastore) = file.datastores.get(name) else {
                 return fail(
                     format!("timeline.{i}.target"),
@@ -678,10 +669,7 @@ pub fn check(file: &ScenarioFile) -> Check {
             }
             continue;
         }
-        let (service, instance) = match event.target.split_once('#') {
-            Some((s, n)) => (s, Some(n)),
-            None => (event.target.as_str(), None),
-        };
+        let (service, instance) = event.target_parts();
         let Some(spec) = file.services.get(service) else {
             return fail(
                 format!("timeline.{i}.target"),

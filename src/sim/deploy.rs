@@ -80,7 +80,7 @@ impl Simulation {
             self.now_us + cfg.deadline_us,
             Event::DeployDeadline { deploy, epoch },
         );
-        self.patch_services(&[(&cfg.service_name, cfg.instances)])
+        self.set_instances(&cfg.service_name, cfg.instances)
     }
 
     /// A readiness check passed on `service`: a rolling deploy of it goes live once every new
@@ -122,15 +122,13 @@ impl Simulation {
         if !backends.contains(&cfg.service_name) {
             backends.push(cfg.service_name.clone());
         }
-        let mut set = BTreeMap::new();
-        set.insert(
-            format!("load_balancers.{}.backends", cfg.balancer),
-            Value::Array(backends.into_iter().map(Value::String).collect()),
-        );
-        set.insert(
-            format!("services.{}.instances", cfg.replaces),
-            Value::Integer(0),
-        );
+        let set = BTreeMap::from([
+            (
+                format!("load_balancers.{}.backends", cfg.balancer),
+                Value::Array(backends.into_iter().map(Value::String).collect()),
+            ),
+            instances(&cfg.replaces, 0),
+        ]);
         self.apply_patch(&set)
     }
 
@@ -151,7 +149,7 @@ impl Simulation {
                 Event::DeployRetry { deploy, epoch },
             );
         }
-        self.patch_services(&[(&cfg.service_name, 0)])
+        self.set_instances(&cfg.service_name, 0)
     }
 
     /// A retry after a rollback.
@@ -163,16 +161,15 @@ impl Simulation {
         self.start_deploy(deploy)
     }
 
-    fn patch_services(&mut self, counts: &[(&str, u32)]) -> Result<(), SimError> {
-        let set = counts
-            .iter()
-            .map(|(name, n)| {
-                (
-                    format!("services.{name}.instances"),
-                    Value::Integer(*n as i64),
-                )
-            })
-            .collect();
-        self.apply_patch(&set)
+    fn set_instances(&mut self, service: &str, count: u32) -> Result<(), SimError> {
+        self.apply_patch(&BTreeMap::from([instances(service, count)]))
     }
+}
+
+/// The patch entry that gives `service` `count` instances.
+fn instances(service: &str, count: u32) -> (String, Value) {
+    (
+        format!("services.{service}.instances"),
+        Value::Integer(count as i64),
+    )
 }

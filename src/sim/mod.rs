@@ -23,7 +23,7 @@ use crate::model::http_cache::HttpCache;
 use crate::model::lookaside_cache::LookasideCache;
 use crate::model::retry_budget::RetryBudget;
 use crate::model::service::Instance;
-use crate::queue::EventQueue;
+use crate::queue::{EventQueue, Front};
 use crate::rng::Rng;
 use crate::scenario::Variant;
 use crate::time::{TimeUs, ms_to_us, s_to_us};
@@ -740,8 +740,7 @@ impl Simulation {
         loop {
             if self.events >= stop_at {
                 // Out of budget: done only if nothing live is left before `until_us`.
-                self.drop_stale_before(until_us);
-                if self.queue.peek_time_us().is_some_and(|t| t < until_us) {
+                if self.live_front_before(until_us).is_some() {
                     return Ok(false);
                 }
                 break;
@@ -765,13 +764,18 @@ impl Simulation {
     }
 
     /// Pops events that would change nothing (see [`Simulation::is_stale`]) from the front of the
-    /// queue while they are due before `limit_us`.
-    fn drop_stale_before(&mut self, limit_us: TimeUs) {
-        while let Some(front) = self.queue.front() {
-            if front.time_us >= limit_us.min(self.end_us)
-                || !self.is_stale(self.queue.event(&front))
-            {
-                return;
+    /// queue while they are due before `limit_us` (and before the end), and returns where the
+    /// first live one due by then is. One search of the queue per event looked at: the front is
+    /// taken where it was found.
+    #[inline(always)]
+    fn live_front_before(&mut self, limit_us: TimeUs) -> Option<Front> {
+        loop {
+            let front = self.queue.front()?;
+            if front.time_us >= limit_us.min(self.end_us) {
+                return None;
+            }
+            if !self.is_stale(self.queue.event(&front)) {
+                return Some(front);
             }
             self.queue.take(front);
         }
@@ -780,21 +784,11 @@ impl Simulation {
     /// Processes the next live event due before `limit_us` (and before the end), dropping the
     /// stale ones before it unseen; returns whether one was processed.
     fn step_before(&mut self, limit_us: TimeUs) -> Result<bool, SimError> {
-        let limit_us = limit_us.min(self.end_us);
-        // One search of the queue per event looked at (the front is taken where it was found).
-        let (time, event) = loop {
-            let Some(front) = self.queue.front() else {
-                return Ok(false);
-            };
-            if front.time_us >= limit_us {
-                return Ok(false);
-            }
-            let stale = self.is_stale(self.queue.event(&front));
-            let event = self.queue.take(front);
-            if !stale {
-                break (front.time_us, event);
-            }
+        let Some(front) = self.live_front_before(limit_us) else {
+            return Ok(false);
         };
+        let time = front.time_us;
+        let event = self.queue.take(front);
         self.advance_clock(time);
         self.events += 1;
         let (kind, ids) = event.trace_ids();

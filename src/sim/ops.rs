@@ -220,10 +220,7 @@ impl Simulation {
             return self.apply_patch(&event.set);
         }
         if event.action == Action::KillQueries {
-            let (name, query) = match event.target.split_once('#') {
-                Some((d, q)) => (d, Some(q)),
-                None => (event.target.as_str(), None),
-            };
+            let (name, query) = event.target_parts();
             let Some(datastore) = self.config.file.datastores.keys().position(|d| d == name) else {
                 return Ok(());
             };
@@ -250,10 +247,8 @@ impl Simulation {
                 None => Ok(()),
             };
         }
-        let (name, only) = match event.target.split_once('#') {
-            Some((s, n)) => (s.to_string(), n.parse::<u16>().ok()),
-            None => (event.target.clone(), None),
-        };
+        let (name, only) = event.target_parts();
+        let only = only.and_then(|n| n.parse::<u16>().ok());
         let Some(service) = self.config.services.iter().position(|s| s.name == name) else {
             return Ok(());
         };

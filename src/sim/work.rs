@@ -521,23 +521,11 @@ impl Simulation {
         slot: u32,
         generation: u32,
     ) -> Result<(), SimError> {
-        let cfg = &self.config.datastores[datastore as usize];
-        let (cores, max_connections) = (cfg.cores, cfg.max_connections);
-        let ds = &mut self.datastores[datastore as usize];
-        if !ds.is_running(slot, generation) {
+        if !self.datastores[datastore as usize].is_running(slot, generation) {
             // It finished or was killed already (timeouts are armed when a query starts).
             return Ok(());
         }
-        ds.advance(self.now_us, cores);
-        let Some((job, job_generation)) = ds.kill(slot, generation, max_connections) else {
-            return Ok(());
-        };
-        self.components.killed[datastore as usize] += 1;
-        self.settle_datastore(datastore);
-        if self.job_is(job, job_generation) {
-            self.job_failed(job)?;
-        }
-        Ok(())
+        self.kill_and_fail(datastore, &[(slot, generation)])
     }
 
     /// An operator kills the live queries of a datastore (of one kind, or all): each caller gets
@@ -547,21 +535,25 @@ impl Simulation {
         datastore: u16,
         kind: Option<u16>,
     ) -> Result<(), SimError> {
+        let queries = self.datastores[datastore as usize].live_queries(kind);
+        self.kill_and_fail(datastore, &queries)
+    }
+
+    /// Kills these queries (slot, generation) of a datastore, those still live, counts them and
+    /// fails their callers.
+    fn kill_and_fail(&mut self, datastore: u16, queries: &[(u32, u32)]) -> Result<(), SimError> {
         let cfg = &self.config.datastores[datastore as usize];
         let (cores, max_connections) = (cfg.cores, cfg.max_connections);
         let ds = &mut self.datastores[datastore as usize];
         ds.advance(self.now_us, cores);
-        let mut owners = Vec::new();
-        for (slot, generation) in ds.live_queries(kind) {
-            if let Some(owner) = ds.kill(slot, generation, max_connections) {
-                owners.push(owner);
-            }
-        }
+        let owners: Vec<_> = queries
+            .iter()
+            .filter_map(|&(slot, generation)| ds.kill(slot, generation, max_connections))
+            .collect();
         self.components.killed[datastore as usize] += owners.len() as u64;
         self.settle_datastore(datastore);
         for (job, job_generation) in owners {
             if self.job_is(job, job_generation) {
-                self.jobs[job as usize].query = None;
                 self.job_failed(job)?;
             }
         }

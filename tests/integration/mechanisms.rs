@@ -14,18 +14,22 @@ fn run(text: &str, fixes: &[&str], seed: u64) -> Simulation {
     sim
 }
 
-fn mean(sim: &Simulation, series: &str, from_s: f64, to_s: f64) -> f64 {
+/// The values of `series` in the windows ending in (from_s, to_s].
+fn windows(sim: &Simulation, series: &str, from_s: f64, to_s: f64) -> Vec<f64> {
     let m = sim.metrics();
     let t = m.series("t_s").unwrap();
     let v = m
         .series(series)
         .unwrap_or_else(|| panic!("no series {series}"));
-    let picked: Vec<f64> = t
-        .iter()
+    t.iter()
         .zip(v)
         .filter(|(t, _)| **t > from_s && **t <= to_s)
         .map(|(_, v)| *v)
-        .collect();
+        .collect()
+}
+
+fn mean(sim: &Simulation, series: &str, from_s: f64, to_s: f64) -> f64 {
+    let picked = windows(sim, series, from_s, to_s);
     picked.iter().sum::<f64>() / picked.len() as f64
 }
 
@@ -1119,13 +1123,8 @@ fn a_deploy_goes_live_once_its_instances_pass_readiness_or_rolls_back_at_its_dea
 }
 
 fn max_in(sim: &Simulation, series: &str, from_s: f64, to_s: f64) -> f64 {
-    let m = sim.metrics();
-    m.series("t_s")
-        .unwrap()
-        .iter()
-        .zip(m.series(series).unwrap())
-        .filter(|(t, _)| **t > from_s && **t <= to_s)
-        .map(|(_, v)| *v)
+    windows(sim, series, from_s, to_s)
+        .into_iter()
         .fold(f64::MIN, f64::max)
 }
 
