@@ -13,6 +13,7 @@ pub mod replay;
 pub mod rng;
 pub mod scenario;
 pub mod sim;
+pub mod slab;
 pub mod time;
 pub mod trace;
 pub mod verdict;

@@ -6,54 +6,44 @@
 //! advanced by its cost since it started. Queries of a kind whose cost is constant finish in the
 //! order they started, so each such kind has a FIFO lane; the others share a min-heap. A killed
 //! query's entry stays in its lane or the heap, recognised as dead by its slot's generation, until
-//! it reaches the front. Queries that finish together are released in (finish clock, slot) order
+//! it reaches the front (its key no longer names a live query). Queries that finish together are released in (finish clock, slot) order
 //! whichever lane they come from, so lanes change the cost, not the order.
 
 use crate::heap::MinHeap;
+use crate::slab::{Key, Slab};
 use crate::time::TimeUs;
 use std::collections::VecDeque;
 
-/// Who is waiting for a query: a job (by slot and generation).
-pub type QueryOwner = (u32, u32);
+/// Who is waiting for a query: a job.
+pub type QueryOwner = Key;
 
-/// A running query's place in the finishing order: (finish clock bits, slot, generation).
-type Finishing = (u64, u32, u32);
+/// A running query's place in the finishing order: (finish clock bits, query).
+type Finishing = (u64, Key);
 
 /// A query in the datastore.
 #[derive(Clone, Debug)]
 pub struct Query {
-    /// Generation: bumps when the slot is reused, so stale events are recognised.
-    pub generation: u32,
     /// Who gets the answer.
     pub owner: QueryOwner,
     /// CPU cost, µs.
     pub cost_us: f64,
     /// Attained-service clock value at which it finishes (running queries only).
     pub finish_at: f64,
-    /// Whether it is running (else queued or free).
+    /// Whether it is running (else waiting for a connection).
     pub running: bool,
-    /// Whether the slot is in use.
-    pub live: bool,
     /// Which of the datastore's queries it is (the caller's query index).
     pub kind: u16,
     /// Whether every query of its kind costs the same: it then finishes in its kind's FIFO lane.
     pub constant_cost: bool,
 }
 
-impl Query {
-    /// Whether it is live and running under `generation`.
-    fn runs_as(&self, generation: u32) -> bool {
-        self.live && self.running && self.generation == generation
-    }
-}
-
 /// What became of a query submitted to the datastore.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Submitted {
-    /// Running now (slot, generation).
-    Running(u32, u32),
-    /// Waiting for a connection (slot, generation).
-    Queued(u32, u32),
+    /// Running now.
+    Running(Key),
+    /// Waiting for a connection.
+    Queued(Key),
     /// Refused: the queue is full.
     Refused,
 }
@@ -61,9 +51,8 @@ pub enum Submitted {
 /// A datastore's run-time state.
 #[derive(Clone, Debug, Default)]
 pub struct Datastore {
-    /// Query slots.
-    pub queries: Vec<Query>,
-    free: Vec<u32>,
+    /// The live queries, running or waiting.
+    pub queries: Slab<Query>,
     /// Running queries of variable cost, earliest finish first; may hold dead entries of killed
     /// queries below the top.
     finishing: MinHeap<Finishing>,
@@ -75,7 +64,7 @@ pub struct Datastore {
     /// Queries running now.
     running_count: usize,
     /// Waiting queries, oldest first.
-    pub waiting: VecDeque<u32>,
+    pub waiting: VecDeque<Key>,
     /// Attained-service clock, µs of CPU per query.
     clock: f64,
     /// When `clock` was last brought up to date.
@@ -86,24 +75,22 @@ pub struct Datastore {
     pub wake_armed: Option<(TimeUs, u32)>,
     /// Busy core·µs accumulated in the current metrics window.
     pub busy_core_us: f64,
-    /// Queries that started running since the owner last looked (slot, generation): the owner
-    /// arms their statement timeouts, which count from the start, not from the submit.
-    pub started: Vec<(u32, u32)>,
+    /// Queries that started running since the owner last looked: the owner arms their
+    /// statement timeouts, which count from the start, not from the submit.
+    pub started: Vec<Key>,
 }
 
 impl Datastore {
     /// Bytes held by the query tables.
     pub fn heap_bytes(&self) -> usize {
-        self.queries.capacity() * std::mem::size_of::<Query>()
-            + self.free.capacity() * 4
+        self.queries.heap_bytes()
             + self.finishing.capacity() * std::mem::size_of::<Finishing>()
             + self
                 .lanes
                 .iter()
                 .map(|lane| lane.capacity() * std::mem::size_of::<Finishing>())
                 .sum::<usize>()
-            + self.waiting.capacity() * 4
-            + self.started.capacity() * 8
+            + (self.waiting.capacity() + self.started.capacity()) * std::mem::size_of::<Key>()
             + self.due.capacity() * std::mem::size_of::<Finishing>()
     }
 
@@ -131,38 +118,22 @@ impl Datastore {
         self.clock_at_us = now_us;
     }
 
-    fn slot(&mut self, owner: QueryOwner, cost_us: f64, kind: u16, constant_cost: bool) -> u32 {
-        let query = Query {
-            generation: 0,
+    fn insert(&mut self, owner: QueryOwner, cost_us: f64, kind: u16, constant_cost: bool) -> Key {
+        self.queries.insert(Query {
             owner,
             cost_us,
             finish_at: 0.0,
             running: false,
-            live: true,
             kind,
             constant_cost,
-        };
-        match self.free.pop() {
-            Some(i) => {
-                let generation = self.queries[i as usize].generation.wrapping_add(1);
-                self.queries[i as usize] = Query {
-                    generation,
-                    ..query
-                };
-                i
-            }
-            None => {
-                self.queries.push(query);
-                (self.queries.len() - 1) as u32
-            }
-        }
+        })
     }
 
-    fn start(&mut self, slot: u32) {
-        let q = &mut self.queries[slot as usize];
+    fn start(&mut self, query: Key) {
+        let q = self.queries.get_mut(query).expect("a live query");
         q.running = true;
         q.finish_at = self.clock + q.cost_us;
-        let entry = (q.finish_at.to_bits(), slot, q.generation);
+        let entry = (q.finish_at.to_bits(), query);
         if !q.constant_cost {
             self.finishing.push(entry);
         } else {
@@ -175,7 +146,7 @@ impl Datastore {
         }
         self.running_count += 1;
         self.wake_generation = self.wake_generation.wrapping_add(1);
-        self.started.push((slot, q.generation));
+        self.started.push(query);
     }
 
     /// Submits a query of kind `kind` (the caller's query index) at `now_us` (after `advance`).
@@ -190,13 +161,13 @@ impl Datastore {
         queue_capacity: u32,
     ) -> Submitted {
         if self.running_count < max_connections as usize {
-            let slot = self.slot(owner, cost_us, kind, constant_cost);
-            self.start(slot);
-            Submitted::Running(slot, self.queries[slot as usize].generation)
+            let query = self.insert(owner, cost_us, kind, constant_cost);
+            self.start(query);
+            Submitted::Running(query)
         } else if self.waiting.len() < queue_capacity as usize {
-            let slot = self.slot(owner, cost_us, kind, constant_cost);
-            self.waiting.push_back(slot);
-            Submitted::Queued(slot, self.queries[slot as usize].generation)
+            let query = self.insert(owner, cost_us, kind, constant_cost);
+            self.waiting.push_back(query);
+            Submitted::Queued(query)
         } else {
             Submitted::Refused
         }
@@ -220,9 +191,9 @@ impl Datastore {
             .min()
     }
 
-    /// Moves the queries that have finished by now (after `advance`) into `done` as (slot, owner)
-    /// pairs, in (finish clock, slot) order, then starts waiting queries on the freed connections.
-    pub fn take_finished(&mut self, max_connections: u32, done: &mut Vec<(u32, QueryOwner)>) {
+    /// Moves the owners of the queries that have finished by now (after `advance`) into `done`,
+    /// in (finish clock, slot) order, then starts waiting queries on the freed connections.
+    pub fn take_finished(&mut self, max_connections: u32, done: &mut Vec<QueryOwner>) {
         done.clear();
         // A tolerance of a nanosecond of CPU absorbs rounding in the clock.
         let threshold = self.clock + 1e-3;
@@ -258,10 +229,10 @@ impl Datastore {
                 j -= 1;
             }
         }
-        for &(_, slot, generation) in &batch {
-            if self.is_running(slot, generation) {
+        for &(_, query) in &batch {
+            if self.is_running(query) {
                 self.running_count -= 1;
-                done.push((slot, self.release(slot)));
+                done.push(self.release(query));
             }
         }
         self.due = batch;
@@ -275,7 +246,7 @@ impl Datastore {
     /// a running query.
     fn drop_dead_fronts(&mut self) {
         let queries = &self.queries;
-        let dead = |&(_, slot, generation): &Finishing| !queries[slot as usize].runs_as(generation);
+        let dead = |&(_, query): &Finishing| !queries.get(query).is_some_and(|q| q.running);
         while self.finishing.peek().is_some_and(dead) {
             self.finishing.pop();
         }
@@ -286,11 +257,8 @@ impl Datastore {
         }
     }
 
-    fn release(&mut self, slot: u32) -> QueryOwner {
-        let q = &mut self.queries[slot as usize];
-        q.live = false;
-        q.running = false;
-        self.free.push(slot);
+    fn release(&mut self, query: Key) -> QueryOwner {
+        let q = self.queries.remove(query).expect("a live query");
         self.wake_generation = self.wake_generation.wrapping_add(1);
         q.owner
     }
@@ -298,24 +266,20 @@ impl Datastore {
     /// Starts waiting queries while connections are free.
     pub fn fill(&mut self, max_connections: u32) {
         while self.running_count < max_connections as usize {
-            let Some(slot) = self.waiting.pop_front() else {
+            let Some(query) = self.waiting.pop_front() else {
                 break;
             };
-            self.start(slot);
+            self.start(query);
         }
     }
 
-    /// Kills a query (statement timeout) if `generation` still names it; returns its owner.
-    pub fn kill(&mut self, slot: u32, generation: u32, max_connections: u32) -> Option<QueryOwner> {
-        let q = self.queries.get(slot as usize)?;
-        if !q.live || q.generation != generation {
-            return None;
-        }
-        let was_running = q.running;
+    /// Kills a query (statement timeout, operator) if `query` still names it; returns its owner.
+    pub fn kill(&mut self, query: Key, max_connections: u32) -> Option<QueryOwner> {
+        let was_running = self.queries.get(query)?.running;
         if !was_running {
-            self.waiting.retain(|&s| s != slot);
+            self.waiting.retain(|&q| q != query);
         }
-        let owner = self.release(slot);
+        let owner = self.release(query);
         if was_running {
             self.running_count -= 1;
             self.drop_dead_fronts();
@@ -324,21 +288,18 @@ impl Datastore {
         Some(owner)
     }
 
-    /// Live queries (running or waiting), of kind `kind` or of every kind: (slot, generation).
-    pub fn live_queries(&self, kind: Option<u16>) -> Vec<(u32, u32)> {
+    /// Live queries (running or waiting), of kind `kind` or of every kind, in slot order.
+    pub fn live_queries(&self, kind: Option<u16>) -> Vec<Key> {
         self.queries
             .iter()
-            .enumerate()
-            .filter(|(_, q)| q.live && kind.is_none_or(|k| q.kind == k))
-            .map(|(slot, q)| (slot as u32, q.generation))
+            .filter(|(_, q)| kind.is_none_or(|k| q.kind == k))
+            .map(|(query, _)| query)
             .collect()
     }
 
-    /// Whether `generation` still names a live query in `slot` that is running.
-    pub fn is_running(&self, slot: u32, generation: u32) -> bool {
-        self.queries
-            .get(slot as usize)
-            .is_some_and(|q| q.runs_as(generation))
+    /// Whether `query` still names a live query that is running.
+    pub fn is_running(&self, query: Key) -> bool {
+        self.queries.get(query).is_some_and(|q| q.running)
     }
 }
 
@@ -346,7 +307,15 @@ impl Datastore {
 mod tests {
     use super::*;
 
-    fn finished(ds: &mut Datastore, max_connections: u32) -> Vec<(u32, QueryOwner)> {
+    /// A job key standing for the owner of a query.
+    fn owner(n: u32) -> QueryOwner {
+        Key {
+            slot: n,
+            generation: 1,
+        }
+    }
+
+    fn finished(ds: &mut Datastore, max_connections: u32) -> Vec<QueryOwner> {
         let mut done = Vec::new();
         ds.take_finished(max_connections, &mut done);
         done
@@ -357,12 +326,12 @@ mod tests {
         let mut ds = Datastore::default();
         ds.advance(0, 4);
         assert!(matches!(
-            ds.submit((1, 0), 1_000.0, 0, false, 10, 10),
+            ds.submit(owner(1), 1_000.0, 0, false, 10, 10),
             Submitted::Running(..)
         ));
         assert_eq!(ds.next_completion_us(0, 4), Some(1_000));
         ds.advance(1_000, 4);
-        assert_eq!(finished(&mut ds, 10), vec![(0, (1, 0))]);
+        assert_eq!(finished(&mut ds, 10), vec![owner(1)]);
     }
 
     #[test]
@@ -371,7 +340,7 @@ mod tests {
         let mut ds = Datastore::default();
         ds.advance(0, 4);
         for i in 0..8 {
-            ds.submit((i, 0), 1_000.0, 0, false, 100, 100);
+            ds.submit(owner(i), 1_000.0, 0, false, 100, 100);
         }
         assert_eq!(ds.next_completion_us(0, 4), Some(2_000));
         ds.advance(2_000, 4);
@@ -383,9 +352,9 @@ mod tests {
     fn a_late_arrival_slows_the_others() {
         let mut ds = Datastore::default();
         ds.advance(0, 1);
-        ds.submit((0, 0), 1_000.0, 0, false, 10, 10);
+        ds.submit(owner(0), 1_000.0, 0, false, 10, 10);
         ds.advance(500, 1);
-        ds.submit((1, 0), 1_000.0, 0, false, 10, 10);
+        ds.submit(owner(1), 1_000.0, 0, false, 10, 10);
         // The first has 500 µs left at half speed: done at 1500.
         assert_eq!(ds.next_completion_us(500, 1), Some(1_500));
         ds.advance(1_500, 1);
@@ -399,15 +368,15 @@ mod tests {
         let mut ds = Datastore::default();
         ds.advance(0, 4);
         assert!(matches!(
-            ds.submit((0, 0), 1_000.0, 0, false, 1, 1),
+            ds.submit(owner(0), 1_000.0, 0, false, 1, 1),
             Submitted::Running(..)
         ));
         assert!(matches!(
-            ds.submit((1, 0), 1_000.0, 0, false, 1, 1),
+            ds.submit(owner(1), 1_000.0, 0, false, 1, 1),
             Submitted::Queued(..)
         ));
         assert_eq!(
-            ds.submit((2, 0), 1_000.0, 0, false, 1, 1),
+            ds.submit(owner(2), 1_000.0, 0, false, 1, 1),
             Submitted::Refused
         );
         ds.advance(1_000, 4);
@@ -419,14 +388,17 @@ mod tests {
     fn killing_frees_the_cpu_and_ignores_stale_generations() {
         let mut ds = Datastore::default();
         ds.advance(0, 1);
-        let Submitted::Running(slot, generation) = ds.submit((7, 3), 10_000.0, 0, false, 10, 10)
-        else {
+        let Submitted::Running(query) = ds.submit(owner(7), 10_000.0, 0, false, 10, 10) else {
             panic!()
         };
-        assert_eq!(ds.kill(slot, generation + 1, 10), None);
-        assert_eq!(ds.kill(slot, generation, 10), Some((7, 3)));
+        let stale = Key {
+            generation: query.generation + 1,
+            ..query
+        };
+        assert_eq!(ds.kill(stale, 10), None);
+        assert_eq!(ds.kill(query, 10), Some(owner(7)));
         assert_eq!(ds.running(), 0);
-        assert_eq!(ds.kill(slot, generation, 10), None);
+        assert_eq!(ds.kill(query, 10), None);
     }
 
     #[test]
@@ -435,35 +407,31 @@ mod tests {
         // same clock, and come out by slot whichever structure held them.
         let mut ds = Datastore::default();
         ds.advance(0, 3);
-        ds.submit((10, 0), 1_000.0, 0, false, 10, 10);
-        ds.submit((11, 0), 1_000.0, 0, true, 10, 10);
-        ds.submit((12, 0), 1_000.0, 0, false, 10, 10);
+        ds.submit(owner(10), 1_000.0, 0, false, 10, 10);
+        ds.submit(owner(11), 1_000.0, 0, true, 10, 10);
+        ds.submit(owner(12), 1_000.0, 0, false, 10, 10);
         assert_eq!(ds.next_completion_us(0, 3), Some(1_000));
         ds.advance(1_000, 3);
-        assert_eq!(
-            finished(&mut ds, 10),
-            vec![(0, (10, 0)), (1, (11, 0)), (2, (12, 0))]
-        );
+        assert_eq!(finished(&mut ds, 10), vec![owner(10), owner(11), owner(12)]);
     }
 
     #[test]
     fn a_killed_query_at_a_lane_front_does_not_hold_up_the_next() {
         let mut ds = Datastore::default();
         ds.advance(0, 1);
-        let Submitted::Running(first, generation) = ds.submit((1, 0), 1_000.0, 2, true, 10, 10)
-        else {
+        let Submitted::Running(first) = ds.submit(owner(1), 1_000.0, 2, true, 10, 10) else {
             panic!()
         };
         ds.advance(100, 1);
-        ds.submit((2, 0), 1_000.0, 2, true, 10, 10);
-        ds.submit((3, 0), 5_000.0, 0, false, 10, 10);
+        ds.submit(owner(2), 1_000.0, 2, true, 10, 10);
+        ds.submit(owner(3), 5_000.0, 0, false, 10, 10);
         ds.advance(200, 1);
-        assert_eq!(ds.kill(first, generation, 10), Some((1, 0)));
+        assert_eq!(ds.kill(first, 10), Some(owner(1)));
         // The lane's front is now dead; its live query (finishing at clock 1,100) still comes
         // before the heap's (5,150).
         let at = ds.next_completion_us(200, 1).unwrap();
         ds.advance(at, 1);
-        assert_eq!(finished(&mut ds, 10), vec![(1, (2, 0))]);
+        assert_eq!(finished(&mut ds, 10), vec![owner(2)]);
         assert_eq!(ds.running(), 1);
     }
 }

@@ -26,47 +26,54 @@ pub fn sticky_hash(id: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Picks an instance among `candidates`, or `None` when none is in rotation.
-/// `cursor` is the balancer's round-robin position; `sticky_id` pins a client to an instance by
-/// hashing over all candidates, ready or not (as IP-hash stickiness does).
+/// Picks an instance among the `len` candidates that `candidate(k)` describes (k in `0..len`),
+/// or `None` when none is in rotation. `cursor` is the balancer's round-robin position;
+/// `sticky_id` pins a client to an instance by hashing over all candidates, ready or not (as
+/// IP-hash stickiness does). Candidates are looked up as needed rather than listed first: this
+/// runs once per request.
 pub fn pick(
-    candidates: &[Candidate],
+    len: usize,
+    candidate: impl Fn(usize) -> Candidate,
     policy: BalancePolicy,
     cursor: &mut usize,
     sticky_id: Option<u64>,
     rng: &mut Rng,
 ) -> Option<InstanceRef> {
-    if candidates.is_empty() {
+    if len == 0 {
         return None;
     }
     if let Some(id) = sticky_id {
-        return Some(candidates[(sticky_hash(id) % candidates.len() as u64) as usize].instance);
+        return Some(candidate((sticky_hash(id) % len as u64) as usize).instance);
     }
-    let ready: usize = candidates.iter().filter(|c| c.ready).count();
-    if ready == 0 {
-        return None;
-    }
+    let all = || (0..len).map(&candidate);
     match policy {
         BalancePolicy::RoundRobin => {
-            for _ in 0..candidates.len() {
-                let candidate = candidates[*cursor % candidates.len()];
-                *cursor = (*cursor + 1) % candidates.len();
-                if candidate.ready {
-                    return Some(candidate.instance);
+            // The cursor stays below `len` unless instances were removed since: only then is a
+            // division needed.
+            let mut i = if *cursor < len {
+                *cursor
+            } else {
+                *cursor % len
+            };
+            for _ in 0..len {
+                let c = candidate(i);
+                i = if i + 1 == len { 0 } else { i + 1 };
+                *cursor = i;
+                if c.ready {
+                    return Some(c.instance);
                 }
             }
             None
         }
         BalancePolicy::Random => {
+            let ready = all().filter(|c| c.ready).count();
+            if ready == 0 {
+                return None;
+            }
             let nth = rng.below(ready as u64) as usize;
-            candidates
-                .iter()
-                .filter(|c| c.ready)
-                .nth(nth)
-                .map(|c| c.instance)
+            all().filter(|c| c.ready).nth(nth).map(|c| c.instance)
         }
-        BalancePolicy::LeastOutstanding => candidates
-            .iter()
+        BalancePolicy::LeastOutstanding => all()
             .filter(|c| c.ready)
             .min_by_key(|c| c.outstanding)
             .map(|c| c.instance),
@@ -76,6 +83,24 @@ pub fn pick(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `pick` over a list of candidates.
+    fn pick_in(
+        candidates: &[Candidate],
+        policy: BalancePolicy,
+        cursor: &mut usize,
+        sticky_id: Option<u64>,
+        rng: &mut Rng,
+    ) -> Option<InstanceRef> {
+        pick(
+            candidates.len(),
+            |k| candidates[k],
+            policy,
+            cursor,
+            sticky_id,
+            rng,
+        )
+    }
 
     fn candidates() -> Vec<Candidate> {
         vec![
@@ -103,7 +128,7 @@ mod tests {
         let mut cursor = 0;
         let picks: Vec<_> = (0..4)
             .map(|_| {
-                pick(
+                pick_in(
                     &candidates(),
                     BalancePolicy::RoundRobin,
                     &mut cursor,
@@ -119,7 +144,7 @@ mod tests {
     #[test]
     fn least_outstanding_prefers_the_idlest_ready_instance() {
         let mut rng = Rng::new(1);
-        let picked = pick(
+        let picked = pick_in(
             &candidates(),
             BalancePolicy::LeastOutstanding,
             &mut 0,
@@ -132,7 +157,7 @@ mod tests {
     #[test]
     fn sticky_clients_stay_put_even_on_an_unready_instance() {
         let mut rng = Rng::new(1);
-        let first = pick(
+        let first = pick_in(
             &candidates(),
             BalancePolicy::RoundRobin,
             &mut 0,
@@ -141,7 +166,7 @@ mod tests {
         );
         for _ in 0..5 {
             assert_eq!(
-                pick(
+                pick_in(
                     &candidates(),
                     BalancePolicy::RoundRobin,
                     &mut 0,
@@ -153,7 +178,7 @@ mod tests {
         }
         let spread: std::collections::BTreeSet<_> = (0..100)
             .map(|id| {
-                pick(
+                pick_in(
                     &candidates(),
                     BalancePolicy::RoundRobin,
                     &mut 0,
@@ -174,7 +199,7 @@ mod tests {
             outstanding: 0,
         }];
         assert_eq!(
-            pick(&none, BalancePolicy::Random, &mut 0, None, &mut rng),
+            pick_in(&none, BalancePolicy::Random, &mut 0, None, &mut rng),
             None
         );
     }

@@ -5,8 +5,8 @@ use crate::metrics::HitCounter;
 use crate::time::TimeUs;
 use std::collections::BTreeMap;
 
-/// A job waiting for a fill: (job slot, job generation).
-pub type Waiter = (u32, u32);
+/// A job waiting for a fill.
+pub type Waiter = crate::slab::Key;
 
 /// What a look-up found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,35 +115,42 @@ impl LookasideCache {
 mod tests {
     use super::*;
 
+    fn job(n: u32) -> Waiter {
+        Waiter {
+            slot: n,
+            generation: 1,
+        }
+    }
+
     #[test]
     fn misses_until_filled_then_hits_until_expiry() {
         let mut cache = LookasideCache::new(4, 0, 0);
-        assert_eq!(cache.lookup(2, 0, false, (0, 0)), Lookup::Miss);
+        assert_eq!(cache.lookup(2, 0, false, job(0)), Lookup::Miss);
         cache.fill(2, 100);
-        assert_eq!(cache.lookup(2, 50, false, (0, 0)), Lookup::Hit);
-        assert_eq!(cache.lookup(2, 100, false, (0, 0)), Lookup::Miss);
+        assert_eq!(cache.lookup(2, 50, false, job(0)), Lookup::Hit);
+        assert_eq!(cache.lookup(2, 100, false, job(0)), Lookup::Miss);
         assert_eq!(cache.hit_ratio(), 1.0 / 3.0);
     }
 
     #[test]
     fn single_flight_makes_others_wait_for_the_one_fill() {
         let mut cache = LookasideCache::new(4, 0, 0);
-        assert_eq!(cache.lookup(1, 0, true, (10, 0)), Lookup::Miss);
-        assert_eq!(cache.lookup(1, 0, true, (11, 0)), Lookup::Wait);
-        assert_eq!(cache.lookup(1, 0, true, (12, 0)), Lookup::Wait);
-        assert_eq!(cache.fill(1, 1_000), vec![(11, 0), (12, 0)]);
-        assert_eq!(cache.lookup(1, 5, true, (13, 0)), Lookup::Hit);
+        assert_eq!(cache.lookup(1, 0, true, job(10)), Lookup::Miss);
+        assert_eq!(cache.lookup(1, 0, true, job(11)), Lookup::Wait);
+        assert_eq!(cache.lookup(1, 0, true, job(12)), Lookup::Wait);
+        assert_eq!(cache.fill(1, 1_000), vec![job(11), job(12)]);
+        assert_eq!(cache.lookup(1, 5, true, job(13)), Lookup::Hit);
         // A failed fill releases the waiters and lets the next miss try again.
-        assert_eq!(cache.lookup(3, 0, true, (1, 0)), Lookup::Miss);
-        assert_eq!(cache.lookup(3, 0, true, (2, 0)), Lookup::Wait);
-        assert_eq!(cache.abandon(3), vec![(2, 0)]);
-        assert_eq!(cache.lookup(3, 0, true, (3, 0)), Lookup::Miss);
+        assert_eq!(cache.lookup(3, 0, true, job(1)), Lookup::Miss);
+        assert_eq!(cache.lookup(3, 0, true, job(2)), Lookup::Wait);
+        assert_eq!(cache.abandon(3), vec![job(2)]);
+        assert_eq!(cache.lookup(3, 0, true, job(3)), Lookup::Miss);
     }
 
     #[test]
     fn warm_keys_start_fresh() {
         let mut cache = LookasideCache::new(10, 3, 500);
-        assert_eq!(cache.lookup(2, 0, false, (0, 0)), Lookup::Hit);
-        assert_eq!(cache.lookup(3, 0, false, (0, 0)), Lookup::Miss);
+        assert_eq!(cache.lookup(2, 0, false, job(0)), Lookup::Hit);
+        assert_eq!(cache.lookup(3, 0, false, job(0)), Lookup::Miss);
     }
 }

@@ -81,7 +81,7 @@ pub struct Instance {
     /// Workers busy now.
     pub busy: u32,
     /// Jobs waiting for a worker, oldest first.
-    pub queue: VecDeque<u32>,
+    pub queue: VecDeque<crate::slab::Key>,
     /// Memory of the work in service, MB (base and connections are added by the caller).
     pub work_memory_mb: f64,
     /// Open client connections.
@@ -165,7 +165,7 @@ mod tests {
         assert_eq!(i.admit(2, 3, true, &NO_LIMIT), Admission::Start);
         assert_eq!(i.admit(2, 3, true, &NO_LIMIT), Admission::Start);
         assert_eq!(i.admit(2, 3, true, &NO_LIMIT), Admission::Queued);
-        i.queue.push_back(0);
+        i.queue.push_back(crate::slab::Key::default());
         assert_eq!(
             i.admit(2, 3, true, &NO_LIMIT),
             Admission::Shed,
@@ -183,7 +183,7 @@ mod tests {
         let mut i = Instance::new();
         assert_eq!(i.admit(1, 1, false, &NO_LIMIT), Admission::Start);
         assert_eq!(i.admit(1, 1, false, &NO_LIMIT), Admission::Queued);
-        i.queue.push_back(0);
+        i.queue.push_back(crate::slab::Key::default());
         assert_eq!(i.admit(1, 1, false, &NO_LIMIT), Admission::Shed);
     }
 

@@ -26,6 +26,7 @@ use crate::model::service::Instance;
 use crate::queue::{EventQueue, Front};
 use crate::rng::Rng;
 use crate::scenario::Variant;
+use crate::slab::{Key, Slab};
 use crate::time::{TimeUs, ms_to_us, s_to_us};
 use crate::trace::TraceHash;
 use config::Config;
@@ -76,23 +77,18 @@ pub enum Outcome {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Reply {
     /// A client's attempt.
-    Client {
-        request: u32,
-        generation: u32,
-        attempt: u32,
-    },
+    Client { request: Key, attempt: u32 },
     /// A client's attempt that passed an HTTP cache on a miss: store, then answer.
     ViaHttpCache {
         cache: u16,
         key: u64,
-        request: u32,
-        generation: u32,
+        request: Key,
         attempt: u32,
     },
     /// A job waiting on a call.
-    Job { job: u32, generation: u32 },
+    Job { job: Key },
     /// A health probe.
-    Check { check: u32, generation: u32 },
+    Check { check: Key },
     /// A fire-and-forget call: the work is wanted, the answer goes nowhere.
     Nobody,
 }
@@ -104,25 +100,20 @@ enum Event {
         epoch: u32,
     },
     Send {
-        request: u32,
-        generation: u32,
+        request: Key,
     },
     AttemptTimeout {
-        request: u32,
-        generation: u32,
+        request: Key,
         attempt: u32,
     },
     StepDone {
-        job: u32,
-        generation: u32,
+        job: Key,
     },
     CallTimeout {
-        job: u32,
-        generation: u32,
+        job: Key,
     },
     DependencyDone {
-        job: u32,
-        generation: u32,
+        job: Key,
         ok: bool,
     },
     DatastoreWake {
@@ -131,8 +122,7 @@ enum Event {
     },
     StatementTimeout {
         datastore: u16,
-        slot: u32,
-        generation: u32,
+        query: Key,
     },
     InstanceUp {
         service: u16,
@@ -144,8 +134,7 @@ enum Event {
         prober: u32,
     },
     CheckTimeout {
-        check: u32,
-        generation: u32,
+        check: Key,
     },
     Connect {
         client: u16,
@@ -179,41 +168,35 @@ enum Event {
 impl Event {
     fn trace_ids(&self) -> (u8, [u64; 3]) {
         use Event::*;
-        let w = |a: u32, b: u32| ((a as u64) << 32) | b as u64;
         match *self {
             Arrival { client, epoch } => (1, [client as u64, epoch as u64, 0]),
-            Send {
-                request,
-                generation,
-            } => (2, [request as u64, generation as u64, 0]),
-            AttemptTimeout {
-                request,
-                generation,
-                attempt,
-            } => (3, [request as u64, generation as u64, attempt as u64]),
-            StepDone { job, generation } => (4, [w(job, generation), 0, 0]),
-            CallTimeout { job, generation } => (5, [w(job, generation), 0, 0]),
-            DependencyDone {
-                job,
-                generation,
-                ok,
-            } => (6, [w(job, generation), ok as u64, 0]),
+            Send { request } => (2, [request.slot as u64, request.generation as u64, 0]),
+            AttemptTimeout { request, attempt } => (
+                3,
+                [
+                    request.slot as u64,
+                    request.generation as u64,
+                    attempt as u64,
+                ],
+            ),
+            StepDone { job } => (4, [job.packed(), 0, 0]),
+            CallTimeout { job } => (5, [job.packed(), 0, 0]),
+            DependencyDone { job, ok } => (6, [job.packed(), ok as u64, 0]),
             DatastoreWake {
                 datastore,
                 generation,
             } => (7, [datastore as u64, generation as u64, 0]),
-            StatementTimeout {
-                datastore,
-                slot,
-                generation,
-            } => (8, [datastore as u64, slot as u64, generation as u64]),
+            StatementTimeout { datastore, query } => (
+                8,
+                [datastore as u64, query.slot as u64, query.generation as u64],
+            ),
             InstanceUp {
                 service,
                 instance,
                 epoch,
             } => (9, [service as u64, instance as u64, epoch as u64]),
             ProbeTick { probe, prober } => (10, [probe as u64, prober as u64, 0]),
-            CheckTimeout { check, generation } => (11, [w(check, generation), 0, 0]),
+            CheckTimeout { check } => (11, [check.packed(), 0, 0]),
             Connect {
                 client,
                 device,
@@ -245,8 +228,6 @@ enum Origin {
 
 #[derive(Clone, Debug)]
 struct Request {
-    generation: u32,
-    live: bool,
     client: u16,
     origin: Origin,
     /// Attempts sent so far.
@@ -265,8 +246,6 @@ struct Request {
 
 #[derive(Clone, Debug)]
 struct Job {
-    generation: u32,
-    live: bool,
     reply: Reply,
     service: u16,
     instance: u16,
@@ -278,15 +257,13 @@ struct Job {
     memory_mb: f64,
     /// The look-aside cache this job is filling (single-flight bookkeeping).
     filling: Option<u16>,
-    /// The datastore query it waits for: (datastore, slot, generation).
-    query: Option<(u16, u32, u32)>,
+    /// The datastore query it waits for.
+    query: Option<(u16, Key)>,
 }
 
 /// An outstanding health probe.
 #[derive(Clone, Copy, Debug)]
 struct Check {
-    generation: u32,
-    live: bool,
     probe: u16,
     service: u16,
     instance: u16,
@@ -382,13 +359,9 @@ pub struct Simulation {
     datastores: Vec<Datastore>,
     /// Consecutive failures per probe and instance.
     probe_failures: Vec<Vec<u32>>,
-    requests: Vec<Request>,
-    free_requests: Vec<u32>,
-    jobs: Vec<Job>,
-    free_jobs: Vec<u32>,
-    live_jobs: usize,
-    checks: Vec<Check>,
-    free_checks: Vec<u32>,
+    requests: Slab<Request>,
+    jobs: Slab<Job>,
+    checks: Slab<Check>,
     totals: Totals,
     /// Requests started and ended, kept apart from the totals to check them.
     ledger: Ledger,
@@ -398,10 +371,8 @@ pub struct Simulation {
     metrics: Metrics,
     /// An error raised where it could not be returned (inside a crash); `step` returns it.
     deferred_error: Option<SimError>,
-    /// Scratch space for load balancing.
-    candidates: Vec<crate::model::load_balancer::Candidate>,
     /// Scratch space for the queries a datastore wake-up finds finished.
-    finished: Vec<(u32, crate::model::datastore::QueryOwner)>,
+    finished: Vec<crate::model::datastore::QueryOwner>,
     /// Per timeline entry: whether it has run (the past is not changed by later patches).
     timeline_done: Vec<bool>,
     /// Per timeline entry: bumps when a patch moves it.
@@ -458,13 +429,9 @@ impl Simulation {
                 .iter()
                 .map(|p| vec![0; config.services[p.service as usize].instances as usize])
                 .collect(),
-            requests: Vec::new(),
-            free_requests: Vec::new(),
-            jobs: Vec::new(),
-            free_jobs: Vec::new(),
-            live_jobs: 0,
-            checks: Vec::new(),
-            free_checks: Vec::new(),
+            requests: Slab::default(),
+            jobs: Slab::default(),
+            checks: Slab::default(),
             totals: Totals::default(),
             ledger: Ledger::default(),
             window: WindowCounts::default(),
@@ -479,7 +446,6 @@ impl Simulation {
             window_end_us: window_us,
             metrics: Metrics::new(file, window_us),
             deferred_error: None,
-            candidates: Vec::new(),
             finished: Vec::new(),
             timeline_done: vec![false; config.file.timeline.len()],
             timeline_epochs: vec![0; config.file.timeline.len()],
@@ -605,7 +571,7 @@ impl Simulation {
                 l.bad_ends
             ));
         }
-        let live = self.requests.iter().filter(|r| r.live).count() as u64;
+        let live = self.requests.iter().count() as u64;
         if l.started - l.ended != live || t.in_flight != live {
             return Err(format!(
                 "{live} requests in flight in the table, {} by the ledger, {} by the totals",
@@ -654,13 +620,9 @@ impl Simulation {
         use std::mem::size_of;
         size_of::<Simulation>()
             + self.queue.heap_bytes()
-            + self.requests.capacity() * size_of::<Request>()
-            + self.jobs.capacity() * size_of::<Job>()
-            + self.checks.capacity() * size_of::<Check>()
-            + (self.free_requests.capacity()
-                + self.free_jobs.capacity()
-                + self.free_checks.capacity())
-                * 4
+            + self.requests.heap_bytes()
+            + self.jobs.heap_bytes()
+            + self.checks.heap_bytes()
             + self
                 .devices
                 .iter()
@@ -675,7 +637,7 @@ impl Simulation {
                 .instances
                 .iter()
                 .flatten()
-                .map(|i| size_of::<Instance>() + i.queue.capacity() * 4)
+                .map(|i| size_of::<Instance>() + i.queue.capacity() * size_of::<Key>())
                 .sum::<usize>()
             + self
                 .http_caches
@@ -703,9 +665,9 @@ impl Simulation {
     /// does not grow with simulated time.
     pub fn footprint(&self) -> Footprint {
         Footprint {
-            request_slots: self.requests.len(),
-            job_slots: self.jobs.len(),
-            check_slots: self.checks.len(),
+            request_slots: self.requests.slots(),
+            job_slots: self.jobs.slots(),
+            check_slots: self.checks.slots(),
             pending_events: self.queue.len(),
             windows: self.metrics.len(),
         }
@@ -810,24 +772,15 @@ impl Simulation {
     fn is_stale(&self, event: &Event) -> bool {
         match *event {
             Event::Arrival { client, epoch } => epoch != self.client_epochs[client as usize],
-            Event::AttemptTimeout {
-                request,
-                generation,
-                attempt,
-            } => !self.is_current(request, generation, attempt),
-            Event::StepDone { job, generation }
-            | Event::CallTimeout { job, generation }
-            | Event::DependencyDone {
-                job, generation, ..
-            } => !self.job_is(job, generation),
+            Event::AttemptTimeout { request, attempt } => !self.is_current(request, attempt),
+            Event::StepDone { job }
+            | Event::CallTimeout { job }
+            | Event::DependencyDone { job, .. } => self.jobs.get(job).is_none(),
             Event::DatastoreWake {
                 datastore,
                 generation,
             } => self.datastores[datastore as usize].wake_generation != generation,
-            Event::CheckTimeout { check, generation } => {
-                let c = &self.checks[check as usize];
-                !c.live || c.generation != generation
-            }
+            Event::CheckTimeout { check } => self.checks.get(check).is_none(),
             Event::Timeline { index, epoch } => self.timeline_epochs[index as usize] != epoch,
             Event::DeployDeadline { deploy, epoch } | Event::DeployRetry { deploy, epoch } => {
                 self.deploys[deploy as usize].epoch != epoch
@@ -846,37 +799,26 @@ impl Simulation {
     fn handle(&mut self, event: Event) -> Result<(), SimError> {
         match event {
             Event::Arrival { client, epoch } => self.on_arrival(client, epoch)?,
-            Event::Send {
-                request,
-                generation,
-            } => self.on_send(request, generation)?,
-            Event::AttemptTimeout {
-                request,
-                generation,
-                attempt,
-            } => {
-                if self.is_current(request, generation, attempt) {
+            Event::Send { request } => self.on_send(request)?,
+            Event::AttemptTimeout { request, attempt } => {
+                if self.is_current(request, attempt) {
                     self.attempt_answered(request, false);
                     self.attempt_failed(request, Outcome::Timeout)?;
                 }
             }
-            Event::StepDone { job, generation } => {
-                if self.job_is(job, generation) {
+            Event::StepDone { job } => {
+                if self.jobs.get(job).is_some() {
                     self.advance_job(job)?;
                 }
             }
-            Event::CallTimeout { job, generation } => {
-                if self.job_is(job, generation) {
+            Event::CallTimeout { job } => {
+                if self.jobs.get(job).is_some() {
                     self.abandon_query(job);
                     self.job_failed(job)?;
                 }
             }
-            Event::DependencyDone {
-                job,
-                generation,
-                ok,
-            } => {
-                if self.job_is(job, generation) {
+            Event::DependencyDone { job, ok } => {
+                if self.jobs.get(job).is_some() {
                     if ok {
                         self.advance_job(job)?
                     } else {
@@ -888,20 +830,16 @@ impl Simulation {
                 datastore,
                 generation,
             } => self.on_datastore_wake(datastore, generation)?,
-            Event::StatementTimeout {
-                datastore,
-                slot,
-                generation,
-            } => self.on_statement_timeout(datastore, slot, generation)?,
+            Event::StatementTimeout { datastore, query } => {
+                self.on_statement_timeout(datastore, query)?
+            }
             Event::InstanceUp {
                 service,
                 instance,
                 epoch,
             } => self.on_instance_up(service, instance, epoch),
             Event::ProbeTick { probe, prober } => self.on_probe_tick(probe, prober)?,
-            Event::CheckTimeout { check, generation } => {
-                self.on_check_result(check, generation, false)?
-            }
+            Event::CheckTimeout { check } => self.on_check_result(check, false)?,
             Event::Connect {
                 client,
                 device,
@@ -959,11 +897,7 @@ endpoints.default.service_time = { distribution = "constant", ms = 100 }
         let mut sim = Simulation::new(&scenario.with_fixes(&[]).unwrap(), 1);
         sim.run_until(5_000_000).unwrap();
         assert_eq!(sim.check_ledger(), Ok(()));
-        let live = sim
-            .requests
-            .iter()
-            .position(|r| r.live)
-            .expect("requests in flight") as u32;
+        let (live, _) = sim.requests.iter().next().expect("requests in flight");
         // Ending it once is an ordinary end: the accounts still agree.
         sim.request_ended(live, Outcome::Error);
         assert_eq!(sim.check_ledger(), Ok(()));

@@ -6,6 +6,7 @@ use super::{Check, Event, Reply, SimError, Simulation};
 use crate::model::client::{Device, DeviceState};
 use crate::model::service::Instance;
 use crate::scenario::{Action, ProbeEffect, ScenarioFile};
+use crate::slab::Key;
 use crate::time::{US_PER_MS, s_to_us};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -112,66 +113,28 @@ impl Simulation {
             if !inst.up {
                 continue; // nothing answers while it restarts; the orchestrator waits for it
             }
-            let check = self.new_check(probe, service, instance, inst.epoch);
-            let generation = self.checks[check as usize].generation;
-            if cfg.decoupled {
-                self.on_check_result(check, generation, true)?;
-                continue;
-            }
-            self.queue.push_after(
-                self.now_us,
-                cfg.timeout_us,
-                Event::CheckTimeout { check, generation },
-            );
-            self.deliver(
+            let check = self.checks.insert(Check {
+                probe,
                 service,
                 instance,
-                cfg.endpoint,
-                0,
-                Reply::Check { check, generation },
-            )?;
+                instance_epoch: inst.epoch,
+            });
+            if cfg.decoupled {
+                self.on_check_result(check, true)?;
+                continue;
+            }
+            self.queue
+                .push_after(self.now_us, cfg.timeout_us, Event::CheckTimeout { check });
+            self.deliver(service, instance, cfg.endpoint, 0, Reply::Check { check })?;
         }
         Ok(())
     }
 
-    fn new_check(&mut self, probe: u16, service: u16, instance: u16, instance_epoch: u32) -> u32 {
-        let check = Check {
-            generation: 0,
-            live: true,
-            probe,
-            service,
-            instance,
-            instance_epoch,
-        };
-        match self.free_checks.pop() {
-            Some(id) => {
-                let generation = self.checks[id as usize].generation.wrapping_add(1);
-                self.checks[id as usize] = Check {
-                    generation,
-                    ..check
-                };
-                id
-            }
-            None => {
-                self.checks.push(check);
-                (self.checks.len() - 1) as u32
-            }
-        }
-    }
-
     /// A probe answered (or timed out): count consecutive failures and act on them.
-    pub(super) fn on_check_result(
-        &mut self,
-        check: u32,
-        generation: u32,
-        ok: bool,
-    ) -> Result<(), SimError> {
-        let c = self.checks[check as usize];
-        if !c.live || c.generation != generation {
+    pub(super) fn on_check_result(&mut self, check: Key, ok: bool) -> Result<(), SimError> {
+        let Some(c) = self.checks.remove(check) else {
             return Ok(());
-        }
-        self.checks[check as usize].live = false;
-        self.free_checks.push(check);
+        };
         let Some(inst) = self.instances[c.service as usize].get(c.instance as usize) else {
             return Ok(());
         };

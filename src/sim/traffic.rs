@@ -8,6 +8,7 @@ use crate::model::client::{DeviceState, next_gap_us};
 use crate::model::http_cache::{Entry, cache_key};
 use crate::model::load_balancer::{Candidate, InstanceRef, pick};
 use crate::scenario::ClientKind;
+use crate::slab::Key;
 
 impl Simulation {
     pub(super) fn schedule_arrival(&mut self, client: u16) {
@@ -58,7 +59,7 @@ impl Simulation {
         client: u16,
         origin: Origin,
         pinned: Option<InstanceRef>,
-    ) -> Result<u32, SimError> {
+    ) -> Result<Key, SimError> {
         let cfg = &self.config.clients[client as usize];
         let key = if cfg.keys > 1 {
             self.rng.below(cfg.keys as u64) as u32
@@ -70,96 +71,64 @@ impl Simulation {
         } else {
             0
         };
-        let index = match self.free_requests.pop() {
-            Some(i) => i,
-            None => {
-                if self.requests.len() >= MAX_LIVE_REQUESTS {
-                    return Err(
-                        self.limit(format!("more than {MAX_LIVE_REQUESTS} requests in flight"))
-                    );
-                }
-                self.requests.push(Request {
-                    generation: 0,
-                    live: false,
-                    client,
-                    origin,
-                    attempts: 0,
-                    waiting: false,
-                    first_sent_us: 0,
-                    last_delay_us: 0,
-                    key: 0,
-                    user: 0,
-                    pinned: None,
-                    permit: Permit::Call,
-                });
-                (self.requests.len() - 1) as u32
-            }
-        };
-        let r = &mut self.requests[index as usize];
-        r.generation = r.generation.wrapping_add(1);
-        r.live = true;
-        r.client = client;
-        r.origin = origin;
-        r.attempts = 0;
-        r.waiting = false;
-        r.first_sent_us = self.now_us;
-        r.last_delay_us = 0;
-        r.key = key;
-        r.user = user;
-        r.pinned = pinned;
+        if self.requests.len() >= MAX_LIVE_REQUESTS {
+            return Err(self.limit(format!("more than {MAX_LIVE_REQUESTS} requests in flight")));
+        }
+        let request = self.requests.insert(Request {
+            client,
+            origin,
+            attempts: 0,
+            waiting: false,
+            first_sent_us: self.now_us,
+            last_delay_us: 0,
+            key,
+            user,
+            pinned,
+            permit: Permit::Call,
+        });
         let budget = self.config.clients[client as usize].budget;
         self.retry_budgets[client as usize].deposit(&budget);
         self.ledger.started += 1;
         self.totals.total += 1;
         self.totals.in_flight += 1;
         self.window.offered += 1;
-        Ok(index)
+        Ok(request)
     }
 
-    pub(super) fn on_send(&mut self, request: u32, generation: u32) -> Result<(), SimError> {
-        let r = &self.requests[request as usize];
-        if r.live && r.generation == generation && !r.waiting {
+    pub(super) fn on_send(&mut self, request: Key) -> Result<(), SimError> {
+        if self.requests.get(request).is_some_and(|r| !r.waiting) {
             self.send_attempt(request)?;
         }
         Ok(())
     }
 
-    pub(super) fn is_current(&self, request: u32, generation: u32, attempt: u32) -> bool {
-        let r = &self.requests[request as usize];
-        r.live && r.generation == generation && r.attempts == attempt && r.waiting
+    /// Whether `attempt` of `request` is the one its client still waits for.
+    pub(super) fn is_current(&self, request: Key, attempt: u32) -> bool {
+        self.requests
+            .get(request)
+            .is_some_and(|r| r.attempts == attempt && r.waiting)
     }
 
     /// Whether anybody still waits for the answer a reply would carry.
     pub(super) fn reply_wanted(&self, reply: Reply) -> bool {
         match reply {
-            Reply::Client {
-                request,
-                generation,
-                attempt,
-            }
+            Reply::Client { request, attempt }
             | Reply::ViaHttpCache {
-                request,
-                generation,
-                attempt,
-                ..
-            } => self.is_current(request, generation, attempt),
-            Reply::Job { job, generation } => self.job_is(job, generation),
+                request, attempt, ..
+            } => self.is_current(request, attempt),
+            Reply::Job { job } => self.jobs.get(job).is_some(),
             Reply::Nobody => true,
-            Reply::Check { check, generation } => {
-                let c = &self.checks[check as usize];
-                c.live && c.generation == generation
-            }
+            Reply::Check { check } => self.checks.get(check).is_some(),
         }
     }
 
-    fn send_attempt(&mut self, request: u32) -> Result<(), SimError> {
-        let (client, generation, attempt, key, user, pinned, origin) = {
-            let r = &mut self.requests[request as usize];
+    fn send_attempt(&mut self, request: Key) -> Result<(), SimError> {
+        let (client, attempt, key, user, pinned, origin) = {
+            let r = self.requests.get_mut(request).expect("a live request");
             r.attempts += 1;
             r.waiting = true;
             (
                 r.client as usize,
-                r.generation,
                 r.attempts,
                 r.key,
                 r.user,
@@ -170,7 +139,10 @@ impl Simulation {
         let config = self.config.clone();
         let cfg = &config.clients[client];
         let permit = self.breakers[client].permit(&cfg.breaker, self.now_us);
-        self.requests[request as usize].permit = permit;
+        self.requests
+            .get_mut(request)
+            .expect("a live request")
+            .permit = permit;
         if permit == Permit::Refused {
             // An open breaker fails the attempt at once: it never leaves the client.
             return self.attempt_failed(request, Outcome::Error);
@@ -179,21 +151,13 @@ impl Simulation {
         self.queue.push_after(
             self.now_us,
             cfg.timeout_us,
-            Event::AttemptTimeout {
-                request,
-                generation,
-                attempt,
-            },
+            Event::AttemptTimeout { request, attempt },
         );
         let endpoints = match origin {
             Origin::Connect { .. } => &cfg.connect_endpoint_by_service,
             _ => &cfg.endpoint_by_service,
         };
-        let reply = Reply::Client {
-            request,
-            generation,
-            attempt,
-        };
+        let reply = Reply::Client { request, attempt };
         match pinned {
             Some((service, instance)) => {
                 let endpoint = endpoints[service as usize];
@@ -236,19 +200,13 @@ impl Simulation {
                         self.respond(reply, outcome)
                     }
                     None => {
-                        let Reply::Client {
-                            request,
-                            generation,
-                            attempt,
-                        } = reply
-                        else {
+                        let Reply::Client { request, attempt } = reply else {
                             return self.respond(reply, Outcome::Error);
                         };
                         let via = Reply::ViaHttpCache {
                             cache,
                             key: cache_key,
                             request,
-                            generation,
                             attempt,
                         };
                         self.route(backend, endpoints, key, user, sticky, via)
@@ -273,8 +231,12 @@ impl Simulation {
                     }
                     None => {
                         let cursor = &mut self.service_cursors[s as usize];
-                        let i = *cursor % count;
-                        *cursor = (i + 1) % count;
+                        let i = if *cursor < count {
+                            *cursor
+                        } else {
+                            *cursor % count
+                        };
+                        *cursor = if i + 1 == count { 0 } else { i + 1 };
                         i
                     }
                 };
@@ -287,33 +249,36 @@ impl Simulation {
     fn pick_instance(&mut self, balancer: u16, sticky: Option<u64>) -> Option<InstanceRef> {
         let cfg = &self.config.balancers[balancer as usize];
         let sticky = if cfg.sticky { sticky } else { None };
-        // A scratch buffer kept in the run: no allocation per request.
-        let mut candidates = std::mem::take(&mut self.candidates);
-        candidates.clear();
-        for &s in &cfg.services {
-            for (i, inst) in self.instances[s as usize].iter().enumerate() {
-                candidates.push(Candidate {
-                    instance: (s, i as u16),
-                    ready: inst.ready,
-                    outstanding: inst.outstanding(),
-                });
+        let instances = &self.instances;
+        let len = cfg
+            .services
+            .iter()
+            .map(|&s| instances[s as usize].len())
+            .sum();
+        // Candidate k: the balancer's services' instances, one service after the other.
+        let candidate = |mut k: usize| {
+            for &s in &cfg.services {
+                let of_service = &instances[s as usize];
+                if let Some(inst) = of_service.get(k) {
+                    return Candidate {
+                        instance: (s, k as u16),
+                        ready: inst.ready,
+                        outstanding: inst.outstanding(),
+                    };
+                }
+                k -= of_service.len();
             }
-        }
+            unreachable!("candidate {k} beyond the balancer's instances")
+        };
         let cursor = &mut self.balancer_cursors[balancer as usize];
-        let picked = pick(&candidates, cfg.policy, cursor, sticky, &mut self.rng);
-        self.candidates = candidates;
-        picked
+        pick(len, candidate, cfg.policy, cursor, sticky, &mut self.rng)
     }
 
     /// Delivers an answer to whoever waits for it.
     pub(super) fn respond(&mut self, reply: Reply, outcome: Outcome) -> Result<(), SimError> {
         match reply {
-            Reply::Client {
-                request,
-                generation,
-                attempt,
-            } => {
-                if !self.is_current(request, generation, attempt) {
+            Reply::Client { request, attempt } => {
+                if !self.is_current(request, attempt) {
                     return Ok(());
                 }
                 self.attempt_answered(request, outcome == Outcome::Success);
@@ -327,7 +292,6 @@ impl Simulation {
                 cache,
                 key,
                 request,
-                generation,
                 attempt,
             } => {
                 let cfg = &self.config.http_caches[cache as usize];
@@ -344,17 +308,10 @@ impl Simulation {
                     let capacity = cfg.capacity_objects;
                     self.http_caches[cache as usize].store(key, entry, self.now_us, capacity);
                 }
-                self.respond(
-                    Reply::Client {
-                        request,
-                        generation,
-                        attempt,
-                    },
-                    outcome,
-                )
+                self.respond(Reply::Client { request, attempt }, outcome)
             }
-            Reply::Job { job, generation } => {
-                if !self.job_is(job, generation) {
+            Reply::Job { job } => {
+                if self.jobs.get(job).is_none() {
                     return Ok(());
                 }
                 if outcome == Outcome::Success {
@@ -363,22 +320,20 @@ impl Simulation {
                     self.job_failed(job)
                 }
             }
-            Reply::Check { check, generation } => {
-                self.on_check_result(check, generation, outcome == Outcome::Success)
-            }
+            Reply::Check { check } => self.on_check_result(check, outcome == Outcome::Success),
             Reply::Nobody => Ok(()),
         }
     }
 
     pub(super) fn attempt_failed(
         &mut self,
-        request: u32,
+        request: Key,
         outcome: Outcome,
     ) -> Result<(), SimError> {
-        let (client, attempts, previous, generation) = {
-            let r = &mut self.requests[request as usize];
+        let (client, attempts, previous) = {
+            let r = self.requests.get_mut(request).expect("a live request");
             r.waiting = false;
-            (r.client as usize, r.attempts, r.last_delay_us, r.generation)
+            (r.client as usize, r.attempts, r.last_delay_us)
         };
         let cfg = &self.config.clients[client];
         let policy = &cfg.retry;
@@ -388,11 +343,11 @@ impl Simulation {
         }
         let fixed = policy.fixed_delays();
         let delay = policy.delay_us(attempts, previous, &mut self.rng);
-        self.requests[request as usize].last_delay_us = delay;
-        let send = Event::Send {
-            request,
-            generation,
-        };
+        self.requests
+            .get_mut(request)
+            .expect("a live request")
+            .last_delay_us = delay;
+        let send = Event::Send { request };
         // Either way the retry runs in the same order; a fixed delay just skips the heap.
         if fixed {
             self.queue.push_after(self.now_us, delay, send);
@@ -403,26 +358,24 @@ impl Simulation {
     }
 
     /// Tells the client's circuit breaker how the outstanding attempt of `request` went.
-    pub(super) fn attempt_answered(&mut self, request: u32, ok: bool) {
-        let r = &self.requests[request as usize];
+    pub(super) fn attempt_answered(&mut self, request: Key, ok: bool) {
+        let Some(r) = self.requests.get(request) else {
+            return;
+        };
         let (client, permit) = (r.client as usize, r.permit);
         let cfg = &self.config.clients[client].breaker;
         self.breakers[client].record(cfg, self.now_us, permit, !ok);
     }
 
-    pub(super) fn request_ended(&mut self, request: u32, outcome: Outcome) {
-        let r = &mut self.requests[request as usize];
-        if !r.live {
+    pub(super) fn request_ended(&mut self, request: Key, outcome: Outcome) {
+        let Some(r) = self.requests.remove(request) else {
             // Already ended: a second end is refused and recorded for `check_ledger`.
             self.ledger.bad_ends += 1;
             return;
-        }
+        };
         self.ledger.ended += 1;
-        r.live = false;
-        r.waiting = false;
         let latency = self.now_us - r.first_sent_us;
         let (client, origin) = (r.client, r.origin);
-        self.free_requests.push(request);
         self.totals.in_flight -= 1;
         match outcome {
             Outcome::Success => {
@@ -501,7 +454,10 @@ impl Simulation {
             // Nowhere to connect: count one failed connect request and back off.
             let request = self.new_request(client, Origin::Connect { device, epoch }, None)?;
             self.window.attempted += 1;
-            self.requests[request as usize].attempts = 1;
+            self.requests
+                .get_mut(request)
+                .expect("a live request")
+                .attempts = 1;
             self.request_ended(request, Outcome::Error);
             return Ok(());
         };

@@ -7,6 +7,7 @@ use super::{Event, Job, MAX_LIVE_JOBS, Outcome, Reply, SimError, Simulation};
 use crate::model::datastore::Submitted;
 use crate::model::lookaside_cache::Lookup;
 use crate::model::service::{Admission, Sampler};
+use crate::slab::Key;
 use crate::time::TimeUs;
 
 /// The look-aside cache key of a request key.
@@ -19,10 +20,17 @@ fn cache_key(cache: &super::config::CacheCfg, key: u32) -> u32 {
 }
 
 impl Simulation {
-    pub(super) fn job_is(&self, job: u32, generation: u32) -> bool {
-        self.jobs
-            .get(job as usize)
-            .is_some_and(|j| j.live && j.generation == generation)
+    /// Whether `job` names a live job in the wait it was issued for.
+    pub(super) fn job_is(&self, job: Key) -> bool {
+        self.jobs.get(job).is_some()
+    }
+
+    fn job(&self, job: Key) -> &Job {
+        self.jobs.get(job).expect("a live job")
+    }
+
+    fn job_mut(&mut self, job: Key) -> &mut Job {
+        self.jobs.get_mut(job).expect("a live job")
     }
 
     /// Hands a request to one instance of a service.
@@ -51,14 +59,12 @@ impl Simulation {
             Admission::Refused => self.respond(reply, Outcome::Error),
             Admission::Shed => self.respond(reply, Outcome::Shed),
             admission => {
-                if self.live_jobs >= MAX_LIVE_JOBS {
+                if self.jobs.len() >= MAX_LIVE_JOBS {
                     return Err(self.limit(format!(
                         "more than {MAX_LIVE_JOBS} requests inside services"
                     )));
                 }
-                let job = Job {
-                    generation: 0,
-                    live: true,
+                let id = self.jobs.insert(Job {
                     reply,
                     service,
                     instance,
@@ -69,19 +75,7 @@ impl Simulation {
                     memory_mb: 0.0,
                     filling: None,
                     query: None,
-                };
-                let id = match self.free_jobs.pop() {
-                    Some(id) => {
-                        let generation = self.jobs[id as usize].generation.wrapping_add(1);
-                        self.jobs[id as usize] = Job { generation, ..job };
-                        id
-                    }
-                    None => {
-                        self.jobs.push(job);
-                        (self.jobs.len() - 1) as u32
-                    }
-                };
-                self.live_jobs += 1;
+                });
                 if admission == Admission::Start {
                     self.start_job(id)
                 } else {
@@ -95,14 +89,14 @@ impl Simulation {
     }
 
     /// Puts a job on a worker (already counted busy) and runs its program.
-    fn start_job(&mut self, id: u32) -> Result<(), SimError> {
+    fn start_job(&mut self, id: Key) -> Result<(), SimError> {
         let (service, instance, endpoint) = {
-            let job = &self.jobs[id as usize];
+            let job = self.job(id);
             (job.service, job.instance, job.endpoint)
         };
         let memory = self.config.services[service as usize].endpoints[endpoint as usize].memory_mb;
         if memory > 0.0 {
-            self.jobs[id as usize].memory_mb = memory;
+            self.job_mut(id).memory_mb = memory;
             self.instances[service as usize][instance as usize].work_memory_mb += memory;
             if self.check_memory(service, instance) {
                 return Ok(()); // the instance crashed under this job
@@ -112,10 +106,10 @@ impl Simulation {
     }
 
     /// Runs a job's program from its current operation until it has to wait or ends.
-    fn run_job(&mut self, id: u32) -> Result<(), SimError> {
+    fn run_job(&mut self, mut id: Key) -> Result<(), SimError> {
         let config = self.config.clone();
         loop {
-            let job = &self.jobs[id as usize];
+            let job = self.job(id);
             let endpoint = &config.services[job.service as usize].endpoints[job.endpoint as usize];
             let Some(op) = endpoint.program.get(job.pc as usize) else {
                 let failed =
@@ -129,14 +123,11 @@ impl Simulation {
                     },
                 );
             };
-            // Every wait gets a fresh generation, so replies to earlier waits are stale.
-            let generation = self.bump_job(id);
+            // Every wait gets a fresh key, so replies to earlier waits are stale.
+            id = self.jobs.renew(id).expect("a live job");
             match op {
                 Op::Work(sampler) => {
-                    let done = Event::StepDone {
-                        job: id,
-                        generation,
-                    };
+                    let done = Event::StepDone { job: id };
                     // A constant duration keeps to a FIFO lane (same order, no heap).
                     if let Sampler::Constant(duration) = *sampler {
                         self.queue.push_after(self.now_us, duration, done);
@@ -151,8 +142,8 @@ impl Simulation {
                     query,
                     timeout_us,
                 } => {
-                    self.arm_call_timeout(id, generation, *timeout_us);
-                    return self.submit_query(id, generation, *datastore, *query);
+                    self.arm_call_timeout(id, *timeout_us);
+                    return self.submit_query(id, *datastore, *query);
                 }
                 Op::Call {
                     target,
@@ -163,13 +154,13 @@ impl Simulation {
                     // Fire and forget: a dependency's answer is not modelled at all; a service
                     // or balancer gets the request, and its answer goes nowhere.
                     if !matches!(*target, Target::Dependency(_)) {
-                        let key = self.jobs[id as usize].key;
+                        let key = self.job(id).key;
                         self.route(*target, endpoint_by_service, key, 0, None, Reply::Nobody)?;
                     }
-                    if !self.job_is(id, generation) {
+                    if !self.job_is(id) {
                         return Ok(()); // the call brought its own instance down
                     }
-                    self.jobs[id as usize].pc += 1;
+                    self.job_mut(id).pc += 1;
                     continue;
                 }
                 Op::Call {
@@ -178,42 +169,27 @@ impl Simulation {
                     timeout_us,
                     wait: true,
                 } => {
-                    self.arm_call_timeout(id, generation, *timeout_us);
+                    self.arm_call_timeout(id, *timeout_us);
                     if let Target::Dependency(d) = *target {
                         let dep = &config.dependencies[d as usize];
                         let latency = dep.latency.sample_us(&mut self.rng);
                         let ok = !(dep.error_probability > 0.0
                             && self.rng.chance(dep.error_probability));
-                        self.queue.push(
-                            self.now_us + latency,
-                            Event::DependencyDone {
-                                job: id,
-                                generation,
-                                ok,
-                            },
-                        );
+                        self.queue
+                            .push(self.now_us + latency, Event::DependencyDone { job: id, ok });
                         return Ok(());
                     }
-                    let key = self.jobs[id as usize].key;
-                    let reply = Reply::Job {
-                        job: id,
-                        generation,
-                    };
+                    let key = self.job(id).key;
+                    let reply = Reply::Job { job: id };
                     return self.route(*target, endpoint_by_service, key, 0, None, reply);
                 }
                 Op::Cached { cache, miss_len } => {
-                    let key =
-                        cache_key(&config.caches[*cache as usize], self.jobs[id as usize].key);
+                    let key = cache_key(&config.caches[*cache as usize], self.job(id).key);
                     let single_flight = config.caches[*cache as usize].single_flight;
-                    match self.caches[*cache as usize].lookup(
-                        key,
-                        self.now_us,
-                        single_flight,
-                        (id, generation),
-                    ) {
-                        Lookup::Hit => self.jobs[id as usize].pc += miss_len + 2,
+                    match self.caches[*cache as usize].lookup(key, self.now_us, single_flight, id) {
+                        Lookup::Hit => self.job_mut(id).pc += miss_len + 2,
                         Lookup::Miss => {
-                            let job = &mut self.jobs[id as usize];
+                            let job = self.job_mut(id);
                             job.filling = Some(*cache);
                             job.pc += 1;
                         }
@@ -221,8 +197,7 @@ impl Simulation {
                     }
                 }
                 Op::Fill { cache } => {
-                    let key =
-                        cache_key(&config.caches[*cache as usize], self.jobs[id as usize].key);
+                    let key = cache_key(&config.caches[*cache as usize], self.job(id).key);
                     let spec = &config.caches[*cache as usize];
                     // No random draw without jitter, so runs without it stay as they were.
                     let ttl_us = if spec.ttl_jitter > 0.0 {
@@ -232,23 +207,22 @@ impl Simulation {
                     };
                     let expires = self.now_us + ttl_us;
                     let waiters = self.caches[*cache as usize].fill(key, expires);
-                    let job = &mut self.jobs[id as usize];
+                    let job = self.job_mut(id);
                     job.filling = None;
                     job.pc += 1;
-                    for (waiter, waiter_generation) in waiters {
-                        if self.job_is(waiter, waiter_generation) {
-                            // The waiter sits on its Cached op: skip the miss ops and the Fill.
-                            let Op::Cached { miss_len, .. } = config.services
-                                [self.jobs[waiter as usize].service as usize]
-                                .endpoints
-                                [self.jobs[waiter as usize].endpoint as usize]
-                                .program[self.jobs[waiter as usize].pc as usize]
-                            else {
-                                continue;
-                            };
-                            self.jobs[waiter as usize].pc += miss_len + 2;
-                            self.run_job(waiter)?;
-                        }
+                    for waiter in waiters {
+                        let Some(w) = self.jobs.get(waiter) else {
+                            continue;
+                        };
+                        // The waiter sits on its Cached op: skip the miss ops and the Fill.
+                        let Op::Cached { miss_len, .. } = config.services[w.service as usize]
+                            .endpoints[w.endpoint as usize]
+                            .program[w.pc as usize]
+                        else {
+                            continue;
+                        };
+                        self.job_mut(waiter).pc += miss_len + 2;
+                        self.run_job(waiter)?;
                     }
                 }
             }
@@ -256,43 +230,30 @@ impl Simulation {
     }
 
     /// Schedules the timeout of the call or query a job waits for (0 = none).
-    fn arm_call_timeout(&mut self, job: u32, generation: u32, timeout_us: TimeUs) {
+    fn arm_call_timeout(&mut self, job: Key, timeout_us: TimeUs) {
         if timeout_us > 0 {
-            self.queue.push_after(
-                self.now_us,
-                timeout_us,
-                Event::CallTimeout { job, generation },
-            );
+            self.queue
+                .push_after(self.now_us, timeout_us, Event::CallTimeout { job });
         }
     }
 
-    fn bump_job(&mut self, id: u32) -> u32 {
-        let job = &mut self.jobs[id as usize];
-        job.generation = job.generation.wrapping_add(1);
-        job.generation
-    }
-
     /// The current operation finished well: move on.
-    pub(super) fn advance_job(&mut self, id: u32) -> Result<(), SimError> {
-        let job = &mut self.jobs[id as usize];
+    pub(super) fn advance_job(&mut self, id: Key) -> Result<(), SimError> {
+        let job = self.job_mut(id);
         job.query = None;
         job.pc += 1;
         self.run_job(id)
     }
 
     /// The current operation failed (query error or timeout, failed call): the request fails.
-    pub(super) fn job_failed(&mut self, id: u32) -> Result<(), SimError> {
-        self.jobs[id as usize].query = None;
+    pub(super) fn job_failed(&mut self, id: Key) -> Result<(), SimError> {
+        self.job_mut(id).query = None;
         self.finish_job(id, Outcome::Error)
     }
 
     /// Ends a job: frees its worker and memory, releases single-flight waiters, answers.
-    pub(super) fn finish_job(&mut self, id: u32, outcome: Outcome) -> Result<(), SimError> {
-        let job = self.jobs[id as usize].clone();
-        self.jobs[id as usize].live = false;
-        self.jobs[id as usize].generation = job.generation.wrapping_add(1);
-        self.free_jobs.push(id);
-        self.live_jobs -= 1;
+    pub(super) fn finish_job(&mut self, id: Key, outcome: Outcome) -> Result<(), SimError> {
+        let job = self.jobs.remove(id).expect("a live job");
         self.window.completed += 1;
         if let Some(inst) = self.instances[job.service as usize].get_mut(job.instance as usize) {
             inst.work_memory_mb = (inst.work_memory_mb - job.memory_mb).max(0.0);
@@ -314,8 +275,8 @@ impl Simulation {
 
     /// A fill failed: everybody waiting for it fails too.
     fn release_fill_waiters(&mut self, cache: u16, key: u32) -> Result<(), SimError> {
-        for (waiter, generation) in self.caches[cache as usize].abandon(key) {
-            if self.job_is(waiter, generation) {
+        for waiter in self.caches[cache as usize].abandon(key) {
+            if self.job_is(waiter) {
                 self.finish_job(waiter, Outcome::Error)?;
             }
         }
@@ -337,7 +298,7 @@ impl Simulation {
                 inst.busy = inst.busy.saturating_sub(1);
                 return Ok(());
             };
-            let job = &self.jobs[next as usize];
+            let job = self.job(next);
             let (reply, waited) = (job.reply, self.now_us - job.enqueued_us);
             if honor && !self.reply_wanted(reply) {
                 self.drop_job(next);
@@ -353,32 +314,24 @@ impl Simulation {
     }
 
     /// Frees a queued job without running it.
-    fn drop_job(&mut self, id: u32) {
-        let job = &mut self.jobs[id as usize];
-        job.live = false;
-        job.generation = job.generation.wrapping_add(1);
-        self.free_jobs.push(id);
-        self.live_jobs -= 1;
+    fn drop_job(&mut self, id: Key) {
+        self.jobs.remove(id);
     }
 
     /// Aborts every job of an instance (it crashed): callers get an error at once.
     pub(super) fn abort_jobs(&mut self, service: u16, instance: u16) -> Result<(), SimError> {
-        let mut aborted = Vec::new();
-        for (id, job) in self.jobs.iter().enumerate() {
-            if job.live && job.service == service && job.instance == instance {
-                aborted.push(id as u32);
-            }
-        }
+        let aborted: Vec<Key> = self
+            .jobs
+            .iter()
+            .filter(|(_, job)| job.service == service && job.instance == instance)
+            .map(|(id, _)| id)
+            .collect();
         for id in aborted {
-            let job = self.jobs[id as usize].clone();
-            if !job.live {
+            if !self.job_is(id) {
                 continue; // ended while an earlier one was aborted
             }
             self.abandon_query(id);
-            self.jobs[id as usize].live = false;
-            self.jobs[id as usize].generation = job.generation.wrapping_add(1);
-            self.free_jobs.push(id);
-            self.live_jobs -= 1;
+            let job = self.jobs.remove(id).expect("a live job");
             if let Some(cache) = job.filling {
                 let key = cache_key(&self.config.caches[cache as usize], job.key);
                 self.release_fill_waiters(cache, key)?;
@@ -390,13 +343,7 @@ impl Simulation {
 
     // ---- datastores ----
 
-    fn submit_query(
-        &mut self,
-        job: u32,
-        generation: u32,
-        datastore: u16,
-        query: u16,
-    ) -> Result<(), SimError> {
+    fn submit_query(&mut self, job: Key, datastore: u16, query: u16) -> Result<(), SimError> {
         self.components.queries[datastore as usize] += 1;
         let cfg = &self.config.datastores[datastore as usize];
         let sampler = &cfg.queries[query as usize];
@@ -407,18 +354,10 @@ impl Simulation {
             (cfg.cores, cfg.max_connections, cfg.queue_capacity);
         let ds = &mut self.datastores[datastore as usize];
         ds.advance(self.now_us, cores);
-        match ds.submit(
-            (job, generation),
-            cost,
-            query,
-            constant,
-            max_connections,
-            capacity,
-        ) {
+        match ds.submit(job, cost, query, constant, max_connections, capacity) {
             Submitted::Refused => self.job_failed(job),
-            Submitted::Running(slot, query_generation)
-            | Submitted::Queued(slot, query_generation) => {
-                self.jobs[job as usize].query = Some((datastore, slot, query_generation));
+            Submitted::Running(query) | Submitted::Queued(query) => {
+                self.job_mut(job).query = Some((datastore, query));
                 self.settle_datastore(datastore);
                 Ok(())
             }
@@ -438,15 +377,11 @@ impl Simulation {
         let timeout_us = self.config.datastores[datastore as usize].statement_timeout_us;
         let mut started = std::mem::take(&mut self.datastores[datastore as usize].started);
         if timeout_us > 0 {
-            for &(slot, generation) in &started {
+            for &query in &started {
                 self.queue.push_after(
                     self.now_us,
                     timeout_us,
-                    Event::StatementTimeout {
-                        datastore,
-                        slot,
-                        generation,
-                    },
+                    Event::StatementTimeout { datastore, query },
                 );
             }
         }
@@ -503,8 +438,8 @@ impl Simulation {
         ds.take_finished(max_connections, &mut finished);
         self.settle_datastore(datastore);
         let mut result = Ok(());
-        for &(_, (job, job_generation)) in &finished {
-            if self.job_is(job, job_generation) {
+        for &job in &finished {
+            if self.job_is(job) {
                 result = self.advance_job(job);
                 if result.is_err() {
                     break;
@@ -518,14 +453,13 @@ impl Simulation {
     pub(super) fn on_statement_timeout(
         &mut self,
         datastore: u16,
-        slot: u32,
-        generation: u32,
+        query: Key,
     ) -> Result<(), SimError> {
-        if !self.datastores[datastore as usize].is_running(slot, generation) {
+        if !self.datastores[datastore as usize].is_running(query) {
             // It finished or was killed already (timeouts are armed when a query starts).
             return Ok(());
         }
-        self.kill_and_fail(datastore, &[(slot, generation)])
+        self.kill_and_fail(datastore, &[query])
     }
 
     /// An operator kills the live queries of a datastore (of one kind, or all): each caller gets
@@ -539,21 +473,20 @@ impl Simulation {
         self.kill_and_fail(datastore, &queries)
     }
 
-    /// Kills these queries (slot, generation) of a datastore, those still live, counts them and
-    /// fails their callers.
-    fn kill_and_fail(&mut self, datastore: u16, queries: &[(u32, u32)]) -> Result<(), SimError> {
+    /// Kills these queries of a datastore, those still live, counts them and fails their callers.
+    fn kill_and_fail(&mut self, datastore: u16, queries: &[Key]) -> Result<(), SimError> {
         let cfg = &self.config.datastores[datastore as usize];
         let (cores, max_connections) = (cfg.cores, cfg.max_connections);
         let ds = &mut self.datastores[datastore as usize];
         ds.advance(self.now_us, cores);
         let owners: Vec<_> = queries
             .iter()
-            .filter_map(|&(slot, generation)| ds.kill(slot, generation, max_connections))
+            .filter_map(|&query| ds.kill(query, max_connections))
             .collect();
         self.components.killed[datastore as usize] += owners.len() as u64;
         self.settle_datastore(datastore);
-        for (job, job_generation) in owners {
-            if self.job_is(job, job_generation) {
+        for job in owners {
+            if self.job_is(job) {
                 self.job_failed(job)?;
             }
         }
@@ -564,19 +497,19 @@ impl Simulation {
     /// connection goes with it (the wait was the caller's); a running one runs on until it
     /// finishes or the statement timeout kills it, as a database that does not check on its
     /// clients does, unless the datastore cancels abandoned queries.
-    pub(super) fn abandon_query(&mut self, job: u32) {
-        let Some((datastore, slot, generation)) = self.jobs[job as usize].query.take() else {
+    pub(super) fn abandon_query(&mut self, job: Key) {
+        let Some((datastore, query)) = self.job_mut(job).query.take() else {
             return;
         };
         let cfg = &self.config.datastores[datastore as usize];
         let (cores, max_connections, cancel) =
             (cfg.cores, cfg.max_connections, cfg.cancel_abandoned);
         let ds = &mut self.datastores[datastore as usize];
-        if ds.is_running(slot, generation) && !cancel {
+        if ds.is_running(query) && !cancel {
             return;
         }
         ds.advance(self.now_us, cores);
-        if ds.kill(slot, generation, max_connections).is_some() {
+        if ds.kill(query, max_connections).is_some() {
             self.settle_datastore(datastore);
         }
     }
