@@ -79,6 +79,9 @@ pub struct Device {
     pub pending: u32,
     /// The last reconnect delay, µs (for decorrelated jitter).
     pub last_delay_us: TimeUs,
+    /// Since when it has been without a connection (from its first connect attempt or its last
+    /// drop), while it has none.
+    pub offline_since_us: Option<TimeUs>,
 }
 
 impl Device {
@@ -91,6 +94,7 @@ impl Device {
             failures: 0,
             pending: 0,
             last_delay_us: 0,
+            offline_since_us: None,
         }
     }
 }

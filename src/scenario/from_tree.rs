@@ -304,7 +304,7 @@ tables! {
         backoff, backoff_base_ms, backoff_cap_ms, jitter, retry_budget_percent, retry_budget_burst,
         breaker_window, breaker_failure_percent, breaker_open_ms, keys, users, population,
         connect_endpoint, connect_requests, heartbeat_period_s, connect_spread_s, sticky_groups,
-        drop_on_failure, reconnect }
+        drop_on_failure, reconnect, give_up_after_s }
     RateChange { at_s, rate_rps }
     LoadBalancerSpec { backends, policy, sticky }
     ServiceSpec { instances, workers, queue_capacity, queue_counts_in_flight, honor_timeout,
@@ -336,7 +336,7 @@ names! {
         Random = "random" }
     ProbeEffect { None = "none", Restart = "restart", Eject = "eject" }
     Action { StopAccepting = "stop_accepting", Resume = "resume", Crash = "crash",
-        Restart = "restart", Stop = "stop", Set = "set", Deploy = "deploy",
+        Restart = "restart", Stop = "stop", Start = "start", Set = "set", Deploy = "deploy",
         KillQueries = "kill_queries" }
     Stat { Mean = "mean", Max = "max", Min = "min", Sum = "sum" }
 }

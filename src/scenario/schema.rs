@@ -234,6 +234,10 @@ pub struct ClientSpec {
     /// Connections: whether clients reconnect at all after a drop.
     #[serde(default = "default_true")]
     pub reconnect: bool,
+    /// Connections: a user who has been without a connection this long (failed connects
+    /// included) closes the app and stops reconnecting (0 = never gives up).
+    #[serde(default)]
+    pub give_up_after_s: f64,
 }
 
 fn default_client_kind() -> ClientKind {
@@ -673,8 +677,13 @@ pub enum Action {
     Crash,
     /// An operator restarts the target's instances: like a crash, but they always come back.
     Restart,
-    /// An operator stops the target's instances for good (until a later `restart`).
+    /// An operator stops the target's instances for good (until a later `restart` or `start`).
     Stop,
+    /// An operator starts the target's instances that are down (a process that died and does
+    /// not restart by itself, or one stopped): they come back after `restart_delay_s`. Instances
+    /// that are up are left alone, so a start recorded in an outage does nothing in a run where
+    /// the servers never went down.
+    Start,
     /// Parameters change (a deploy, a feature flag, a rollback, scaling, blocking a version):
     /// the `set` patch is applied to the running system.
     Set,

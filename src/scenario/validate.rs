@@ -539,6 +539,13 @@ pub fn check(file: &ScenarioFile) -> Check {
             "s",
         )?;
         in_range(
+            at("give_up_after_s"),
+            client.give_up_after_s,
+            0.0,
+            MAX_DURATION_S,
+            "s",
+        )?;
+        in_range(
             at("rate_rps"),
             client.rate_rps,
             0.0,

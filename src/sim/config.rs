@@ -147,6 +147,8 @@ pub struct ClientCfg {
     pub drop_on_failure: bool,
     /// Reconnect after a drop.
     pub reconnect: bool,
+    /// Offline this long, a user stops reconnecting (0: never).
+    pub give_up_after_us: TimeUs,
 }
 
 /// A compiled load balancer.
@@ -458,6 +460,7 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
                 sticky_groups: c.sticky_groups,
                 drop_on_failure: c.drop_on_failure,
                 reconnect: c.reconnect,
+                give_up_after_us: s_to_us(c.give_up_after_s),
             }
         })
         .collect();

@@ -73,6 +73,27 @@ impl Simulation {
         self.abort_jobs(service, instance)
     }
 
+    /// An operator starts an instance that is down: it comes back after its restart delay (an
+    /// instance already coming back by itself comes back once). One that is up is left alone.
+    fn start_instance(&mut self, service: u16, instance: u16) {
+        let delay = self.config.services[service as usize].restart_delay_us;
+        let Some(inst) = self.instances[service as usize].get(instance as usize) else {
+            return;
+        };
+        if inst.up {
+            return;
+        }
+        let epoch = inst.epoch;
+        self.queue.push(
+            self.now_us + delay,
+            Event::InstanceUp {
+                service,
+                instance,
+                epoch,
+            },
+        );
+    }
+
     pub(super) fn on_instance_up(&mut self, service: u16, instance: u16, epoch: u32) {
         let Some(inst) = self.instances[service as usize].get_mut(instance as usize) else {
             return;
@@ -230,6 +251,7 @@ impl Simulation {
                 Action::Crash => self.crash_instance(service, instance, Restart::Auto)?,
                 Action::Restart => self.crash_instance(service, instance, Restart::Always)?,
                 Action::Stop => self.crash_instance(service, instance, Restart::Never)?,
+                Action::Start => self.start_instance(service, instance),
                 Action::Set | Action::Deploy | Action::KillQueries => {}
             }
         }

@@ -449,6 +449,7 @@ impl Simulation {
             d.epoch = epoch;
             d.state = DeviceState::Connecting;
             d.pending = cfg.connect_requests;
+            d.offline_since_us.get_or_insert(self.now_us);
         }
         let Some(instance) = instance else {
             // Nowhere to connect: count one failed connect request and back off.
@@ -501,6 +502,7 @@ impl Simulation {
         let d = &mut self.devices[client as usize][device as usize];
         d.state = DeviceState::Connected;
         d.failures = 0;
+        d.offline_since_us = None;
         self.instances[service as usize][instance as usize].connections += 1;
         let heartbeat = self.config.clients[client as usize].heartbeat_us;
         if heartbeat > 0 {
@@ -566,13 +568,17 @@ impl Simulation {
         let cfg = &self.config.clients[client as usize];
         let failures = d.failures + 1;
         let delay = cfg.retry.delay_us(failures, d.last_delay_us, &mut self.rng);
-        let reconnect = cfg.reconnect;
+        let give_up_us = cfg.give_up_after_us;
+        let now_us = self.now_us;
         let d = &mut self.devices[client as usize][device as usize];
         d.state = DeviceState::Waiting;
         d.failures = failures;
         d.last_delay_us = delay;
         d.epoch = epoch.wrapping_add(1);
-        if reconnect {
+        let offline_since_us = *d.offline_since_us.get_or_insert(now_us);
+        // A user who has been without a connection for long enough closes the app.
+        let gave_up = give_up_us > 0 && now_us - offline_since_us >= give_up_us;
+        if cfg.reconnect && !gave_up {
             let epoch = d.epoch;
             self.queue.push(
                 self.now_us + delay.max(1),

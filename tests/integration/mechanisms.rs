@@ -1300,3 +1300,119 @@ endpoints.default.service_time = {{ distribution = "constant", ms = 1 }}
     let spread = per_instance(&own_addresses);
     assert!(spread.iter().all(|&c| c > 5), "{spread:?}");
 }
+
+#[test]
+fn start_brings_back_a_dead_server_and_leaves_a_running_one_alone() {
+    // api#0 crashes at 10 s and stays down (no auto restart). At 20 s an operator starts the
+    // service: #0 boots (5 s) and #1, which never went down, keeps serving. A restart instead
+    // would have taken #1 down too.
+    let text = |action: &str| {
+        format!(
+            r#"
+[scenario]
+id = "start"
+title = "start"
+duration_s = 40
+
+[clients.users]
+target = "api"
+rate_rps = 100
+timeout_ms = 1000
+
+[services.api]
+instances = 2
+workers = 10
+auto_restart = false
+restart_delay_s = 5
+endpoints.default.service_time = {{ distribution = "constant", ms = 10 }}
+
+[[timeline]]
+at_s = 10
+action = "crash"
+target = "api#0"
+
+[[timeline]]
+at_s = 20
+action = "{action}"
+target = "api"
+"#
+        )
+    };
+    let start = run(&text("start"), &[], 1);
+    let healthy =
+        |sim: &Simulation, from_s, to_s| windows(sim, "api.healthy_instances_count", from_s, to_s);
+    assert!(healthy(&start, 11.0, 24.0).iter().all(|&h| h == 1.0));
+    assert!(healthy(&start, 26.0, 40.0).iter().all(|&h| h == 2.0));
+    let restarts: f64 = windows(&start, "api.restarts_count", 0.0, 40.0)
+        .iter()
+        .sum();
+    assert_eq!(restarts, 1.0, "only the crash: the start took nothing down");
+    // #1 keeps serving its share (requests sent to the dead #0 fail until it is back).
+    let before = mean(&start, "success_rps", 12.0, 19.0);
+    assert!(before > 40.0);
+    assert!((mean(&start, "success_rps", 20.0, 25.0) - before).abs() < 10.0);
+
+    let restart = run(&text("restart"), &[], 1);
+    assert!(healthy(&restart, 21.0, 24.0).iter().all(|&h| h == 0.0));
+    assert!(mean(&restart, "success_rps", 21.0, 24.0) < 1.0);
+}
+
+#[test]
+fn a_user_offline_for_long_enough_stops_reconnecting() {
+    // The server is stopped from the start and started at 15 s. Users who give up after 5 s
+    // without a connection have stopped trying by then and never come back; users who never give
+    // up reconnect every second and are all connected soon after the start.
+    let text = |give_up_s: u32| {
+        format!(
+            r#"
+[scenario]
+id = "give-up"
+title = "give up"
+duration_s = 30
+
+[clients.users]
+kind = "connections"
+target = "echo"
+population = 10
+connect_spread_s = 1
+backoff = "constant"
+backoff_base_ms = 1000
+timeout_ms = 500
+give_up_after_s = {give_up_s}
+
+[services.echo]
+auto_restart = false
+restart_delay_s = 1
+endpoints.connect.service_time = {{ distribution = "constant", ms = 1 }}
+endpoints.default.service_time = {{ distribution = "constant", ms = 1 }}
+
+[[timeline]]
+at_s = 0
+action = "stop"
+target = "echo"
+
+[[timeline]]
+at_s = 15
+action = "start"
+target = "echo"
+"#
+        )
+    };
+    let patient = run(&text(0), &[], 1);
+    assert!(mean(&patient, "offered_rps", 8.0, 15.0) > 5.0);
+    assert_eq!(
+        windows(&patient, "users.connected_count", 29.0, 30.0),
+        vec![10.0]
+    );
+
+    let impatient = run(&text(5), &[], 1);
+    assert!(
+        mean(&impatient, "offered_rps", 2.0, 4.0) > 5.0,
+        "they try at first"
+    );
+    assert_eq!(mean(&impatient, "offered_rps", 8.0, 30.0), 0.0);
+    assert_eq!(
+        windows(&impatient, "users.connected_count", 29.0, 30.0),
+        vec![0.0]
+    );
+}
