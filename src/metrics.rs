@@ -7,67 +7,10 @@
 use crate::scenario::ScenarioFile;
 use crate::time::{TimeUs, US_PER_MS};
 
-/// Names of the run-wide series, in column order (after `t_s`).
-pub const GLOBAL_SERIES: [&str; 11] = [
-    "offered_rps",
-    "attempted_rps",
-    "completed_rps",
-    "success_rps",
-    "error_rps",
-    "timeout_rps",
-    "shed_rps",
-    "p50_ms",
-    "p95_ms",
-    "p99_ms",
-    "retry_amplification_ratio",
-];
-
-/// Per-service series suffixes: `<service>.<suffix>`. Memory is the peak of any instance.
-pub const SERVICE_SERIES: [&str; 8] = [
-    "queue_depth_req",
-    "busy_workers_count",
-    "healthy_instances_count",
-    "memory_mb",
-    "connections_count",
-    "restarts_count",
-    "arrivals_rps",
-    "p50_ms",
-];
-
-/// Per-datastore series suffixes: `<datastore>.<suffix>`.
-pub const DATASTORE_SERIES: [&str; 5] = [
-    "cpu_pct",
-    "running_queries_count",
-    "queued_queries_count",
-    "killed_queries_count",
-    "queries_rps",
-];
-
-/// Per-cache series suffix (look-aside and HTTP caches): `<cache>.hit_ratio`.
-pub const CACHE_SERIES: &str = "hit_ratio";
-
-/// Per connections-population series suffix: `<client>.connected_count`.
-pub const CONNECTION_SERIES: &str = "connected_count";
-
-/// Every series name a run of `file` produces, `t_s` first, in column order.
+/// Every series name a run of `file` produces, `t_s` first, in column order (see
+/// [`crate::scenario::series`], where they are named).
 pub fn series_names(file: &ScenarioFile) -> Vec<String> {
-    let mut names = vec!["t_s".to_string()];
-    names.extend(GLOBAL_SERIES.iter().map(|s| s.to_string()));
-    for service in file.services.keys() {
-        names.extend(SERVICE_SERIES.iter().map(|s| format!("{service}.{s}")));
-    }
-    for datastore in file.datastores.keys() {
-        names.extend(DATASTORE_SERIES.iter().map(|s| format!("{datastore}.{s}")));
-    }
-    for cache in file.caches.keys().chain(file.http_caches.keys()) {
-        names.push(format!("{cache}.{CACHE_SERIES}"));
-    }
-    for (name, client) in &file.clients {
-        if client.kind == crate::scenario::ClientKind::Connections {
-            names.push(format!("{name}.{CONNECTION_SERIES}"));
-        }
-    }
-    names
+    crate::scenario::series::names(file)
 }
 
 /// A number as the CSV writes it: integers bare, others with three decimals.
@@ -220,8 +163,8 @@ impl Metrics {
         }
     }
 
-    /// Closes a window: `end_us` is its end; `gauges` holds the per-service values in
-    /// `series_names` order.
+    /// Closes a window: `end_us` is its end; `gauges` holds the components' values, group after
+    /// group in `series::groups` order (the engine walks the same groups).
     pub fn close_window(&mut self, end_us: TimeUs, counts: &WindowCounts, gauges: &[f64]) {
         let per_s = 1_000_000.0 / self.window_us as f64;
         let ms = |q: f64| counts.latency.quantile_us(q) / US_PER_MS as f64;
@@ -230,7 +173,8 @@ impl Metrics {
         } else {
             0.0
         };
-        let row = [
+        // `t_s`, then the run-wide series in `series::GLOBAL` order.
+        let row: [f64; 1 + crate::scenario::series::GLOBAL.len()] = [
             end_us as f64 / 1e6,
             counts.offered as f64 * per_s,
             counts.attempted as f64 * per_s,

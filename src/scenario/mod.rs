@@ -7,6 +7,7 @@
 pub mod from_tree;
 mod patch;
 pub mod schema;
+pub mod series;
 pub mod source_map;
 pub mod tree;
 mod validate;

@@ -5,7 +5,6 @@
 //! browser tab hang or the series grow without bound.
 
 use super::schema::*;
-use crate::metrics;
 
 /// The longest run, in seconds of virtual time (one day).
 pub const MAX_DURATION_S: f64 = 86_400.0;
@@ -699,7 +698,7 @@ pub fn check(file: &ScenarioFile) -> Check {
         }
     }
 
-    let series = metrics::series_names(file);
+    let series = super::series::names(file);
     let known = |name: &str| series.iter().any(|s| s == name);
     for (i, beat) in file.beats.iter().enumerate() {
         in_range(

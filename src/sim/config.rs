@@ -266,6 +266,8 @@ pub struct Config {
     pub deploys: Vec<DeployCfg>,
     /// Largest key space of any client (sizes the look-aside caches).
     pub max_keys: u32,
+    /// The components with series of their own, in column order.
+    pub series_groups: Vec<crate::scenario::series::Group>,
 }
 
 fn position<T>(map: &std::collections::BTreeMap<String, T>, name: &str) -> Option<u16> {
@@ -563,6 +565,10 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
         .collect();
 
     Config {
+        series_groups: crate::scenario::series::groups(file)
+            .into_iter()
+            .map(|(_, group)| group)
+            .collect(),
         file: file.clone(),
         tree: tree.clone(),
         max_keys: file.clients.values().map(|c| c.keys).max().unwrap_or(1),

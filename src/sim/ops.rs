@@ -5,6 +5,7 @@ use super::config::{self, Config};
 use super::{Check, Event, Reply, SimError, Simulation};
 use crate::model::client::{Device, DeviceState};
 use crate::model::service::Instance;
+use crate::scenario::series::{self, Group};
 use crate::scenario::{Action, ProbeEffect, ScenarioFile};
 use crate::slab::Key;
 use crate::time::{US_PER_MS, s_to_us};
@@ -410,52 +411,27 @@ impl Simulation {
     pub(super) fn close_window(&mut self) {
         let window_us = self.metrics.window_us as f64;
         let per_s = 1e6 / window_us;
-        let mut gauges = Vec::new();
-        for (s, instances) in self.instances.iter().enumerate() {
-            let queued: usize = instances.iter().map(|i| i.queue.len()).sum();
-            let busy: u32 = instances.iter().map(|i| i.busy).sum();
-            let healthy = instances
-                .iter()
-                .filter(|i| i.up && i.accepting && i.ready)
-                .count();
-            let connections: u32 = instances.iter().map(|i| i.connections).sum();
-            let now_peak = (0..instances.len())
-                .map(|i| self.instance_memory_mb(s as u16, i as u16))
-                .fold(0.0, f64::max);
-            gauges.extend([
-                queued as f64,
-                busy as f64,
-                healthy as f64,
-                self.components.peak_memory_mb[s].max(now_peak),
-                connections as f64,
-                self.components.restarts[s] as f64,
-                self.components.arrivals[s] as f64 * per_s,
-                self.components.latency[s].quantile_us(0.5) / US_PER_MS as f64,
-            ]);
-            self.components.peak_memory_mb[s] = now_peak;
-            self.components.restarts[s] = 0;
-            self.components.arrivals[s] = 0;
-            self.components.latency[s].clear();
-        }
-        for (d, ds) in self.datastores.iter_mut().enumerate() {
-            let cores = self.config.datastores[d].cores;
-            ds.advance(self.window_end_us, cores);
-            gauges.extend([
-                100.0 * ds.busy_core_us / (cores as f64 * window_us),
-                ds.running() as f64,
-                ds.waiting.len() as f64,
-                self.components.killed[d] as f64,
-                self.components.queries[d] as f64 * per_s,
-            ]);
-            ds.busy_core_us = 0.0;
-            self.components.killed[d] = 0;
-            self.components.queries[d] = 0;
-        }
-        gauges.extend(self.caches.iter_mut().map(|c| c.counter.take_ratio()));
-        gauges.extend(self.http_caches.iter_mut().map(|c| c.counter.take_ratio()));
-        for (c, cfg) in self.config.clients.iter().enumerate() {
-            if cfg.kind == crate::scenario::ClientKind::Connections {
-                gauges.push(self.connected_count(c) as f64);
+        let config = self.config.clone();
+        let mut gauges = Vec::with_capacity(self.metrics.names().len());
+        for &group in &config.series_groups {
+            match group {
+                Group::Service(s) => gauges.extend(self.service_gauges(s, per_s)),
+                Group::Datastore(d) => gauges.extend(self.datastore_gauges(d, window_us, per_s)),
+                Group::Cache(c) => {
+                    let ratio: [f64; series::CACHE.len()] =
+                        [self.caches[c as usize].counter.take_ratio()];
+                    gauges.extend(ratio);
+                }
+                Group::HttpCache(c) => {
+                    let ratio: [f64; series::CACHE.len()] =
+                        [self.http_caches[c as usize].counter.take_ratio()];
+                    gauges.extend(ratio);
+                }
+                Group::Connections(c) => {
+                    let connected: [f64; series::CONNECTIONS.len()] =
+                        [self.connected_count(c as usize) as f64];
+                    gauges.extend(connected);
+                }
             }
         }
         self.metrics
@@ -469,5 +445,63 @@ impl Simulation {
         self.window.shed = 0;
         self.window.latency.clear();
         self.window_end_us += self.metrics.window_us;
+    }
+
+    /// A service's values for the window that closes, in `series::SERVICE` order; starts the
+    /// next window's counts.
+    fn service_gauges(&mut self, s: u16, per_s: f64) -> [f64; series::SERVICE.len()] {
+        let s = s as usize;
+        let instances = &self.instances[s];
+        let queued: usize = instances.iter().map(|i| i.queue.len()).sum();
+        let busy: u32 = instances.iter().map(|i| i.busy).sum();
+        let healthy = instances
+            .iter()
+            .filter(|i| i.up && i.accepting && i.ready)
+            .count();
+        let connections: u32 = instances.iter().map(|i| i.connections).sum();
+        let now_peak = (0..instances.len())
+            .map(|i| self.instance_memory_mb(s as u16, i as u16))
+            .fold(0.0, f64::max);
+        let c = &mut self.components;
+        let values = [
+            queued as f64,
+            busy as f64,
+            healthy as f64,
+            c.peak_memory_mb[s].max(now_peak),
+            connections as f64,
+            c.restarts[s] as f64,
+            c.arrivals[s] as f64 * per_s,
+            c.latency[s].quantile_us(0.5) / US_PER_MS as f64,
+        ];
+        c.peak_memory_mb[s] = now_peak;
+        c.restarts[s] = 0;
+        c.arrivals[s] = 0;
+        c.latency[s].clear();
+        values
+    }
+
+    /// A datastore's values for the window that closes, in `series::DATASTORE` order; starts the
+    /// next window's counts.
+    fn datastore_gauges(
+        &mut self,
+        d: u16,
+        window_us: f64,
+        per_s: f64,
+    ) -> [f64; series::DATASTORE.len()] {
+        let d = d as usize;
+        let cores = self.config.datastores[d].cores;
+        let ds = &mut self.datastores[d];
+        ds.advance(self.window_end_us, cores);
+        let values = [
+            100.0 * ds.busy_core_us / (cores as f64 * window_us),
+            ds.running() as f64,
+            ds.waiting.len() as f64,
+            self.components.killed[d] as f64,
+            self.components.queries[d] as f64 * per_s,
+        ];
+        ds.busy_core_us = 0.0;
+        self.components.killed[d] = 0;
+        self.components.queries[d] = 0;
+        values
     }
 }

@@ -401,3 +401,30 @@ effect = "restart"
         "{hour:?} → {two_hours:?}"
     );
 }
+
+/// Every bundled scenario's columns are the series its file names (`scenario::series`), and every
+/// window fills each of them: the groups the engine walks are the groups that were named.
+#[test]
+fn every_column_is_named_and_filled_in_every_bundled_scenario() {
+    for bundle in cascade::scenario::bundled() {
+        let scenario = Scenario::parse(bundle.file_name, bundle.source).unwrap();
+        let variant = scenario.variant(&[], &[]).unwrap();
+        let mut sim = Simulation::new(&variant, 1);
+        sim.run_until(3 * variant.file.scenario.window_ms as u64 * 1_000)
+            .unwrap();
+        let metrics = sim.metrics();
+        let names = cascade::scenario::series::names(&variant.file);
+        assert_eq!(metrics.names(), names.as_slice(), "{}", scenario.id());
+        for name in &names {
+            let column = metrics.series(name).unwrap();
+            assert_eq!(column.len(), metrics.len(), "{} {name}", scenario.id());
+        }
+        // Each kind of component brings its own suffixes, in order.
+        let groups = cascade::scenario::series::groups(&variant.file);
+        let width: usize = groups.iter().map(|(_, g)| g.suffixes().len()).sum();
+        assert_eq!(
+            names.len(),
+            1 + cascade::scenario::series::GLOBAL.len() + width
+        );
+    }
+}
