@@ -87,6 +87,29 @@ enum Command {
     },
 }
 
+/// Like `print!`, but a reader that has gone away (`cascade run … | head`) ends the program
+/// quietly, as a closed pipe ends other command-line tools, instead of a panic.
+macro_rules! out {
+    ($($arg:tt)*) => { write_stdout(format_args!($($arg)*)) };
+}
+
+/// Like `println!`, with `out!`'s handling of a closed pipe.
+macro_rules! outln {
+    () => { out!("\n") };
+    ($($arg:tt)*) => {{ out!($($arg)*); out!("\n") }};
+}
+
+fn write_stdout(args: std::fmt::Arguments) {
+    use std::io::Write;
+    if let Err(err) = std::io::stdout().lock().write_fmt(args) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write the output: {err}");
+        std::process::exit(2);
+    }
+}
+
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
@@ -168,13 +191,13 @@ fn list(format: Format) -> Result<ExitCode, String> {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&items).expect("JSON"));
+            outln!("{}", serde_json::to_string_pretty(&items).expect("JSON"));
         }
         _ => {
             for s in &scenarios {
                 let m = &s.file.scenario;
                 let fixes: Vec<&str> = s.file.fixes.keys().map(String::as_str).collect();
-                println!(
+                outln!(
                     "{:<40} {} ({}{})",
                     m.id,
                     m.title,
@@ -185,7 +208,7 @@ fn list(format: Format) -> Result<ExitCode, String> {
                         format!(", {}", m.date)
                     }
                 );
-                println!(
+                outln!(
                     "{:<40} fixes: {}",
                     "",
                     if fixes.is_empty() {
@@ -268,17 +291,17 @@ fn run_one(args: &RunArgs) -> Result<ExitCode, String> {
                 },
                 "series": series,
             });
-            println!("{}", serde_json::to_string_pretty(&report).expect("JSON"));
+            outln!("{}", serde_json::to_string_pretty(&report).expect("JSON"));
         }
-        Format::Csv => print!("{}", metrics.to_csv()),
+        Format::Csv => out!("{}", metrics.to_csv()),
         Format::Text => {
             let m = &variant.file.scenario;
-            println!("{} — {}", m.id, m.title);
-            println!(
+            outln!("{} — {}", m.id, m.title);
+            outln!(
                 "verdict: {}",
                 verdict::describe(verdict::assess(metrics), &m.started_at)
             );
-            println!(
+            outln!(
                 "seed {seed}, fixes: {}, until {} ({} events, trace {})",
                 if fixes.is_empty() {
                     "none".to_string()
@@ -289,7 +312,7 @@ fn run_one(args: &RunArgs) -> Result<ExitCode, String> {
                 sim.events(),
                 sim.trace_hash().hex()
             );
-            println!(
+            outln!(
                 "requests: {} total, {} success, {} error, {} timeout, {} shed, {} in flight",
                 totals.total,
                 totals.success,
@@ -307,7 +330,7 @@ fn run_one(args: &RunArgs) -> Result<ExitCode, String> {
                 "p99_ms",
             ];
             columns.extend(m.key_series.iter().map(String::as_str));
-            print!("{}", table(metrics, &columns, 12));
+            out!("{}", table(metrics, &columns, 12));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -346,7 +369,7 @@ fn check_all(references: &[String], seeds: Option<&[u64]>) -> Result<ExitCode, S
                 .map(|s| format!("seed {}: {:.2}", s.seed, s.value))
                 .collect();
             let verdict = if result.passed() { "PASS" } else { "FAIL" };
-            println!(
+            outln!(
                 "{verdict} {} :: {} — {} [{}]",
                 scenario.id(),
                 result.name,
@@ -360,7 +383,7 @@ fn check_all(references: &[String], seeds: Option<&[u64]>) -> Result<ExitCode, S
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    outln!("{passed} passed, {failed} failed");
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
@@ -428,7 +451,7 @@ fn bench(references: &[String], runs: usize, format: Format) -> Result<ExitCode,
                 .collect();
             let (eps, speed) = per(total_events, total_wall_s, total_sim_s);
             items.push(json!({"scenario": "total", "events": total_events, "wall_s": total_wall_s, "simulated_s": total_sim_s, "events_per_s": eps, "sim_s_per_wall_s": speed}));
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(
                     &json!({"runs": runs, "statistic": "median", "results": items})
@@ -437,13 +460,18 @@ fn bench(references: &[String], runs: usize, format: Format) -> Result<ExitCode,
             );
         }
         _ => {
-            println!(
+            outln!(
                 "{:<40} {:>12} {:>10} {:>14} {:>16} {:>10}",
-                "scenario", "events", "wall ms", "events/s", "sim s / wall s", "state MB"
+                "scenario",
+                "events",
+                "wall ms",
+                "events/s",
+                "sim s / wall s",
+                "state MB"
             );
             let print = |id: &str, events: u64, wall: f64, sim: f64, state: String| {
                 let (eps, speed) = per(events, wall, sim);
-                println!(
+                outln!(
                     "{id:<40} {events:>12} {:>10.2} {eps:>14.0} {speed:>16.0} {state:>10}",
                     wall * 1e3
                 );
@@ -459,7 +487,7 @@ fn bench(references: &[String], runs: usize, format: Format) -> Result<ExitCode,
                 total_sim_s,
                 String::new(),
             );
-            println!(
+            outln!(
                 "(median of {runs} runs per scenario, release build recommended; state MB: the \
                  largest run state, i.e. the size of one checkpoint)"
             );

@@ -286,3 +286,31 @@ fn check_runs_the_expectations_on_other_seeds_when_asked() {
     assert_eq!(code, 2);
     assert!(err.contains("--seeds") && err.contains("FROM..TO"), "{err}");
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_run_quietly() {
+    // `cascade run … --format csv | head -1`: the pipe closes after the header.
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cascade"))
+        .args([
+            "run",
+            "airtame-2020-02-table-scan-reconnect",
+            "--format",
+            "csv",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cascade runs");
+    let mut header = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut header)
+        .unwrap();
+    assert!(header.starts_with("t_s,"), "{header}");
+    // The reader is dropped here: the rest of the CSV meets a closed pipe.
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
