@@ -20,4 +20,4 @@ pub mod verdict;
 
 pub use replay::Replay;
 pub use scenario::{Scenario, ScenarioError, bundled};
-pub use sim::{SimError, Simulation};
+pub use sim::{Limits, SimError, Simulation};

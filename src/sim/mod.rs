@@ -40,6 +40,27 @@ pub const MAX_LIVE_JOBS: usize = 4_000_000;
 /// The most events that may be pending at once before a run stops with an error.
 pub const MAX_PENDING_EVENTS: usize = 16_000_000;
 
+/// The bounds a run stops at, with an error, rather than grow without end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Requests in flight at once.
+    pub live_requests: usize,
+    /// Jobs (requests inside services) at once.
+    pub live_jobs: usize,
+    /// Events pending at once.
+    pub pending_events: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            live_requests: MAX_LIVE_REQUESTS,
+            live_jobs: MAX_LIVE_JOBS,
+            pending_events: MAX_PENDING_EVENTS,
+        }
+    }
+}
+
 /// Why a run cannot continue.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SimError {
@@ -339,6 +360,7 @@ pub struct Simulation {
     now_us: TimeUs,
     end_us: TimeUs,
     seed: u64,
+    limits: Limits,
     rng: Rng,
     queue: EventQueue<Event>,
     trace: TraceHash,
@@ -382,6 +404,12 @@ pub struct Simulation {
 impl Simulation {
     /// Builds a run of `variant` that draws every random number from `seed`.
     pub fn new(variant: &Variant, seed: u64) -> Simulation {
+        Simulation::with_limits(variant, seed, Limits::default())
+    }
+
+    /// Like [`Simulation::new`], stopping at `limits` instead of the default bounds (a host
+    /// running scenarios it does not trust may want tighter ones).
+    pub fn with_limits(variant: &Variant, seed: u64, limits: Limits) -> Simulation {
         let config = Rc::new(config::compile(&variant.file, &variant.tree));
         let file = &variant.file;
         let window_us = ms_to_us(file.scenario.window_ms).max(1);
@@ -390,6 +418,7 @@ impl Simulation {
             now_us: 0,
             end_us,
             seed,
+            limits,
             rng: Rng::new(seed),
             queue: EventQueue::new(),
             trace: TraceHash::default(),
@@ -759,8 +788,9 @@ impl Simulation {
         if let Some(err) = self.deferred_error.take() {
             return Err(err);
         }
-        if self.queue.len() > MAX_PENDING_EVENTS {
-            return Err(self.limit(format!("more than {MAX_PENDING_EVENTS} events pending")));
+        if self.queue.len() > self.limits.pending_events {
+            let max = self.limits.pending_events;
+            return Err(self.limit(format!("more than {max} events pending")));
         }
         Ok(true)
     }

@@ -2,7 +2,7 @@
 //! balancers, request outcomes, and persistent-connection clients.
 
 use super::config::Target;
-use super::{Event, MAX_LIVE_REQUESTS, Origin, Outcome, Reply, Request, SimError, Simulation};
+use super::{Event, Origin, Outcome, Reply, Request, SimError, Simulation};
 use crate::model::circuit_breaker::Permit;
 use crate::model::client::{DeviceState, next_gap_us};
 use crate::model::http_cache::{Entry, cache_key};
@@ -71,8 +71,9 @@ impl Simulation {
         } else {
             0
         };
-        if self.requests.len() >= MAX_LIVE_REQUESTS {
-            return Err(self.limit(format!("more than {MAX_LIVE_REQUESTS} requests in flight")));
+        if self.requests.len() >= self.limits.live_requests {
+            let max = self.limits.live_requests;
+            return Err(self.limit(format!("more than {max} requests in flight")));
         }
         let request = self.requests.insert(Request {
             client,

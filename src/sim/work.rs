@@ -3,7 +3,7 @@
 
 use super::config::{NO_ENDPOINT, Op, Target};
 use super::ops::Restart;
-use super::{Event, Job, MAX_LIVE_JOBS, Outcome, Reply, SimError, Simulation};
+use super::{Event, Job, Outcome, Reply, SimError, Simulation};
 use crate::model::datastore::Submitted;
 use crate::model::lookaside_cache::Lookup;
 use crate::model::service::{Admission, Sampler};
@@ -59,10 +59,9 @@ impl Simulation {
             Admission::Refused => self.respond(reply, Outcome::Error),
             Admission::Shed => self.respond(reply, Outcome::Shed),
             admission => {
-                if self.jobs.len() >= MAX_LIVE_JOBS {
-                    return Err(self.limit(format!(
-                        "more than {MAX_LIVE_JOBS} requests inside services"
-                    )));
+                if self.jobs.len() >= self.limits.live_jobs {
+                    let max = self.limits.live_jobs;
+                    return Err(self.limit(format!("more than {max} requests inside services")));
                 }
                 let id = self.jobs.insert(Job {
                     reply,

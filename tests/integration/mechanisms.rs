@@ -1416,3 +1416,55 @@ target = "echo"
         vec![0.0]
     );
 }
+
+#[test]
+fn a_run_stops_at_the_limits_its_host_sets() {
+    // 200 requests/s into 4 workers of 100 ms with a 2 s timeout: about 400 requests wait at
+    // once. A host allowing 100 requests in flight stops the run with an error naming the bound;
+    // the default bounds let it finish.
+    let scenario = Scenario::parse(
+        "limits.toml",
+        r#"
+[scenario]
+id = "limits"
+title = "limits"
+duration_s = 10
+
+[clients.users]
+target = "api"
+rate_rps = 200
+timeout_ms = 2000
+
+[services.api]
+workers = 4
+queue_capacity = 10000
+endpoints.default.service_time = { distribution = "constant", ms = 100 }
+"#,
+    )
+    .unwrap();
+    let variant = scenario.variant(&[], &[]).unwrap();
+    let limits = cascade::Limits {
+        live_requests: 100,
+        ..Default::default()
+    };
+    let mut tight = Simulation::with_limits(&variant, 1, limits);
+    let err = tight.run_to_end().unwrap_err().to_string();
+    assert!(err.contains("more than 100 requests in flight"), "{err}");
+    assert!(
+        tight.now_us() < 2_000_000,
+        "stopped as soon as it passed the bound"
+    );
+    let jobs = cascade::Limits {
+        live_jobs: 50,
+        ..Default::default()
+    };
+    let err = Simulation::with_limits(&variant, 1, jobs)
+        .run_to_end()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("more than 50 requests inside services"),
+        "{err}"
+    );
+    assert!(Simulation::new(&variant, 1).run_to_end().is_ok());
+}
