@@ -1,7 +1,7 @@
 //! Operations on the running system: crashes and restarts, health probes, the timeline (operator
 //! actions and `set` patches), live reconfiguration, and the per-window component gauges.
 
-use super::config::{self, Config};
+use super::config::{self, Config, TimelineTarget};
 use super::{Check, Event, Reply, SimError, Simulation};
 use crate::model::client::{Device, DeviceState};
 use crate::model::service::Instance;
@@ -204,40 +204,14 @@ impl Simulation {
         if event.action == Action::Set {
             return self.apply_patch(&event.set);
         }
-        if event.action == Action::KillQueries {
-            let (name, query) = event.target_parts();
-            let Some(datastore) = self.config.file.datastores.keys().position(|d| d == name) else {
-                return Ok(());
-            };
-            let kind = query.and_then(|q| {
-                self.config.file.datastores[name]
-                    .queries
-                    .keys()
-                    .position(|k| k == q)
-            });
-            if query.is_some() && kind.is_none() {
-                return Ok(());
+        let (service, only) = match self.config.timeline_targets[index] {
+            TimelineTarget::Nothing => return Ok(()),
+            TimelineTarget::Queries { datastore, kind } => {
+                return self.kill_queries(datastore, kind);
             }
-            return self.kill_queries(datastore as u16, kind.map(|k| k as u16));
-        }
-        if event.action == Action::Deploy {
-            return match self
-                .config
-                .file
-                .deploys
-                .keys()
-                .position(|d| *d == event.target)
-            {
-                Some(deploy) => self.on_deploy_action(deploy as u16),
-                None => Ok(()),
-            };
-        }
-        let (name, only) = event.target_parts();
-        let only = only.and_then(|n| n.parse::<u16>().ok());
-        let Some(service) = self.config.services.iter().position(|s| s.name == name) else {
-            return Ok(());
+            TimelineTarget::Deploy(deploy) => return self.on_deploy_action(deploy),
+            TimelineTarget::Instances { service, instance } => (service, instance),
         };
-        let service = service as u16;
         let instances: Vec<u16> = match only {
             Some(i) => vec![i],
             None => (0..self.instances[service as usize].len() as u16).collect(),
