@@ -8,7 +8,7 @@ use crate::model::service::Instance;
 use crate::scenario::series::{self, Group};
 use crate::scenario::{Action, ProbeEffect, ScenarioFile};
 use crate::slab::Key;
-use crate::time::{US_PER_MS, s_to_us};
+use crate::time::{TimeUs, US_PER_MS, s_to_us};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -53,14 +53,7 @@ impl Simulation {
             self.components.restarts[service as usize] += 1;
         }
         if come_back {
-            self.queue.push(
-                self.now_us + delay,
-                Event::InstanceUp {
-                    service,
-                    instance,
-                    epoch,
-                },
-            );
+            self.schedule_instance_up(service, instance, epoch, delay);
         }
         // Connections to it drop; their clients reconnect after their backoff.
         for client in 0..self.devices.len() {
@@ -85,8 +78,13 @@ impl Simulation {
             return;
         }
         let epoch = inst.epoch;
+        self.schedule_instance_up(service, instance, epoch, delay);
+    }
+
+    /// The instance (as of `epoch`) is up again after `delay_us`.
+    fn schedule_instance_up(&mut self, service: u16, instance: u16, epoch: u32, delay_us: TimeUs) {
         self.queue.push(
-            self.now_us + delay,
+            self.now_us + delay_us,
             Event::InstanceUp {
                 service,
                 instance,
