@@ -5,9 +5,10 @@
 //! receives CPU at the same rate `min(1, cores / running)`, so a query finishes when the clock has
 //! advanced by its cost since it started. Queries of a kind whose cost is constant finish in the
 //! order they started, so each such kind has a FIFO lane; the others share a min-heap. A killed
-//! query's entry stays in its lane or the heap, recognised as dead by its slot's generation, until
-//! it reaches the front (its key no longer names a live query). Queries that finish together are released in (finish clock, slot) order
-//! whichever lane they come from, so lanes change the cost, not the order.
+//! query's entry stays in its lane or the heap, recognised as dead because its key no longer
+//! names a live query, until it reaches the front. Queries that finish together are released in
+//! (finish clock, slot) order whichever lane they come from, so lanes change the cost, not the
+//! order.
 
 use crate::heap::MinHeap;
 use crate::slab::{Key, Slab};

@@ -26,6 +26,15 @@ pub fn sticky_hash(id: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Round robin over `n` places: the place whose turn it is, and the cursor moved past it. A
+/// cursor is beyond `n` only when instances were removed since: only then is a division needed
+/// (the slowest step of a balancer's loop).
+pub fn take_turn(cursor: &mut usize, n: usize) -> usize {
+    let i = if *cursor < n { *cursor } else { *cursor % n };
+    *cursor = if i + 1 == n { 0 } else { i + 1 };
+    i
+}
+
 /// Picks an instance among the `len` candidates that `candidate(k)` describes (k in `0..len`),
 /// or `None` when none is in rotation. `cursor` is the balancer's round-robin position;
 /// `sticky_id` pins a client to an instance by hashing over all candidates, ready or not (as
@@ -48,17 +57,8 @@ pub fn pick(
     let all = || (0..len).map(&candidate);
     match policy {
         BalancePolicy::RoundRobin => {
-            // The cursor stays below `len` unless instances were removed since: only then is a
-            // division needed.
-            let mut i = if *cursor < len {
-                *cursor
-            } else {
-                *cursor % len
-            };
             for _ in 0..len {
-                let c = candidate(i);
-                i = if i + 1 == len { 0 } else { i + 1 };
-                *cursor = i;
+                let c = candidate(take_turn(cursor, len));
                 if c.ready {
                     return Some(c.instance);
                 }

@@ -805,7 +805,7 @@ impl Simulation {
             Event::AttemptTimeout { request, attempt } => !self.is_current(request, attempt),
             Event::StepDone { job }
             | Event::CallTimeout { job }
-            | Event::DependencyDone { job, .. } => self.jobs.get(job).is_none(),
+            | Event::DependencyDone { job, .. } => !self.job_is(job),
             Event::DatastoreWake {
                 datastore,
                 generation,
@@ -837,18 +837,18 @@ impl Simulation {
                 }
             }
             Event::StepDone { job } => {
-                if self.jobs.get(job).is_some() {
+                if self.job_is(job) {
                     self.advance_job(job)?;
                 }
             }
             Event::CallTimeout { job } => {
-                if self.jobs.get(job).is_some() {
+                if self.job_is(job) {
                     self.abandon_query(job);
                     self.job_failed(job)?;
                 }
             }
             Event::DependencyDone { job, ok } => {
-                if self.jobs.get(job).is_some() {
+                if self.job_is(job) {
                     if ok {
                         self.advance_job(job)?
                     } else {

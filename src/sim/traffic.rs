@@ -6,7 +6,7 @@ use super::{Event, Origin, Outcome, Reply, Request, SimError, Simulation};
 use crate::model::circuit_breaker::Permit;
 use crate::model::client::{DeviceState, next_gap_us};
 use crate::model::http_cache::{Entry, cache_key};
-use crate::model::load_balancer::{Candidate, InstanceRef, pick};
+use crate::model::load_balancer::{Candidate, InstanceRef, pick, take_turn};
 use crate::scenario::ClientKind;
 use crate::slab::Key;
 
@@ -96,6 +96,10 @@ impl Simulation {
         Ok(request)
     }
 
+    fn request_mut(&mut self, request: Key) -> &mut Request {
+        self.requests.get_mut(request).expect("a live request")
+    }
+
     pub(super) fn on_send(&mut self, request: Key) -> Result<(), SimError> {
         if self.requests.get(request).is_some_and(|r| !r.waiting) {
             self.send_attempt(request)?;
@@ -117,7 +121,7 @@ impl Simulation {
             | Reply::ViaHttpCache {
                 request, attempt, ..
             } => self.is_current(request, attempt),
-            Reply::Job { job } => self.jobs.get(job).is_some(),
+            Reply::Job { job } => self.job_is(job),
             Reply::Nobody => true,
             Reply::Check { check } => self.checks.get(check).is_some(),
         }
@@ -125,7 +129,7 @@ impl Simulation {
 
     fn send_attempt(&mut self, request: Key) -> Result<(), SimError> {
         let (client, attempt, key, user, pinned, origin) = {
-            let r = self.requests.get_mut(request).expect("a live request");
+            let r = self.request_mut(request);
             r.attempts += 1;
             r.waiting = true;
             (
@@ -140,10 +144,7 @@ impl Simulation {
         let config = self.config.clone();
         let cfg = &config.clients[client];
         let permit = self.breakers[client].permit(&cfg.breaker, self.now_us);
-        self.requests
-            .get_mut(request)
-            .expect("a live request")
-            .permit = permit;
+        self.request_mut(request).permit = permit;
         if permit == Permit::Refused {
             // An open breaker fails the attempt at once: it never leaves the client.
             return self.attempt_failed(request, Outcome::Error);
@@ -230,16 +231,7 @@ impl Simulation {
                     Some(id) => {
                         (crate::model::load_balancer::sticky_hash(id) % count as u64) as usize
                     }
-                    None => {
-                        let cursor = &mut self.service_cursors[s as usize];
-                        let i = if *cursor < count {
-                            *cursor
-                        } else {
-                            *cursor % count
-                        };
-                        *cursor = if i + 1 == count { 0 } else { i + 1 };
-                        i
-                    }
+                    None => take_turn(&mut self.service_cursors[s as usize], count),
                 };
                 self.deliver(s, instance as u16, endpoints[s as usize], key, reply)
             }
@@ -312,7 +304,7 @@ impl Simulation {
                 self.respond(Reply::Client { request, attempt }, outcome)
             }
             Reply::Job { job } => {
-                if self.jobs.get(job).is_none() {
+                if !self.job_is(job) {
                     return Ok(());
                 }
                 if outcome == Outcome::Success {
@@ -332,7 +324,7 @@ impl Simulation {
         outcome: Outcome,
     ) -> Result<(), SimError> {
         let (client, attempts, previous) = {
-            let r = self.requests.get_mut(request).expect("a live request");
+            let r = self.request_mut(request);
             r.waiting = false;
             (r.client as usize, r.attempts, r.last_delay_us)
         };
@@ -344,10 +336,7 @@ impl Simulation {
         }
         let fixed = policy.fixed_delays();
         let delay = policy.delay_us(attempts, previous, &mut self.rng);
-        self.requests
-            .get_mut(request)
-            .expect("a live request")
-            .last_delay_us = delay;
+        self.request_mut(request).last_delay_us = delay;
         let send = Event::Send { request };
         // Either way the retry runs in the same order; a fixed delay just skips the heap.
         if fixed {
@@ -456,10 +445,7 @@ impl Simulation {
             // Nowhere to connect: count one failed connect request and back off.
             let request = self.new_request(client, Origin::Connect { device, epoch }, None)?;
             self.window.attempted += 1;
-            self.requests
-                .get_mut(request)
-                .expect("a live request")
-                .attempts = 1;
+            self.request_mut(request).attempts = 1;
             self.request_ended(request, Outcome::Error);
             return Ok(());
         };
