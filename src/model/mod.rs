@@ -1,7 +1,8 @@
 //! The modelled mechanisms, one file each; the event loop that connects them is `sim`.
 //!
-//! Each module holds a component's run-time state and the pure decisions it makes; none of them
-//! schedules events itself.
+//! Each module holds a mechanism's compiled config (or takes it from `sim::config`), its run-time
+//! state and the decisions it makes. A module that arms its own timers (probes) or draws random
+//! numbers (the look-aside cache's TTL jitter) is handed a `sim::Ctx`.
 
 pub mod adaptive_limit;
 pub mod circuit_breaker;
@@ -10,5 +11,6 @@ pub mod datastore;
 pub mod http_cache;
 pub mod load_balancer;
 pub mod lookaside_cache;
+pub mod probe;
 pub mod retry_budget;
 pub mod service;

@@ -7,11 +7,11 @@ use super::deploy::DeployCfg;
 use crate::model::adaptive_limit::AdaptiveConfig;
 use crate::model::circuit_breaker::BreakerConfig;
 use crate::model::client::RetryPolicy;
+pub use crate::model::lookaside_cache::CacheCfg;
+pub use crate::model::probe::ProbeCfg;
 use crate::model::retry_budget::BudgetConfig;
 use crate::model::service::Sampler;
-use crate::scenario::{
-    Arrival, BalancePolicy, ClientKind, ProbeEffect, ScenarioFile, Step, reachable_services,
-};
+use crate::scenario::{Arrival, BalancePolicy, ClientKind, ScenarioFile, Step, reachable_services};
 use crate::time::{TimeUs, ms_to_us, s_to_us};
 
 /// Where a request or a call goes.
@@ -177,21 +177,6 @@ pub struct HttpCacheCfg {
     pub capacity_objects: u32,
 }
 
-/// A compiled look-aside cache.
-#[derive(Clone, Debug)]
-pub struct CacheCfg {
-    /// TTL.
-    pub ttl_us: TimeUs,
-    /// Request coalescing.
-    pub single_flight: bool,
-    /// Keys fresh at the start.
-    pub warm_keys: u32,
-    /// Key space (0 = the request's key).
-    pub keys: u32,
-    /// Fraction of the TTL by which expiries are spread.
-    pub ttl_jitter: f64,
-}
-
 /// A compiled datastore.
 #[derive(Clone, Debug)]
 pub struct DatastoreCfg {
@@ -216,27 +201,6 @@ pub struct DependencyCfg {
     pub latency: Sampler,
     /// Failure probability.
     pub error_probability: f64,
-}
-
-/// A compiled probe.
-#[derive(Clone, Debug)]
-pub struct ProbeCfg {
-    /// Service probed.
-    pub service: u16,
-    /// Endpoint index on it (`NO_ENDPOINT` when decoupled and absent).
-    pub endpoint: u16,
-    /// Period per prober and instance.
-    pub period_us: TimeUs,
-    /// Timeout.
-    pub timeout_us: TimeUs,
-    /// Probers.
-    pub probers: u32,
-    /// Failures before the effect.
-    pub failure_threshold: u32,
-    /// The effect.
-    pub effect: ProbeEffect,
-    /// Answered without a worker.
-    pub decoupled: bool,
 }
 
 /// Everything the event loop needs to know about the system's parameters.
@@ -543,17 +507,7 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
         })
         .collect();
 
-    let caches = file
-        .caches
-        .values()
-        .map(|c| CacheCfg {
-            ttl_us: s_to_us(c.ttl_s),
-            single_flight: c.single_flight,
-            warm_keys: c.warm_keys,
-            keys: c.keys,
-            ttl_jitter: c.ttl_jitter,
-        })
-        .collect();
+    let caches = file.caches.values().map(CacheCfg::compile).collect();
 
     let datastores = file
         .datastores
@@ -587,16 +541,7 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
                 .keys()
                 .position(|e| *e == p.endpoint)
                 .map_or(NO_ENDPOINT, |i| i as u16);
-            ProbeCfg {
-                service,
-                endpoint,
-                period_us: ms_to_us(p.period_ms),
-                timeout_us: ms_to_us(p.timeout_ms),
-                probers: p.probers,
-                failure_threshold: p.failure_threshold,
-                effect: p.effect,
-                decoupled: p.decoupled,
-            }
+            ProbeCfg::compile(p, service, endpoint)
         })
         .collect();
 

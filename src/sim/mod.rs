@@ -7,7 +7,20 @@
 //!
 //! The handlers live in three files: `traffic` (clients, requests, HTTP caches, connections),
 //! `work` (instances, jobs, datastores, dependencies, look-aside caches) and `ops` (crashes,
-//! restarts, probes, the timeline, live reconfiguration, metric gauges).
+//! restarts, probes, the timeline, live reconfiguration, metric gauges). A mechanism's own module
+//! (in `model/`) gets a [`Ctx`] when it needs the clock, randomness or timers.
+
+/// A [`Ctx`] over a simulation's fields, borrowed apart from the rest of it (so a mechanism's
+/// state and config can be borrowed beside it).
+macro_rules! ctx {
+    ($sim:expr) => {
+        $crate::sim::Ctx {
+            now_us: $sim.now_us,
+            rng: &mut $sim.rng,
+            queue: &mut $sim.queue,
+        }
+    };
+}
 
 pub mod config;
 mod deploy;
@@ -21,6 +34,7 @@ use crate::model::client::Device;
 use crate::model::datastore::Datastore;
 use crate::model::http_cache::HttpCache;
 use crate::model::lookaside_cache::LookasideCache;
+use crate::model::probe::Probe;
 use crate::model::retry_budget::RetryBudget;
 use crate::model::service::Instance;
 use crate::queue::{EventQueue, Front};
@@ -114,8 +128,8 @@ enum Reply {
     Nobody,
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Event {
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Event {
     Arrival {
         client: u16,
         epoch: u32,
@@ -353,6 +367,18 @@ struct ComponentWindow {
     queries: Vec<u64>,
 }
 
+/// What a mechanism may use while it handles a step of a run: the clock, the run's one random
+/// generator (draws in event order keep runs deterministic) and the event queue, to arm its own
+/// timers.
+pub(crate) struct Ctx<'a> {
+    /// Virtual time now.
+    pub(crate) now_us: TimeUs,
+    /// The run's random generator.
+    pub(crate) rng: &'a mut Rng,
+    /// The run's pending events.
+    pub(crate) queue: &'a mut EventQueue<Event>,
+}
+
 /// One run of a scenario variant with one seed. Cloning it is a checkpoint.
 #[derive(Clone)]
 pub struct Simulation {
@@ -379,8 +405,8 @@ pub struct Simulation {
     http_caches: Vec<HttpCache>,
     caches: Vec<LookasideCache>,
     datastores: Vec<Datastore>,
-    /// Consecutive failures per probe and instance.
-    probe_failures: Vec<Vec<u32>>,
+    /// Per probe: its run-time state (filled in when the run starts).
+    probes: Vec<Probe>,
     requests: Slab<Request>,
     jobs: Slab<Job>,
     checks: Slab<Check>,
@@ -444,20 +470,10 @@ impl Simulation {
             caches: config
                 .caches
                 .iter()
-                .map(|c| {
-                    LookasideCache::new(
-                        if c.keys > 0 { c.keys } else { config.max_keys },
-                        c.warm_keys,
-                        c.ttl_us,
-                    )
-                })
+                .map(|c| LookasideCache::start(c, config.max_keys))
                 .collect(),
             datastores: vec![Datastore::default(); config.datastores.len()],
-            probe_failures: config
-                .probes
-                .iter()
-                .map(|p| vec![0; config.services[p.service as usize].instances as usize])
-                .collect(),
+            probes: Vec::with_capacity(config.probes.len()),
             requests: Slab::default(),
             jobs: Slab::default(),
             checks: Slab::default(),
@@ -518,16 +534,9 @@ impl Simulation {
             }
         }
         for (p, probe) in config.probes.iter().enumerate() {
-            for prober in 0..probe.probers {
-                let offset = probe.period_us * prober as u64 / probe.probers as u64;
-                self.queue.push(
-                    offset,
-                    Event::ProbeTick {
-                        probe: p as u16,
-                        prober,
-                    },
-                );
-            }
+            let instances = config.services[probe.service as usize].instances as usize;
+            let state = Probe::start(p as u16, probe, instances, &mut ctx!(self));
+            self.probes.push(state);
         }
         let mut order: Vec<usize> = (0..config.file.timeline.len()).collect();
         order.sort_by_key(|&i| s_to_us(config.file.timeline[i].at_s));
@@ -683,11 +692,7 @@ impl Simulation {
                 .iter()
                 .map(Datastore::heap_bytes)
                 .sum::<usize>()
-            + self
-                .probe_failures
-                .iter()
-                .map(|p| 24 + p.capacity() * 4)
-                .sum::<usize>()
+            + self.probes.iter().map(Probe::heap_bytes).sum::<usize>()
     }
 
     /// Sizes of the run's internal tables (slots allocated, events pending), to show that memory

@@ -4,9 +4,10 @@
 use super::config::{self, Config, TimelineTarget};
 use super::{Check, Event, Reply, SimError, Simulation};
 use crate::model::client::{Device, DeviceState};
+use crate::model::probe::{Probe, Verdict};
 use crate::model::service::Instance;
 use crate::scenario::series::{self, Group};
-use crate::scenario::{Action, ProbeEffect, ScenarioFile};
+use crate::scenario::{Action, ScenarioFile};
 use crate::slab::Key;
 use crate::time::{TimeUs, US_PER_MS, s_to_us};
 use std::collections::BTreeMap;
@@ -106,11 +107,9 @@ impl Simulation {
         inst.proven = false;
         // Its probes start counting afresh; other services' instances of the same number keep
         // their counts.
-        for (failures, probe) in self.probe_failures.iter_mut().zip(&self.config.probes) {
-            if probe.service == service
-                && let Some(f) = failures.get_mut(instance as usize)
-            {
-                *f = 0;
+        for (probe, cfg) in self.probes.iter_mut().zip(&self.config.probes) {
+            if cfg.service == service {
+                probe.instance_up(instance);
             }
         }
     }
@@ -118,15 +117,11 @@ impl Simulation {
     // ---- probes ----
 
     pub(super) fn on_probe_tick(&mut self, probe: u16, prober: u32) -> Result<(), SimError> {
-        let cfg = self.config.probes[probe as usize].clone();
-        if prober >= cfg.probers {
+        let config = self.config.clone();
+        let cfg = &config.probes[probe as usize];
+        if !Probe::on_tick(probe, prober, cfg, &mut ctx!(self)) {
             return Ok(());
         }
-        self.queue.push_after(
-            self.now_us,
-            cfg.period_us,
-            Event::ProbeTick { probe, prober },
-        );
         let service = cfg.service;
         for instance in 0..self.instances[service as usize].len() as u16 {
             let inst = &self.instances[service as usize][instance as usize];
@@ -162,35 +157,19 @@ impl Simulation {
             return Ok(()); // the instance restarted since the probe was sent
         }
         let cfg = &self.config.probes[c.probe as usize];
-        let (threshold, effect) = (cfg.failure_threshold, cfg.effect);
-        // Consecutive failures are counted per probe and instance, whichever prober sent them.
-        let failures = &mut self.probe_failures[c.probe as usize];
-        if failures.len() <= c.instance as usize {
-            failures.resize(c.instance as usize + 1, 0);
-        }
-        let count = &mut failures[c.instance as usize];
-        if ok {
-            *count = 0;
-            if effect == ProbeEffect::Eject {
+        match self.probes[c.probe as usize].record(cfg, c.instance, ok) {
+            Verdict::Nothing => Ok(()),
+            Verdict::Ready => {
                 let inst = &mut self.instances[c.service as usize][c.instance as usize];
                 inst.ready = true;
                 inst.proven = true;
-                return self.on_ready_check(c.service);
+                self.on_ready_check(c.service)
             }
-            return Ok(());
-        }
-        *count += 1;
-        if *count < threshold {
-            return Ok(());
-        }
-        *count = 0;
-        match effect {
-            ProbeEffect::None => Ok(()),
-            ProbeEffect::Eject => {
+            Verdict::Eject => {
                 self.instances[c.service as usize][c.instance as usize].ready = false;
                 Ok(())
             }
-            ProbeEffect::Restart => self.crash_instance(c.service, c.instance, Restart::Always),
+            Verdict::Restart => self.crash_instance(c.service, c.instance, Restart::Always),
         }
     }
 
@@ -333,7 +312,7 @@ impl Simulation {
             }
         }
         for (cache, cfg) in self.caches.iter_mut().zip(&new.caches) {
-            cache.ensure_keys(if cfg.keys > 0 { cfg.keys } else { new.max_keys });
+            cache.reconfigure(cfg, new.max_keys);
         }
         for (c, cfg) in new.clients.iter().enumerate() {
             if cfg.rate_rps != old.clients[c].rate_rps {
@@ -360,18 +339,8 @@ impl Simulation {
         }
         for (p, cfg) in new.probes.iter().enumerate() {
             let instances = new.services[cfg.service as usize].instances as usize;
-            self.probe_failures[p].resize(instances, 0);
-            if cfg.probers > old.probes[p].probers {
-                for prober in old.probes[p].probers..cfg.probers {
-                    self.queue.push(
-                        self.now_us,
-                        Event::ProbeTick {
-                            probe: p as u16,
-                            prober,
-                        },
-                    );
-                }
-            }
+            let mut ctx = ctx!(self);
+            self.probes[p].reconfigure(p as u16, &old.probes[p], cfg, instances, &mut ctx);
         }
         // Rate changes keep their scheduled times (a patched rate applies when its change comes);
         // timeline entries that a patch moves are rescheduled by `apply_patch`.
@@ -389,11 +358,7 @@ impl Simulation {
             match group {
                 Group::Service(s) => gauges.extend(self.service_gauges(s, per_s)),
                 Group::Datastore(d) => gauges.extend(self.datastore_gauges(d, window_us, per_s)),
-                Group::Cache(c) => {
-                    let ratio: [f64; series::CACHE.len()] =
-                        [self.caches[c as usize].counter.take_ratio()];
-                    gauges.extend(ratio);
-                }
+                Group::Cache(c) => gauges.extend(self.caches[c as usize].close_window()),
                 Group::HttpCache(c) => {
                     let ratio: [f64; series::CACHE.len()] =
                         [self.http_caches[c as usize].counter.take_ratio()];

@@ -5,19 +5,10 @@ use super::config::{NO_ENDPOINT, Op, Target};
 use super::ops::Restart;
 use super::{Event, Job, Outcome, Reply, SimError, Simulation};
 use crate::model::datastore::Submitted;
-use crate::model::lookaside_cache::Lookup;
+use crate::model::lookaside_cache::{Lookup, ops_past_fill};
 use crate::model::service::{Admission, Sampler};
 use crate::slab::Key;
 use crate::time::TimeUs;
-
-/// The look-aside cache key of a request key.
-fn cache_key(cache: &super::config::CacheCfg, key: u32) -> u32 {
-    if cache.keys > 0 {
-        key % cache.keys
-    } else {
-        key
-    }
-}
 
 impl Simulation {
     /// Whether `job` names a live job in the wait it was issued for.
@@ -183,10 +174,10 @@ impl Simulation {
                     return self.route(*target, endpoint_by_service, key, 0, None, reply);
                 }
                 Op::Cached { cache, miss_len } => {
-                    let key = cache_key(&config.caches[*cache as usize], self.job(id).key);
-                    let single_flight = config.caches[*cache as usize].single_flight;
-                    match self.caches[*cache as usize].lookup(key, self.now_us, single_flight, id) {
-                        Lookup::Hit => self.job_mut(id).pc += miss_len + 2,
+                    let c = *cache as usize;
+                    let key = self.job(id).key;
+                    match self.caches[c].look_up(&config.caches[c], key, self.now_us, id) {
+                        Lookup::Hit => self.job_mut(id).pc += ops_past_fill(*miss_len),
                         Lookup::Miss => {
                             let job = self.job_mut(id);
                             job.filling = Some(*cache);
@@ -196,16 +187,9 @@ impl Simulation {
                     }
                 }
                 Op::Fill { cache } => {
-                    let key = cache_key(&config.caches[*cache as usize], self.job(id).key);
-                    let spec = &config.caches[*cache as usize];
-                    // No random draw without jitter, so runs without it stay as they were.
-                    let ttl_us = if spec.ttl_jitter > 0.0 {
-                        (spec.ttl_us as f64 * (1.0 - spec.ttl_jitter * self.rng.unit())) as TimeUs
-                    } else {
-                        spec.ttl_us
-                    };
-                    let expires = self.now_us + ttl_us;
-                    let waiters = self.caches[*cache as usize].fill(key, expires);
+                    let c = *cache as usize;
+                    let key = self.job(id).key;
+                    let waiters = self.caches[c].fill_for(&config.caches[c], key, &mut ctx!(self));
                     let job = self.job_mut(id);
                     job.filling = None;
                     job.pc += 1;
@@ -220,7 +204,7 @@ impl Simulation {
                         else {
                             continue;
                         };
-                        self.job_mut(waiter).pc += miss_len + 2;
+                        self.job_mut(waiter).pc += ops_past_fill(miss_len);
                         self.run_job(waiter)?;
                     }
                 }
@@ -265,16 +249,16 @@ impl Simulation {
             }
         }
         if let Some(cache) = job.filling {
-            let key = cache_key(&self.config.caches[cache as usize], job.key);
-            self.release_fill_waiters(cache, key)?;
+            self.release_fill_waiters(cache, job.key)?;
         }
         self.next_job(job.service, job.instance)?;
         self.respond(job.reply, outcome)
     }
 
     /// A fill failed: everybody waiting for it fails too.
-    fn release_fill_waiters(&mut self, cache: u16, key: u32) -> Result<(), SimError> {
-        for waiter in self.caches[cache as usize].abandon(key) {
+    fn release_fill_waiters(&mut self, cache: u16, request_key: u32) -> Result<(), SimError> {
+        let c = cache as usize;
+        for waiter in self.caches[c].fill_failed(&self.config.caches[c], request_key) {
             if self.job_is(waiter) {
                 self.finish_job(waiter, Outcome::Error)?;
             }
@@ -332,8 +316,7 @@ impl Simulation {
             self.abandon_query(id);
             let job = self.jobs.remove(id).expect("a live job");
             if let Some(cache) = job.filling {
-                let key = cache_key(&self.config.caches[cache as usize], job.key);
-                self.release_fill_waiters(cache, key)?;
+                self.release_fill_waiters(cache, job.key)?;
             }
             self.respond(job.reply, Outcome::Error)?;
         }
