@@ -11,6 +11,7 @@ pub mod datastore;
 pub mod http_cache;
 pub mod load_balancer;
 pub mod lookaside_cache;
+pub mod memory;
 pub mod probe;
 pub mod retry_budget;
 pub mod service;

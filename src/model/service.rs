@@ -82,8 +82,8 @@ pub struct Instance {
     pub busy: u32,
     /// Jobs waiting for a worker, oldest first.
     pub queue: VecDeque<crate::slab::Key>,
-    /// Memory of the work in service, MB (base and connections are added by the caller).
-    pub work_memory_mb: f64,
+    /// Memory of the work in service (base and connections are added by the caller).
+    pub work_memory: crate::model::memory::WorkMemory,
     /// Open client connections.
     pub connections: u32,
     /// Bumps on every crash or restart, so stale "back up" events are dropped.
@@ -103,7 +103,7 @@ impl Instance {
             ready: true,
             busy: 0,
             queue: VecDeque::new(),
-            work_memory_mb: 0.0,
+            work_memory: Default::default(),
             connections: 0,
             epoch: 0,
             adaptive: AdaptiveLimit::default(),

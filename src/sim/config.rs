@@ -8,6 +8,7 @@ use crate::model::adaptive_limit::AdaptiveConfig;
 use crate::model::circuit_breaker::BreakerConfig;
 use crate::model::client::RetryPolicy;
 pub use crate::model::lookaside_cache::CacheCfg;
+pub use crate::model::memory::MemoryCfg;
 pub use crate::model::probe::ProbeCfg;
 use crate::model::retry_budget::BudgetConfig;
 use crate::model::service::Sampler;
@@ -86,12 +87,8 @@ pub struct ServiceCfg {
     pub max_queue_wait_us: TimeUs,
     /// Adaptive concurrency limit per instance (target 0: none).
     pub adaptive: AdaptiveConfig,
-    /// Idle memory, MB.
-    pub memory_base_mb: f64,
-    /// Crash above this, MB (0 = never).
-    pub memory_limit_mb: f64,
-    /// Per open connection, MB.
-    pub memory_per_connection_mb: f64,
+    /// Memory: idle, per connection, limit.
+    pub memory: MemoryCfg,
     /// Restart by itself after a crash.
     pub auto_restart: bool,
     /// Down time after a crash or restart.
@@ -417,9 +414,7 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
                     max: (spec.workers as f64 + spec.queue_capacity as f64)
                         .max(spec.adaptive_limit_min),
                 },
-                memory_base_mb: spec.memory_base_mb,
-                memory_limit_mb: spec.memory_limit_mb,
-                memory_per_connection_mb: spec.memory_per_connection_mb,
+                memory: MemoryCfg::compile(spec),
                 auto_restart: spec.auto_restart,
                 restart_delay_us: s_to_us(spec.restart_delay_s),
                 endpoints,

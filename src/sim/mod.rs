@@ -34,6 +34,7 @@ use crate::model::client::Device;
 use crate::model::datastore::Datastore;
 use crate::model::http_cache::HttpCache;
 use crate::model::lookaside_cache::LookasideCache;
+use crate::model::memory::Peaks;
 use crate::model::probe::Probe;
 use crate::model::retry_budget::RetryBudget;
 use crate::model::service::Instance;
@@ -355,8 +356,8 @@ struct Ledger {
 struct ComponentWindow {
     /// Per service: crashes and restarts.
     restarts: Vec<u64>,
-    /// Per service: peak memory of any instance, MB.
-    peak_memory_mb: Vec<f64>,
+    /// Per service: peak memory of any instance.
+    memory_peaks: Peaks,
     /// Per datastore: queries killed by the statement timeout.
     killed: Vec<u64>,
     /// Per service: requests (and probes) delivered to its instances.
@@ -482,7 +483,7 @@ impl Simulation {
             window: WindowCounts::default(),
             components: ComponentWindow {
                 restarts: vec![0; config.services.len()],
-                peak_memory_mb: vec![0.0; config.services.len()],
+                memory_peaks: Peaks::new(config.services.iter().map(|s| s.memory.base_mb)),
                 killed: vec![0; config.datastores.len()],
                 arrivals: vec![0; config.services.len()],
                 latency: vec![Default::default(); config.services.len()],
@@ -496,9 +497,6 @@ impl Simulation {
             timeline_epochs: vec![0; config.file.timeline.len()],
             config,
         };
-        for service in 0..sim.instances.len() {
-            sim.components.peak_memory_mb[service] = sim.config.services[service].memory_base_mb;
-        }
         sim.schedule_start();
         sim
     }

@@ -47,7 +47,7 @@ impl Simulation {
         inst.epoch = inst.epoch.wrapping_add(1);
         inst.queue.clear();
         inst.busy = 0;
-        inst.work_memory_mb = 0.0;
+        inst.work_memory.clear();
         inst.connections = 0;
         let epoch = inst.epoch;
         if was_up {
@@ -404,13 +404,12 @@ impl Simulation {
             queued as f64,
             busy as f64,
             healthy as f64,
-            c.peak_memory_mb[s].max(now_peak),
+            c.memory_peaks.close_window(s as u16, now_peak),
             connections as f64,
             c.restarts[s] as f64,
             c.arrivals[s] as f64 * per_s,
             c.latency[s].quantile_us(0.5) / US_PER_MS as f64,
         ];
-        c.peak_memory_mb[s] = now_peak;
         c.restarts[s] = 0;
         c.arrivals[s] = 0;
         c.latency[s].clear();

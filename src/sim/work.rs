@@ -87,7 +87,9 @@ impl Simulation {
         let memory = self.config.services[service as usize].endpoints[endpoint as usize].memory_mb;
         if memory > 0.0 {
             self.job_mut(id).memory_mb = memory;
-            self.instances[service as usize][instance as usize].work_memory_mb += memory;
+            self.instances[service as usize][instance as usize]
+                .work_memory
+                .allocate(memory);
             if self.check_memory(service, instance) {
                 return Ok(()); // the instance crashed under this job
             }
@@ -239,7 +241,7 @@ impl Simulation {
         let job = self.jobs.remove(id).expect("a live job");
         self.window.completed += 1;
         if let Some(inst) = self.instances[job.service as usize].get_mut(job.instance as usize) {
-            inst.work_memory_mb = (inst.work_memory_mb - job.memory_mb).max(0.0);
+            inst.work_memory.free(job.memory_mb);
             let adaptive = &self.config.services[job.service as usize].adaptive;
             let latency_us = self.now_us - job.enqueued_us;
             inst.adaptive
@@ -500,27 +502,21 @@ impl Simulation {
 
     /// Memory of an instance now, MB.
     pub(super) fn instance_memory_mb(&self, service: u16, instance: u16) -> f64 {
-        let cfg = &self.config.services[service as usize];
         let inst = &self.instances[service as usize][instance as usize];
-        cfg.memory_base_mb
-            + inst.work_memory_mb
-            + inst.connections as f64 * cfg.memory_per_connection_mb
+        self.config.services[service as usize]
+            .memory
+            .wanted_mb(inst.work_memory.mb(), inst.connections)
     }
 
     /// Records peak memory and crashes the instance if it is over its limit; returns whether it
     /// crashed.
     pub(super) fn check_memory(&mut self, service: u16, instance: u16) -> bool {
-        let memory = self.instance_memory_mb(service, instance);
-        let limit = self.config.services[service as usize].memory_limit_mb;
-        // The allocation that would pass the limit fails: the process never holds more.
-        let held = if limit > 0.0 {
-            memory.min(limit)
-        } else {
-            memory
-        };
-        let peak = &mut self.components.peak_memory_mb[service as usize];
-        *peak = peak.max(held);
-        if limit > 0.0 && memory > limit {
+        let wanted_mb = self.instance_memory_mb(service, instance);
+        let memory = self.config.services[service as usize]
+            .memory
+            .verdict(wanted_mb);
+        self.components.memory_peaks.record(service, memory.held_mb);
+        if memory.out_of_memory {
             // Out of memory. Answering the crashed work's callers may hit a run limit: that
             // error is kept and returned by the event loop after this event.
             if let Err(err) = self.crash_instance(service, instance, Restart::Auto) {
