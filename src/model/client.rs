@@ -1,4 +1,5 @@
-//! Clients: open-loop arrival gaps, the retry/backoff policy, and persistent-connection clients.
+//! Clients: open-loop arrival gaps and the retry/backoff policy (persistent-connection clients
+//! are `connection`).
 
 use crate::rng::Rng;
 use crate::scenario::{Arrival, Backoff, Jitter};
@@ -50,58 +51,6 @@ impl RetryPolicy {
                 low + rng.below(high - low + 1)
             }
         }
-    }
-}
-
-/// Where a connection client stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeviceState {
-    /// Not connected; a (re)connect is scheduled (or none, if it gave up).
-    Waiting,
-    /// Connect requests are in flight.
-    Connecting,
-    /// Connected to its instance.
-    Connected,
-}
-
-/// One client of a connections population.
-#[derive(Clone, Copy, Debug)]
-pub struct Device {
-    /// Where it stands.
-    pub state: DeviceState,
-    /// The instance it is (or is getting) connected to: (service, instance).
-    pub instance: (u16, u16),
-    /// Bumps on every state change, so stale events and replies are dropped.
-    pub epoch: u32,
-    /// Consecutive failed connects (drives the reconnect backoff).
-    pub failures: u32,
-    /// Connect requests still outstanding.
-    pub pending: u32,
-    /// The last reconnect delay, µs (for decorrelated jitter).
-    pub last_delay_us: TimeUs,
-    /// Since when it has been without a connection (from its first connect attempt or its last
-    /// drop), while it has none.
-    pub offline_since_us: Option<TimeUs>,
-}
-
-impl Device {
-    /// A client that has not connected yet.
-    pub fn new() -> Self {
-        Device {
-            state: DeviceState::Waiting,
-            instance: (0, 0),
-            epoch: 0,
-            failures: 0,
-            pending: 0,
-            last_delay_us: 0,
-            offline_since_us: None,
-        }
-    }
-}
-
-impl Default for Device {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod adaptive_limit;
 pub mod circuit_breaker;
 pub mod client;
+pub mod connection;
 pub mod datastore;
 pub mod http_cache;
 pub mod load_balancer;

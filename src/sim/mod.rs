@@ -30,7 +30,7 @@ mod work;
 
 use crate::metrics::{Metrics, WindowCounts};
 use crate::model::circuit_breaker::{CircuitBreaker, Permit};
-use crate::model::client::Device;
+use crate::model::connection::Device;
 use crate::model::datastore::Datastore;
 use crate::model::http_cache::HttpCache;
 use crate::model::lookaside_cache::LookasideCache;

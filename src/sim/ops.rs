@@ -3,7 +3,7 @@
 
 use super::config::{self, Config, TimelineTarget};
 use super::{Check, Event, Reply, SimError, Simulation};
-use crate::model::client::{Device, DeviceState};
+use crate::model::connection::{Device, DeviceState};
 use crate::model::probe::{Probe, Verdict};
 use crate::model::service::Instance;
 use crate::scenario::series::{self, Group};

@@ -4,7 +4,10 @@
 use super::config::Target;
 use super::{Event, Origin, Outcome, Reply, Request, SimError, Simulation};
 use crate::model::circuit_breaker::Permit;
-use crate::model::client::{DeviceState, next_gap_us};
+use crate::model::client::next_gap_us;
+use crate::model::connection::{
+    self, ConnectStep, DeviceState, Reconnect, arm_first_heartbeat, arm_next_heartbeat,
+};
 use crate::model::http_cache::{Entry, cache_key};
 use crate::model::load_balancer::{Candidate, InstanceRef, pick, take_turn};
 use crate::scenario::ClientKind;
@@ -408,20 +411,16 @@ impl Simulation {
         device: u32,
         epoch: u32,
     ) -> Result<(), SimError> {
-        let Some(d) = self.devices[client as usize].get(device as usize) else {
-            return Ok(());
-        };
-        if d.epoch != epoch || d.state != DeviceState::Waiting {
-            return Ok(());
-        }
         let config = self.config.clone();
         let cfg = &config.clients[client as usize];
-        // Clients behind one address (an office's NAT) hash as one.
-        let address = match cfg.sticky_groups {
-            0 => device,
-            groups => device % groups,
+        let now_us = self.now_us;
+        let Some(epoch) = self.devices[client as usize]
+            .get_mut(device as usize)
+            .and_then(|d| d.start_connecting(epoch, cfg.connect_requests, now_us))
+        else {
+            return Ok(());
         };
-        let sticky_id = ((client as u64) << 32) | address as u64;
+        let sticky_id = connection::sticky_id(client, device, cfg.sticky_groups);
         let instance = match cfg.target {
             Target::Balancer(b) => self.pick_instance(b, Some(sticky_id)),
             Target::Service(s) if !self.instances[s as usize].is_empty() => {
@@ -433,14 +432,6 @@ impl Simulation {
             }
             _ => None,
         };
-        let epoch = epoch.wrapping_add(1);
-        {
-            let d = &mut self.devices[client as usize][device as usize];
-            d.epoch = epoch;
-            d.state = DeviceState::Connecting;
-            d.pending = cfg.connect_requests;
-            d.offline_since_us.get_or_insert(self.now_us);
-        }
         let Some(instance) = instance else {
             // Nowhere to connect: count one failed connect request and back off.
             let request = self.new_request(client, Origin::Connect { device, epoch }, None)?;
@@ -463,20 +454,13 @@ impl Simulation {
 
     fn connect_request_ended(&mut self, client: u16, device: u32, epoch: u32, outcome: Outcome) {
         // The client may be gone: a `set` can shrink the population while its requests fly.
-        let Some(&d) = self.devices[client as usize].get(device as usize) else {
+        let Some(d) = self.devices[client as usize].get_mut(device as usize) else {
             return;
         };
-        if d.epoch != epoch || d.state != DeviceState::Connecting {
-            return;
-        }
-        if outcome != Outcome::Success {
-            self.drop_connection(client, device, epoch);
-            return;
-        }
-        let d = &mut self.devices[client as usize][device as usize];
-        d.pending -= 1;
-        if d.pending > 0 {
-            return;
+        match d.connect_request_ended(epoch, outcome == Outcome::Success) {
+            ConnectStep::Stale | ConnectStep::Pending => return,
+            ConnectStep::Failed => return self.drop_connection(client, device, epoch),
+            ConnectStep::Answered => {}
         }
         let (service, instance) = d.instance;
         let up = self.instances[service as usize]
@@ -486,23 +470,10 @@ impl Simulation {
             self.drop_connection(client, device, epoch);
             return;
         }
-        let d = &mut self.devices[client as usize][device as usize];
-        d.state = DeviceState::Connected;
-        d.failures = 0;
-        d.offline_since_us = None;
+        self.devices[client as usize][device as usize].connected();
         self.instances[service as usize][instance as usize].connections += 1;
-        let heartbeat = self.config.clients[client as usize].heartbeat_us;
-        if heartbeat > 0 {
-            let first = self.rng.below(heartbeat) + 1;
-            self.queue.push(
-                self.now_us + first,
-                Event::Heartbeat {
-                    client,
-                    device,
-                    epoch,
-                },
-            );
-        }
+        let period_us = self.config.clients[client as usize].heartbeat_us;
+        arm_first_heartbeat(client, device, epoch, period_us, &mut ctx!(self));
         self.check_memory(service, instance);
     }
 
@@ -515,21 +486,11 @@ impl Simulation {
         let Some(&d) = self.devices[client as usize].get(device as usize) else {
             return Ok(());
         };
-        if d.epoch != epoch || d.state != DeviceState::Connected {
+        if !d.heartbeat_due(epoch) {
             return Ok(());
         }
-        let heartbeat = self.config.clients[client as usize].heartbeat_us;
-        if heartbeat > 0 {
-            self.queue.push_after(
-                self.now_us,
-                heartbeat,
-                Event::Heartbeat {
-                    client,
-                    device,
-                    epoch,
-                },
-            );
-        }
+        let period_us = self.config.clients[client as usize].heartbeat_us;
+        arm_next_heartbeat(client, device, epoch, period_us, &mut ctx!(self));
         let request = self.new_request(
             client,
             Origin::Heartbeat { device, epoch },
@@ -540,41 +501,23 @@ impl Simulation {
 
     /// Drops a client's connection (or failed connect) and schedules its reconnect.
     pub(super) fn drop_connection(&mut self, client: u16, device: u32, epoch: u32) {
-        let Some(&d) = self.devices[client as usize].get(device as usize) else {
+        let cfg = &self.config.clients[client as usize];
+        let how = Reconnect {
+            retry: &cfg.retry,
+            reconnect: cfg.reconnect,
+            give_up_after_us: cfg.give_up_after_us,
+        };
+        let Some(d) = self.devices[client as usize].get_mut(device as usize) else {
             return;
         };
-        if d.epoch != epoch || d.state == DeviceState::Waiting {
+        let mut ctx = ctx!(self);
+        let Some(dropped) = d.drop_connection(client, device, epoch, how, &mut ctx) else {
             return;
-        }
-        if d.state == DeviceState::Connected {
-            let (service, instance) = d.instance;
-            if let Some(i) = self.instances[service as usize].get_mut(instance as usize) {
-                i.connections = i.connections.saturating_sub(1);
-            }
-        }
-        let cfg = &self.config.clients[client as usize];
-        let failures = d.failures + 1;
-        let delay = cfg.retry.delay_us(failures, d.last_delay_us, &mut self.rng);
-        let give_up_us = cfg.give_up_after_us;
-        let now_us = self.now_us;
-        let d = &mut self.devices[client as usize][device as usize];
-        d.state = DeviceState::Waiting;
-        d.failures = failures;
-        d.last_delay_us = delay;
-        d.epoch = epoch.wrapping_add(1);
-        let offline_since_us = *d.offline_since_us.get_or_insert(now_us);
-        // A user who has been without a connection for long enough closes the app.
-        let gave_up = give_up_us > 0 && now_us - offline_since_us >= give_up_us;
-        if cfg.reconnect && !gave_up {
-            let epoch = d.epoch;
-            self.queue.push(
-                self.now_us + delay.max(1),
-                Event::Connect {
-                    client,
-                    device,
-                    epoch,
-                },
-            );
+        };
+        if let Some((service, instance)) = dropped.from
+            && let Some(i) = self.instances[service as usize].get_mut(instance as usize)
+        {
+            i.connections = i.connections.saturating_sub(1);
         }
     }
 
