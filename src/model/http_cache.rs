@@ -1,9 +1,57 @@
-//! An HTTP cache tier (Varnish-like): responses kept per cache key for a TTL, errors kept for
-//! their own TTL (or not at all), and a cap on the number of entries.
+//! The HTTP cache mechanism (a Varnish-like tier in front of a backend): its compiled config,
+//! the cache key of a request (with or without the user), responses kept for a TTL, errors kept
+//! for their own TTL (or not at all), a cap on the number of entries, and its gauges.
 
 use crate::metrics::HitCounter;
-use crate::time::TimeUs;
+use crate::scenario::schema::HttpCacheSpec;
+use crate::scenario::series;
+use crate::sim::Outcome;
+use crate::sim::config::Target;
+use crate::time::{TimeUs, s_to_us};
 use rustc_hash::FxHashMap;
+
+/// A compiled HTTP cache.
+#[derive(Clone, Debug)]
+pub struct HttpCacheCfg {
+    /// Where misses go.
+    pub backend: Target,
+    /// TTL of successful responses.
+    pub ttl_us: TimeUs,
+    /// Error TTL (0 = errors not cached).
+    pub error_ttl_us: TimeUs,
+    /// User in the key.
+    pub key_includes_user: bool,
+    /// Entry limit.
+    pub capacity_objects: u32,
+}
+
+impl HttpCacheCfg {
+    /// Compiles a validated HTTP cache whose backend resolved to `backend`.
+    pub fn compile(spec: &HttpCacheSpec, backend: Target) -> Self {
+        HttpCacheCfg {
+            backend,
+            ttl_us: s_to_us(spec.ttl_s),
+            error_ttl_us: s_to_us(spec.error_ttl_s),
+            key_includes_user: spec.key_includes_user,
+            capacity_objects: spec.capacity_objects,
+        }
+    }
+
+    /// The cache key of a request for `key` by `user`.
+    pub fn key_of(&self, key: u32, user: u32) -> u64 {
+        cache_key(key, user, self.key_includes_user)
+    }
+
+    /// How long a response that ended in `outcome` is kept (0: not kept). Time-outs and shed
+    /// requests carry no response to keep.
+    pub fn ttl_us(&self, outcome: Outcome) -> TimeUs {
+        match outcome {
+            Outcome::Success => self.ttl_us,
+            Outcome::Error => self.error_ttl_us,
+            Outcome::Timeout | Outcome::Shed => 0,
+        }
+    }
+}
 
 /// A cached response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,7 +71,7 @@ pub struct HttpCache {
     /// of entries, and every checkpoint copies them.
     entries: FxHashMap<u64, u64>,
     /// Hits and misses in the current metrics window.
-    pub counter: HitCounter,
+    counter: HitCounter,
 }
 
 /// The top bit of a packed entry: an error response.
@@ -68,6 +116,30 @@ impl HttpCache {
                 None
             }
         }
+    }
+
+    /// The backend answered the request cached under `key` with `outcome` at `now_us`: keeps
+    /// the response for its TTL, if it has one.
+    pub fn store_response(
+        &mut self,
+        cfg: &HttpCacheCfg,
+        key: u64,
+        outcome: Outcome,
+        now_us: TimeUs,
+    ) {
+        let ttl_us = cfg.ttl_us(outcome);
+        if ttl_us > 0 {
+            let entry = Entry {
+                expires_us: now_us + ttl_us,
+                error: outcome != Outcome::Success,
+            };
+            self.store(key, entry, now_us, cfg.capacity_objects);
+        }
+    }
+
+    /// The window's gauges, in [`series::CACHE`] order; starts the next window.
+    pub fn close_window(&mut self) -> [f64; series::CACHE.len()] {
+        [self.counter.take_ratio()]
     }
 
     /// Stores a response unless its TTL is zero or the cache is full of fresh entries. Before
@@ -140,6 +212,36 @@ mod tests {
         );
         assert_eq!(cache.lookup(key, 100), None);
         assert_eq!(cache.hit_ratio(), 1.0 / 3.0);
+    }
+
+    #[test]
+    fn errors_are_kept_for_the_error_ttl_and_timeouts_not_at_all() {
+        let cfg = HttpCacheCfg {
+            backend: Target::Dependency(0),
+            ttl_us: 1_800,
+            error_ttl_us: 0,
+            key_includes_user: true,
+            capacity_objects: 10,
+        };
+        let mut cache = HttpCache::default();
+        let (alice, bob) = (cfg.key_of(7, 1), cfg.key_of(7, 2));
+        assert_ne!(alice, bob, "per user");
+        cache.store_response(&cfg, alice, Outcome::Error, 0);
+        cache.store_response(&cfg, bob, Outcome::Timeout, 0);
+        assert!(cache.is_empty(), "no error TTL: a 500 is not kept");
+        // Surrogate-Control not set to 0 on errors: the 500 is served for the error TTL.
+        let sticky_errors = HttpCacheCfg {
+            error_ttl_us: 1_800,
+            ..cfg.clone()
+        };
+        cache.store_response(&sticky_errors, alice, Outcome::Error, 0);
+        cache.store_response(&sticky_errors, bob, Outcome::Shed, 0);
+        let served = cache.lookup(alice, 1_799).expect("kept");
+        assert!(served.error);
+        assert_eq!(cache.lookup(bob, 1), None);
+        cache.store_response(&cfg, bob, Outcome::Success, 10);
+        assert_eq!(cache.lookup(bob, 1_809).map(|e| e.error), Some(false));
+        assert_eq!(cache.close_window(), [2.0 / 3.0], "two hits, one miss");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::deploy::DeployCfg;
 use crate::model::adaptive_limit::AdaptiveConfig;
 use crate::model::circuit_breaker::BreakerConfig;
 use crate::model::client::RetryPolicy;
+pub use crate::model::http_cache::HttpCacheCfg;
 pub use crate::model::lookaside_cache::CacheCfg;
 pub use crate::model::memory::MemoryCfg;
 pub use crate::model::probe::ProbeCfg;
@@ -157,21 +158,6 @@ pub struct BalancerCfg {
     pub policy: BalancePolicy,
     /// Sticky by client.
     pub sticky: bool,
-}
-
-/// A compiled HTTP cache.
-#[derive(Clone, Debug)]
-pub struct HttpCacheCfg {
-    /// Where misses go.
-    pub backend: Target,
-    /// TTL of successful responses.
-    pub ttl_us: TimeUs,
-    /// Error TTL (0 = errors not cached).
-    pub error_ttl_us: TimeUs,
-    /// User in the key.
-    pub key_includes_user: bool,
-    /// Entry limit.
-    pub capacity_objects: u32,
 }
 
 /// A compiled datastore.
@@ -493,13 +479,7 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
     let http_caches = file
         .http_caches
         .values()
-        .map(|h| HttpCacheCfg {
-            backend: target(&h.backend),
-            ttl_us: s_to_us(h.ttl_s),
-            error_ttl_us: s_to_us(h.error_ttl_s),
-            key_includes_user: h.key_includes_user,
-            capacity_objects: h.capacity_objects,
-        })
+        .map(|h| HttpCacheCfg::compile(h, target(&h.backend)))
         .collect();
 
     let caches = file.caches.values().map(CacheCfg::compile).collect();

@@ -359,11 +359,7 @@ impl Simulation {
                 Group::Service(s) => gauges.extend(self.service_gauges(s, per_s)),
                 Group::Datastore(d) => gauges.extend(self.datastore_gauges(d, window_us, per_s)),
                 Group::Cache(c) => gauges.extend(self.caches[c as usize].close_window()),
-                Group::HttpCache(c) => {
-                    let ratio: [f64; series::CACHE.len()] =
-                        [self.http_caches[c as usize].counter.take_ratio()];
-                    gauges.extend(ratio);
-                }
+                Group::HttpCache(c) => gauges.extend(self.http_caches[c as usize].close_window()),
                 Group::Connections(c) => {
                     let connected: [f64; series::CONNECTIONS.len()] =
                         [self.connected_count(c as usize) as f64];

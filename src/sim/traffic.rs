@@ -8,7 +8,6 @@ use crate::model::client::next_gap_us;
 use crate::model::connection::{
     self, ConnectStep, DeviceState, Reconnect, arm_first_heartbeat, arm_next_heartbeat,
 };
-use crate::model::http_cache::{Entry, cache_key};
 use crate::model::load_balancer::{Candidate, InstanceRef, pick, take_turn};
 use crate::scenario::ClientKind;
 use crate::slab::Key;
@@ -193,7 +192,7 @@ impl Simulation {
         match target {
             Target::HttpCache(cache) => {
                 let cfg = &self.config.http_caches[cache as usize];
-                let cache_key = cache_key(key, user, cfg.key_includes_user);
+                let cache_key = cfg.key_of(key, user);
                 let backend = cfg.backend;
                 match self.http_caches[cache as usize].lookup(cache_key, self.now_us) {
                     Some(entry) => {
@@ -290,20 +289,13 @@ impl Simulation {
                 request,
                 attempt,
             } => {
-                let cfg = &self.config.http_caches[cache as usize];
-                let ttl = if outcome == Outcome::Success {
-                    cfg.ttl_us
-                } else {
-                    cfg.error_ttl_us
-                };
-                if ttl > 0 && matches!(outcome, Outcome::Success | Outcome::Error) {
-                    let entry = Entry {
-                        expires_us: self.now_us + ttl,
-                        error: outcome != Outcome::Success,
-                    };
-                    let capacity = cfg.capacity_objects;
-                    self.http_caches[cache as usize].store(key, entry, self.now_us, capacity);
-                }
+                let c = cache as usize;
+                self.http_caches[c].store_response(
+                    &self.config.http_caches[c],
+                    key,
+                    outcome,
+                    self.now_us,
+                );
                 self.respond(Reply::Client { request, attempt }, outcome)
             }
             Reply::Job { job } => {
