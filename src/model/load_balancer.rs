@@ -1,8 +1,82 @@
-//! Load balancing: which instance receives a request (round robin, least outstanding, random,
-//! or sticky by client), skipping instances that readiness probes took out of rotation.
+//! The load-balancing mechanism: its compiled config, and which instance receives a request
+//! (round robin, least outstanding, random, or sticky by client), skipping instances that
+//! readiness probes took out of rotation; and the same choice for a service addressed directly.
 
+use crate::model::service::Instance;
 use crate::rng::Rng;
 use crate::scenario::BalancePolicy;
+use crate::scenario::schema::LoadBalancerSpec;
+
+/// A compiled load balancer.
+#[derive(Clone, Debug)]
+pub struct BalancerCfg {
+    /// Services whose instances it spreads over, in order.
+    pub services: Vec<u16>,
+    /// Choice policy.
+    pub policy: BalancePolicy,
+    /// Sticky by client.
+    pub sticky: bool,
+}
+
+impl BalancerCfg {
+    /// Compiles a validated balancer over `services` (indices, in order: its backends, through
+    /// any balancers they name).
+    pub fn compile(spec: &LoadBalancerSpec, services: Vec<u16>) -> Self {
+        BalancerCfg {
+            services,
+            policy: spec.policy,
+            sticky: spec.sticky,
+        }
+    }
+
+    /// The instance of its services that receives a request (`sticky`: the client's id, used if
+    /// the balancer is sticky), or `None` when none is in rotation. `instances` are every
+    /// service's, `cursor` is this balancer's round-robin position.
+    pub fn pick(
+        &self,
+        instances: &[Vec<Instance>],
+        cursor: &mut usize,
+        sticky: Option<u64>,
+        rng: &mut Rng,
+    ) -> Option<InstanceRef> {
+        let sticky = if self.sticky { sticky } else { None };
+        let len = self
+            .services
+            .iter()
+            .map(|&s| instances[s as usize].len())
+            .sum();
+        // Candidate k: the balancer's services' instances, one service after the other.
+        let candidate = |mut k: usize| {
+            for &s in &self.services {
+                let of_service = &instances[s as usize];
+                if let Some(inst) = of_service.get(k) {
+                    return Candidate {
+                        instance: (s, k as u16),
+                        ready: inst.ready,
+                        outstanding: inst.outstanding(),
+                    };
+                }
+                k -= of_service.len();
+            }
+            unreachable!("candidate {k} beyond the balancer's instances")
+        };
+        pick(len, candidate, self.policy, cursor, sticky, rng)
+    }
+}
+
+/// Which of a directly addressed service's `count` instances (at least one) receives a request:
+/// the client's by hash when it has a sticky id, otherwise each in turn.
+pub fn pick_direct(count: usize, cursor: &mut usize, sticky: Option<u64>) -> usize {
+    match sticky {
+        Some(id) => home(id, count),
+        None => take_turn(cursor, count),
+    }
+}
+
+/// The instance among `count` (at least one) that a sticky client with `id` hashes to.
+pub fn home(id: u64, count: usize) -> usize {
+    (sticky_hash(id) % count as u64) as usize
+}
 
 /// A service instance, by service index and instance number.
 pub type InstanceRef = (u16, u16);
@@ -120,6 +194,57 @@ mod tests {
                 outstanding: 2,
             },
         ]
+    }
+
+    #[test]
+    fn a_balancer_spreads_over_its_services_instances_and_skips_unready_ones() {
+        let mut rng = Rng::new(1);
+        // Services 0 (two instances), 1 (one, not in the balancer) and 2 (two, one unready).
+        let mut instances = vec![
+            vec![Instance::new(); 2],
+            vec![Instance::new()],
+            vec![Instance::new(); 2],
+        ];
+        instances[2][0].ready = false;
+        instances[0][1].busy = 3;
+        let spec = LoadBalancerSpec {
+            backends: vec![],
+            policy: BalancePolicy::RoundRobin,
+            sticky: false,
+        };
+        let lb = BalancerCfg::compile(&spec, vec![0, 2]);
+        let mut cursor = 0;
+        let picks: Vec<_> = (0..6)
+            .map(|_| lb.pick(&instances, &mut cursor, None, &mut rng).unwrap())
+            .collect();
+        assert_eq!(picks, [(0, 0), (0, 1), (2, 1), (0, 0), (0, 1), (2, 1)]);
+        let least = BalancerCfg {
+            policy: BalancePolicy::LeastOutstanding,
+            ..lb.clone()
+        };
+        assert_eq!(
+            least.pick(&instances, &mut cursor, None, &mut rng),
+            Some((0, 0))
+        );
+        // A sticky id counts only where the balancer is sticky.
+        let sticky = BalancerCfg {
+            sticky: true,
+            ..lb.clone()
+        };
+        let id = (0..100)
+            .find(|&id| home(id, 4) == 1)
+            .expect("some id hashes to the second candidate");
+        for _ in 0..3 {
+            assert_eq!(
+                sticky.pick(&instances, &mut cursor, Some(id), &mut rng),
+                Some((0, 1))
+            );
+        }
+        // A service addressed directly: in turn, or by the client's hash.
+        let mut direct = 0;
+        let turns: Vec<_> = (0..4).map(|_| pick_direct(3, &mut direct, None)).collect();
+        assert_eq!(turns, [0, 1, 2, 0]);
+        assert_eq!(pick_direct(3, &mut direct, Some(id)), home(id, 3));
     }
 
     #[test]

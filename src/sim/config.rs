@@ -8,12 +8,13 @@ use crate::model::adaptive_limit::AdaptiveConfig;
 use crate::model::circuit_breaker::BreakerConfig;
 use crate::model::client::RetryPolicy;
 pub use crate::model::http_cache::HttpCacheCfg;
+pub use crate::model::load_balancer::BalancerCfg;
 pub use crate::model::lookaside_cache::CacheCfg;
 pub use crate::model::memory::MemoryCfg;
 pub use crate::model::probe::ProbeCfg;
 use crate::model::retry_budget::BudgetConfig;
 use crate::model::service::Sampler;
-use crate::scenario::{Arrival, BalancePolicy, ClientKind, ScenarioFile, Step, reachable_services};
+use crate::scenario::{Arrival, ClientKind, ScenarioFile, Step, reachable_services};
 use crate::time::{TimeUs, ms_to_us, s_to_us};
 
 /// Where a request or a call goes.
@@ -147,17 +148,6 @@ pub struct ClientCfg {
     pub reconnect: bool,
     /// Offline this long, a user stops reconnecting (0: never).
     pub give_up_after_us: TimeUs,
-}
-
-/// A compiled load balancer.
-#[derive(Clone, Debug)]
-pub struct BalancerCfg {
-    /// Services whose instances it spreads over, in order.
-    pub services: Vec<u16>,
-    /// Choice policy.
-    pub policy: BalancePolicy,
-    /// Sticky by client.
-    pub sticky: bool,
 }
 
 /// A compiled datastore.
@@ -466,13 +456,12 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
     let balancers = file
         .load_balancers
         .iter()
-        .map(|(name, lb)| BalancerCfg {
-            services: reachable_services(file, name)
+        .map(|(name, lb)| {
+            let services = reachable_services(file, name)
                 .iter()
                 .map(|s| position(&file.services, s).expect("validated reference"))
-                .collect(),
-            policy: lb.policy,
-            sticky: lb.sticky,
+                .collect();
+            BalancerCfg::compile(lb, services)
         })
         .collect();
 

@@ -8,7 +8,7 @@ use crate::model::client::next_gap_us;
 use crate::model::connection::{
     self, ConnectStep, DeviceState, Reconnect, arm_first_heartbeat, arm_next_heartbeat,
 };
-use crate::model::load_balancer::{Candidate, InstanceRef, pick, take_turn};
+use crate::model::load_balancer::{InstanceRef, home, pick_direct};
 use crate::scenario::ClientKind;
 use crate::slab::Key;
 
@@ -229,12 +229,7 @@ impl Simulation {
                 if count == 0 {
                     return self.respond(reply, Outcome::Error);
                 }
-                let instance = match sticky {
-                    Some(id) => {
-                        (crate::model::load_balancer::sticky_hash(id) % count as u64) as usize
-                    }
-                    None => take_turn(&mut self.service_cursors[s as usize], count),
-                };
+                let instance = pick_direct(count, &mut self.service_cursors[s as usize], sticky);
                 self.deliver(s, instance as u16, endpoints[s as usize], key, reply)
             }
             Target::Dependency(_) => self.respond(reply, Outcome::Error),
@@ -242,31 +237,13 @@ impl Simulation {
     }
 
     fn pick_instance(&mut self, balancer: u16, sticky: Option<u64>) -> Option<InstanceRef> {
-        let cfg = &self.config.balancers[balancer as usize];
-        let sticky = if cfg.sticky { sticky } else { None };
-        let instances = &self.instances;
-        let len = cfg
-            .services
-            .iter()
-            .map(|&s| instances[s as usize].len())
-            .sum();
-        // Candidate k: the balancer's services' instances, one service after the other.
-        let candidate = |mut k: usize| {
-            for &s in &cfg.services {
-                let of_service = &instances[s as usize];
-                if let Some(inst) = of_service.get(k) {
-                    return Candidate {
-                        instance: (s, k as u16),
-                        ready: inst.ready,
-                        outstanding: inst.outstanding(),
-                    };
-                }
-                k -= of_service.len();
-            }
-            unreachable!("candidate {k} beyond the balancer's instances")
-        };
         let cursor = &mut self.balancer_cursors[balancer as usize];
-        pick(len, candidate, cfg.policy, cursor, sticky, &mut self.rng)
+        self.config.balancers[balancer as usize].pick(
+            &self.instances,
+            cursor,
+            sticky,
+            &mut self.rng,
+        )
     }
 
     /// Delivers an answer to whoever waits for it.
@@ -416,11 +393,7 @@ impl Simulation {
         let instance = match cfg.target {
             Target::Balancer(b) => self.pick_instance(b, Some(sticky_id)),
             Target::Service(s) if !self.instances[s as usize].is_empty() => {
-                let count = self.instances[s as usize].len() as u64;
-                Some((
-                    s,
-                    (crate::model::load_balancer::sticky_hash(sticky_id) % count) as u16,
-                ))
+                Some((s, home(sticky_id, self.instances[s as usize].len()) as u16))
             }
             _ => None,
         };
