@@ -1,5 +1,7 @@
-//! A datastore's CPU: running queries share the cores equally (processor sharing), beyond
-//! `max_connections` queries wait in a bounded FIFO queue, and a statement timeout kills long ones.
+//! The datastore mechanism: its compiled config; its CPU, where running queries share the cores
+//! equally (processor sharing) and beyond `max_connections` queries wait in a bounded FIFO queue;
+//! the statement timeout that kills long ones and the wake-up at its next completion (timers it
+//! arms itself through a `Ctx`); kills by operators or of abandoned queries; and its gauges.
 //!
 //! Processor sharing is computed with a shared "attained service" clock: every running query
 //! receives CPU at the same rate `min(1, cores / running)`, so a query finishes when the clock has
@@ -11,9 +13,48 @@
 //! order.
 
 use crate::heap::MinHeap;
+use crate::model::service::Sampler;
+use crate::scenario::schema::DatastoreSpec;
+use crate::scenario::series;
+use crate::sim::{Ctx, Event};
 use crate::slab::{Key, Slab};
-use crate::time::TimeUs;
+use crate::time::{TimeUs, ms_to_us};
 use std::collections::VecDeque;
+
+/// A compiled datastore.
+#[derive(Clone, Debug)]
+pub struct DatastoreCfg {
+    /// Cores.
+    pub cores: u32,
+    /// Concurrent queries.
+    pub max_connections: u32,
+    /// Waiting queries.
+    pub queue_capacity: u32,
+    /// Kill after (0 = never).
+    pub statement_timeout_us: TimeUs,
+    /// Cancel a running query whose caller has gone.
+    pub cancel_abandoned: bool,
+    /// Query costs in name order.
+    pub queries: Vec<Sampler>,
+}
+
+impl DatastoreCfg {
+    /// Compiles a validated datastore.
+    pub fn compile(spec: &DatastoreSpec) -> Self {
+        DatastoreCfg {
+            cores: spec.cores,
+            max_connections: spec.max_connections,
+            queue_capacity: spec.queue_capacity,
+            statement_timeout_us: ms_to_us(spec.statement_timeout_ms),
+            cancel_abandoned: spec.cancel_abandoned_queries,
+            queries: spec
+                .queries
+                .values()
+                .map(|q| Sampler::new(&q.cost))
+                .collect(),
+        }
+    }
+}
 
 /// Who is waiting for a query: a job.
 pub type QueryOwner = Key;
@@ -76,9 +117,180 @@ pub struct Datastore {
     pub wake_armed: Option<(TimeUs, u32)>,
     /// Busy core·µs accumulated in the current metrics window.
     pub busy_core_us: f64,
-    /// Queries that started running since the owner last looked: the owner arms their
-    /// statement timeouts, which count from the start, not from the submit.
-    pub started: Vec<Key>,
+    /// Queries that started running since their statement timeouts were last armed: the
+    /// timeouts count from the start, not from the submit.
+    started: Vec<Key>,
+    /// Queries submitted in the current metrics window.
+    submitted_in_window: u64,
+    /// Queries killed (statement timeout, operator) in the current metrics window.
+    killed_in_window: u64,
+}
+
+/// What a datastore does on a step of the run: the handlers the event loop calls. `index` is
+/// the datastore's own (its wake-up timer and events name it); each handler leaves the
+/// statement timeouts of newly started queries and the next wake-up armed.
+impl Datastore {
+    /// Job `owner` submits a query of kind `kind`: its cost is drawn, and it runs, waits for a
+    /// connection, or is refused when the queue is full.
+    pub(crate) fn submit_query(
+        &mut self,
+        index: u16,
+        cfg: &DatastoreCfg,
+        owner: QueryOwner,
+        kind: u16,
+        ctx: &mut Ctx,
+    ) -> Submitted {
+        self.submitted_in_window += 1;
+        let sampler = &cfg.queries[kind as usize];
+        let cost = sampler.sample_us(ctx.rng).max(1) as f64;
+        // Queries of one constant-cost kind finish in the order they start: a FIFO lane.
+        let constant = matches!(sampler, Sampler::Constant(_));
+        self.advance(ctx.now_us, cfg.cores);
+        let submitted = self.submit(
+            owner,
+            cost,
+            kind,
+            constant,
+            cfg.max_connections,
+            cfg.queue_capacity,
+        );
+        if submitted != Submitted::Refused {
+            self.settle(index, cfg, ctx);
+        }
+        submitted
+    }
+
+    /// Its wake-up (armed at `generation`) fired: the queries due have finished, and their
+    /// owners are put in `finished`. False when the wake-up was stale.
+    pub(crate) fn on_wake(
+        &mut self,
+        index: u16,
+        cfg: &DatastoreCfg,
+        generation: u32,
+        finished: &mut Vec<QueryOwner>,
+        ctx: &mut Ctx,
+    ) -> bool {
+        if self.wake_generation != generation {
+            return false;
+        }
+        self.wake_armed = None;
+        self.advance(ctx.now_us, cfg.cores);
+        self.take_finished(cfg.max_connections, finished);
+        self.settle(index, cfg, ctx);
+        true
+    }
+
+    /// Kills those of `queries` still live (a statement timeout, an operator): returns their
+    /// owners, whose calls fail.
+    pub(crate) fn kill_queries(
+        &mut self,
+        index: u16,
+        cfg: &DatastoreCfg,
+        queries: &[Key],
+        ctx: &mut Ctx,
+    ) -> Vec<QueryOwner> {
+        self.advance(ctx.now_us, cfg.cores);
+        let owners: Vec<_> = queries
+            .iter()
+            .filter_map(|&query| self.kill(query, cfg.max_connections))
+            .collect();
+        self.killed_in_window += owners.len() as u64;
+        self.settle(index, cfg, ctx);
+        owners
+    }
+
+    /// The caller of `query` stopped waiting for it (time-out or crash). A query still waiting
+    /// for a connection goes with it (the wait was the caller's); a running one runs on until
+    /// it finishes or the statement timeout kills it, as a database that does not check on its
+    /// clients does, unless the datastore cancels abandoned queries.
+    pub(crate) fn abandon(&mut self, index: u16, cfg: &DatastoreCfg, query: Key, ctx: &mut Ctx) {
+        if self.is_running(query) && !cfg.cancel_abandoned {
+            return;
+        }
+        self.advance(ctx.now_us, cfg.cores);
+        if self.kill(query, cfg.max_connections).is_some() {
+            self.settle(index, cfg, ctx);
+        }
+    }
+
+    /// After its queries changed (one was submitted, started, finished or was killed, or its
+    /// config changed): arms the statement timeouts of the queries that started, then its
+    /// wake-up.
+    pub(crate) fn settle(&mut self, index: u16, cfg: &DatastoreCfg, ctx: &mut Ctx) {
+        self.arm_statement_timeouts(index, cfg, ctx);
+        self.schedule_wake(index, cfg, ctx);
+    }
+
+    /// The window's gauges at `window_end_us`, in [`series::DATASTORE`] order; starts the next
+    /// window.
+    pub fn close_window(
+        &mut self,
+        cfg: &DatastoreCfg,
+        window_end_us: TimeUs,
+        window_us: f64,
+        per_s: f64,
+    ) -> [f64; series::DATASTORE.len()] {
+        self.advance(window_end_us, cfg.cores);
+        let values = [
+            100.0 * self.busy_core_us / (cfg.cores as f64 * window_us),
+            self.running() as f64,
+            self.waiting.len() as f64,
+            self.killed_in_window as f64,
+            self.submitted_in_window as f64 * per_s,
+        ];
+        self.busy_core_us = 0.0;
+        self.killed_in_window = 0;
+        self.submitted_in_window = 0;
+        values
+    }
+
+    /// Arms the statement timeout of each query that started running since the last call: the
+    /// timeout counts running time, so a query waiting for a connection is armed when it starts.
+    fn arm_statement_timeouts(&mut self, index: u16, cfg: &DatastoreCfg, ctx: &mut Ctx) {
+        if cfg.statement_timeout_us > 0 {
+            for &query in &self.started {
+                ctx.queue.push_after(
+                    ctx.now_us,
+                    cfg.statement_timeout_us,
+                    Event::StatementTimeout {
+                        datastore: index,
+                        query,
+                    },
+                );
+            }
+        }
+        self.started.clear();
+    }
+
+    /// Arms its one wake-up, a timer of the queue, for its next completion (after `advance`).
+    /// Once a query starts or ends, the armed wake-up is replaced; while none has, the
+    /// completion time stands and the wake-up armed first is kept. Nothing stale is left to
+    /// pop, and wake-ups run in the order they would as one event per change.
+    fn schedule_wake(&mut self, index: u16, cfg: &DatastoreCfg, ctx: &mut Ctx) {
+        match self.next_completion_us(ctx.now_us, cfg.cores) {
+            Some(at) => {
+                let generation = self.wake_generation;
+                if self.wake_armed.is_some_and(|(armed_at, armed_generation)| {
+                    armed_generation == generation && armed_at <= at
+                }) {
+                    return;
+                }
+                self.wake_armed = Some((at, generation));
+                ctx.queue.set_timer(
+                    index as usize,
+                    at,
+                    Event::DatastoreWake {
+                        datastore: index,
+                        generation,
+                    },
+                );
+            }
+            None => {
+                self.wake_armed = None;
+                ctx.queue.clear_timer(index as usize);
+            }
+        }
+    }
 }
 
 impl Datastore {
@@ -320,6 +532,73 @@ mod tests {
         let mut done = Vec::new();
         ds.take_finished(max_connections, &mut done);
         done
+    }
+
+    #[test]
+    fn statement_timeouts_count_from_the_start_and_the_wake_up_follows_completions() {
+        use crate::queue::EventQueue;
+        use crate::rng::Rng;
+        // One connection, 1 ms queries, a 5 ms statement timeout.
+        let cfg = DatastoreCfg {
+            cores: 1,
+            max_connections: 1,
+            queue_capacity: 1,
+            statement_timeout_us: 5_000,
+            cancel_abandoned: false,
+            queries: vec![Sampler::Constant(1_000)],
+        };
+        let mut rng = Rng::new(1);
+        let mut queue = EventQueue::new();
+        let mut ctx = Ctx {
+            now_us: 0,
+            rng: &mut rng,
+            queue: &mut queue,
+        };
+        let mut ds = Datastore::default();
+        let first = ds.submit_query(3, &cfg, owner(1), 0, &mut ctx);
+        let second = ds.submit_query(3, &cfg, owner(2), 0, &mut ctx);
+        assert!(matches!(first, Submitted::Running(_)));
+        assert!(matches!(second, Submitted::Queued(_)));
+        assert_eq!(
+            ds.submit_query(3, &cfg, owner(3), 0, &mut ctx),
+            Submitted::Refused
+        );
+        // Armed: the first query's timeout (at 5 ms) and the wake-up at its completion (1 ms).
+        let mut events = Vec::new();
+        while let Some((at_us, event)) = ctx.queue.pop() {
+            ctx.now_us = at_us;
+            if let Event::DatastoreWake {
+                datastore,
+                generation,
+            } = event
+            {
+                assert_eq!(datastore, 3);
+                let mut done = Vec::new();
+                assert!(ds.on_wake(3, &cfg, generation, &mut done, &mut ctx));
+                events.push((
+                    at_us,
+                    format!("done {:?}", done.iter().map(|k| k.slot).collect::<Vec<_>>()),
+                ));
+            } else if let Event::StatementTimeout { query, .. } = event {
+                events.push((at_us, format!("timeout, running: {}", ds.is_running(query))));
+            }
+        }
+        assert_eq!(
+            events,
+            [
+                (1_000, "done [1]".to_string()),
+                (2_000, "done [2]".to_string()),
+                // The second query's timeout counts from its start at 1 ms, not its submit.
+                (5_000, "timeout, running: false".to_string()),
+                (6_000, "timeout, running: false".to_string()),
+            ]
+        );
+        let gauges = ds.close_window(&cfg, 10_000, 10_000.0, 100.0);
+        assert_eq!(
+            gauges,
+            [20.0, 0.0, 0.0, 0.0, 300.0],
+            "2 ms busy of 10; 3 submitted"
+        );
     }
 
     #[test]

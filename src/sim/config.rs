@@ -7,6 +7,7 @@ use super::deploy::DeployCfg;
 use crate::model::adaptive_limit::AdaptiveConfig;
 use crate::model::circuit_breaker::BreakerConfig;
 use crate::model::client::RetryPolicy;
+pub use crate::model::datastore::DatastoreCfg;
 pub use crate::model::http_cache::HttpCacheCfg;
 pub use crate::model::load_balancer::BalancerCfg;
 pub use crate::model::lookaside_cache::CacheCfg;
@@ -148,23 +149,6 @@ pub struct ClientCfg {
     pub reconnect: bool,
     /// Offline this long, a user stops reconnecting (0: never).
     pub give_up_after_us: TimeUs,
-}
-
-/// A compiled datastore.
-#[derive(Clone, Debug)]
-pub struct DatastoreCfg {
-    /// Cores.
-    pub cores: u32,
-    /// Concurrent queries.
-    pub max_connections: u32,
-    /// Waiting queries.
-    pub queue_capacity: u32,
-    /// Kill after (0 = never).
-    pub statement_timeout_us: TimeUs,
-    /// Cancel a running query whose caller has gone.
-    pub cancel_abandoned: bool,
-    /// Query costs in name order.
-    pub queries: Vec<Sampler>,
 }
 
 /// A compiled dependency.
@@ -476,14 +460,7 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
     let datastores = file
         .datastores
         .values()
-        .map(|d| DatastoreCfg {
-            cores: d.cores,
-            max_connections: d.max_connections,
-            queue_capacity: d.queue_capacity,
-            statement_timeout_us: ms_to_us(d.statement_timeout_ms),
-            cancel_abandoned: d.cancel_abandoned_queries,
-            queries: d.queries.values().map(|q| Sampler::new(&q.cost)).collect(),
-        })
+        .map(DatastoreCfg::compile)
         .collect();
 
     let dependencies = file

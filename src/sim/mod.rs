@@ -358,14 +358,10 @@ struct ComponentWindow {
     restarts: Vec<u64>,
     /// Per service: peak memory of any instance.
     memory_peaks: Peaks,
-    /// Per datastore: queries killed by the statement timeout.
-    killed: Vec<u64>,
     /// Per service: requests (and probes) delivered to its instances.
     arrivals: Vec<u64>,
     /// Per service: time from arrival at an instance to a successful answer.
     latency: Vec<crate::metrics::Histogram>,
-    /// Per datastore: queries submitted.
-    queries: Vec<u64>,
 }
 
 /// What a mechanism may use while it handles a step of a run: the clock, the run's one random
@@ -484,10 +480,8 @@ impl Simulation {
             components: ComponentWindow {
                 restarts: vec![0; config.services.len()],
                 memory_peaks: Peaks::new(config.services.iter().map(|s| s.memory.base_mb)),
-                killed: vec![0; config.datastores.len()],
                 arrivals: vec![0; config.services.len()],
                 latency: vec![Default::default(); config.services.len()],
-                queries: vec![0; config.datastores.len()],
             },
             window_end_us: window_us,
             metrics: Metrics::new(file, window_us),

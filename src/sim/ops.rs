@@ -421,19 +421,7 @@ impl Simulation {
         per_s: f64,
     ) -> [f64; series::DATASTORE.len()] {
         let d = d as usize;
-        let cores = self.config.datastores[d].cores;
-        let ds = &mut self.datastores[d];
-        ds.advance(self.window_end_us, cores);
-        let values = [
-            100.0 * ds.busy_core_us / (cores as f64 * window_us),
-            ds.running() as f64,
-            ds.waiting.len() as f64,
-            self.components.killed[d] as f64,
-            self.components.queries[d] as f64 * per_s,
-        ];
-        ds.busy_core_us = 0.0;
-        self.components.killed[d] = 0;
-        self.components.queries[d] = 0;
-        values
+        let cfg = &self.config.datastores[d];
+        self.datastores[d].close_window(cfg, self.window_end_us, window_us, per_s)
     }
 }

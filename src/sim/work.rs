@@ -328,81 +328,21 @@ impl Simulation {
     // ---- datastores ----
 
     fn submit_query(&mut self, job: Key, datastore: u16, query: u16) -> Result<(), SimError> {
-        self.components.queries[datastore as usize] += 1;
-        let cfg = &self.config.datastores[datastore as usize];
-        let sampler = &cfg.queries[query as usize];
-        let cost = sampler.sample_us(&mut self.rng).max(1) as f64;
-        // Queries of one constant-cost kind finish in the order they start: a FIFO lane.
-        let constant = matches!(sampler, Sampler::Constant(_));
-        let (cores, max_connections, capacity) =
-            (cfg.cores, cfg.max_connections, cfg.queue_capacity);
-        let ds = &mut self.datastores[datastore as usize];
-        ds.advance(self.now_us, cores);
-        match ds.submit(job, cost, query, constant, max_connections, capacity) {
+        let d = datastore as usize;
+        let cfg = &self.config.datastores[d];
+        match self.datastores[d].submit_query(datastore, cfg, job, query, &mut ctx!(self)) {
             Submitted::Refused => self.job_failed(job),
             Submitted::Running(query) | Submitted::Queued(query) => {
                 self.job_mut(job).query = Some((datastore, query));
-                self.settle_datastore(datastore);
                 Ok(())
             }
         }
     }
 
-    /// After a datastore's queries changed (one was submitted, started, finished or was
-    /// killed): arms the statement timeouts of the queries that started, then its wake-up.
+    /// After a datastore's queries or config changed: its statement timeouts and wake-up.
     pub(super) fn settle_datastore(&mut self, datastore: u16) {
-        self.arm_statement_timeouts(datastore);
-        self.schedule_datastore_wake(datastore);
-    }
-
-    /// Arms the statement timeout of each query that started running since the last call: the
-    /// timeout counts running time, so a query waiting for a connection is armed when it starts.
-    fn arm_statement_timeouts(&mut self, datastore: u16) {
-        let timeout_us = self.config.datastores[datastore as usize].statement_timeout_us;
-        let mut started = std::mem::take(&mut self.datastores[datastore as usize].started);
-        if timeout_us > 0 {
-            for &query in &started {
-                self.queue.push_after(
-                    self.now_us,
-                    timeout_us,
-                    Event::StatementTimeout { datastore, query },
-                );
-            }
-        }
-        started.clear();
-        self.datastores[datastore as usize].started = started;
-    }
-
-    /// Arms the datastore's one wake-up, a timer of the queue, for its next completion (after
-    /// `advance`). Once a query starts or ends, the armed wake-up is replaced; while none has,
-    /// the completion time stands and the wake-up armed first is kept. Nothing stale is left to
-    /// pop, and wake-ups run in the order they would as one event per change.
-    fn schedule_datastore_wake(&mut self, datastore: u16) {
-        let cores = self.config.datastores[datastore as usize].cores;
-        let ds = &mut self.datastores[datastore as usize];
-        match ds.next_completion_us(self.now_us, cores) {
-            Some(at) => {
-                let generation = ds.wake_generation;
-                if ds.wake_armed.is_some_and(|(armed_at, armed_generation)| {
-                    armed_generation == generation && armed_at <= at
-                }) {
-                    return;
-                }
-                ds.wake_armed = Some((at, generation));
-                self.queue.set_timer(
-                    datastore as usize,
-                    at,
-                    Event::DatastoreWake {
-                        datastore,
-                        generation,
-                    },
-                );
-            }
-            None => {
-                ds.wake_armed = None;
-                self.queue.clear_timer(datastore as usize);
-            }
-        }
+        let d = datastore as usize;
+        self.datastores[d].settle(datastore, &self.config.datastores[d], &mut ctx!(self));
     }
 
     pub(super) fn on_datastore_wake(
@@ -410,17 +350,13 @@ impl Simulation {
         datastore: u16,
         generation: u32,
     ) -> Result<(), SimError> {
-        if self.datastores[datastore as usize].wake_generation != generation {
+        let d = datastore as usize;
+        let mut finished = std::mem::take(&mut self.finished);
+        let cfg = &self.config.datastores[d];
+        if !self.datastores[d].on_wake(datastore, cfg, generation, &mut finished, &mut ctx!(self)) {
+            self.finished = finished;
             return Ok(());
         }
-        self.datastores[datastore as usize].wake_armed = None;
-        let cfg = &self.config.datastores[datastore as usize];
-        let (cores, max_connections) = (cfg.cores, cfg.max_connections);
-        let ds = &mut self.datastores[datastore as usize];
-        ds.advance(self.now_us, cores);
-        let mut finished = std::mem::take(&mut self.finished);
-        ds.take_finished(max_connections, &mut finished);
-        self.settle_datastore(datastore);
         let mut result = Ok(());
         for &job in &finished {
             if self.job_is(job) {
@@ -457,18 +393,11 @@ impl Simulation {
         self.kill_and_fail(datastore, &queries)
     }
 
-    /// Kills these queries of a datastore, those still live, counts them and fails their callers.
+    /// Kills these queries of a datastore, those still live, and fails their callers.
     fn kill_and_fail(&mut self, datastore: u16, queries: &[Key]) -> Result<(), SimError> {
-        let cfg = &self.config.datastores[datastore as usize];
-        let (cores, max_connections) = (cfg.cores, cfg.max_connections);
-        let ds = &mut self.datastores[datastore as usize];
-        ds.advance(self.now_us, cores);
-        let owners: Vec<_> = queries
-            .iter()
-            .filter_map(|&query| ds.kill(query, max_connections))
-            .collect();
-        self.components.killed[datastore as usize] += owners.len() as u64;
-        self.settle_datastore(datastore);
+        let d = datastore as usize;
+        let cfg = &self.config.datastores[d];
+        let owners = self.datastores[d].kill_queries(datastore, cfg, queries, &mut ctx!(self));
         for job in owners {
             if self.job_is(job) {
                 self.job_failed(job)?;
@@ -477,25 +406,16 @@ impl Simulation {
         Ok(())
     }
 
-    /// The caller stopped waiting for its query (timeout or crash). A query still waiting for a
-    /// connection goes with it (the wait was the caller's); a running one runs on until it
-    /// finishes or the statement timeout kills it, as a database that does not check on its
-    /// clients does, unless the datastore cancels abandoned queries.
+    /// The caller stopped waiting for its query (timeout or crash): see [`Datastore::abandon`].
+    ///
+    /// [`Datastore::abandon`]: crate::model::datastore::Datastore::abandon
     pub(super) fn abandon_query(&mut self, job: Key) {
         let Some((datastore, query)) = self.job_mut(job).query.take() else {
             return;
         };
-        let cfg = &self.config.datastores[datastore as usize];
-        let (cores, max_connections, cancel) =
-            (cfg.cores, cfg.max_connections, cfg.cancel_abandoned);
-        let ds = &mut self.datastores[datastore as usize];
-        if ds.is_running(query) && !cancel {
-            return;
-        }
-        ds.advance(self.now_us, cores);
-        if ds.kill(query, max_connections).is_some() {
-            self.settle_datastore(datastore);
-        }
+        let d = datastore as usize;
+        let cfg = &self.config.datastores[d];
+        self.datastores[d].abandon(datastore, cfg, query, &mut ctx!(self));
     }
 
     // ---- memory ----
