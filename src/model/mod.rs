@@ -16,3 +16,4 @@ pub mod memory;
 pub mod probe;
 pub mod retry_budget;
 pub mod service;
+pub mod timeline;

@@ -15,6 +15,7 @@ pub use crate::model::memory::MemoryCfg;
 pub use crate::model::probe::ProbeCfg;
 use crate::model::retry_budget::BudgetConfig;
 use crate::model::service::Sampler;
+pub use crate::model::timeline::TimelineTarget;
 use crate::scenario::{Arrival, ClientKind, ScenarioFile, Step, reachable_services};
 use crate::time::{TimeUs, ms_to_us, s_to_us};
 
@@ -191,55 +192,6 @@ pub struct Config {
     pub series_groups: Vec<crate::scenario::series::Group>,
     /// Per timeline entry: what it acts on, resolved to indices.
     pub timeline_targets: Vec<TimelineTarget>,
-}
-
-/// What a timeline entry acts on, resolved once from its `target` (`api`, `api#1`, `pg#scan`, a
-/// deploy's name) so that running it never parses names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TimelineTarget {
-    /// Nothing (a `set`), or a name the scenario does not have.
-    Nothing,
-    /// A service's instances: all, or one.
-    Instances {
-        /// The service.
-        service: u16,
-        /// One instance, or all.
-        instance: Option<u16>,
-    },
-    /// A datastore's queries: all, or those of one kind.
-    Queries {
-        /// The datastore.
-        datastore: u16,
-        /// One kind, or all.
-        kind: Option<u16>,
-    },
-    /// A deploy.
-    Deploy(u16),
-}
-
-/// Resolves a timeline entry's target.
-fn timeline_target(file: &ScenarioFile, event: &crate::scenario::TimelineEvent) -> TimelineTarget {
-    use crate::scenario::Action;
-    let (name, part) = event.target_parts();
-    let resolved = match event.action {
-        Action::Set => None,
-        Action::Deploy => position(&file.deploys, &event.target).map(TimelineTarget::Deploy),
-        Action::KillQueries => position(&file.datastores, name).and_then(|datastore| {
-            let kind = match part {
-                Some(query) => Some(position(&file.datastores[name].queries, query)?),
-                None => None,
-            };
-            Some(TimelineTarget::Queries { datastore, kind })
-        }),
-        _ => position(&file.services, name).and_then(|service| {
-            let instance = match part {
-                Some(n) => Some(n.parse::<u16>().ok()?),
-                None => None,
-            };
-            Some(TimelineTarget::Instances { service, instance })
-        }),
-    };
-    resolved.unwrap_or(TimelineTarget::Nothing)
 }
 
 fn position<T>(map: &std::collections::BTreeMap<String, T>, name: &str) -> Option<u16> {
@@ -509,7 +461,7 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
         timeline_targets: file
             .timeline
             .iter()
-            .map(|event| timeline_target(file, event))
+            .map(|event| TimelineTarget::resolve(file, event))
             .collect(),
         file: file.clone(),
         tree: tree.clone(),

@@ -38,6 +38,7 @@ use crate::model::memory::Peaks;
 use crate::model::probe::Probe;
 use crate::model::retry_budget::RetryBudget;
 use crate::model::service::Instance;
+use crate::model::timeline::Timeline;
 use crate::queue::{EventQueue, Front};
 use crate::rng::Rng;
 use crate::scenario::Variant;
@@ -418,10 +419,8 @@ pub struct Simulation {
     deferred_error: Option<SimError>,
     /// Scratch space for the queries a datastore wake-up finds finished.
     finished: Vec<crate::model::datastore::QueryOwner>,
-    /// Per timeline entry: whether it has run (the past is not changed by later patches).
-    timeline_done: Vec<bool>,
-    /// Per timeline entry: bumps when a patch moves it.
-    timeline_epochs: Vec<u32>,
+    /// What operators and systems did (filled in when the run starts).
+    timeline: Timeline,
 }
 
 impl Simulation {
@@ -487,8 +486,7 @@ impl Simulation {
             metrics: Metrics::new(file, window_us),
             deferred_error: None,
             finished: Vec::new(),
-            timeline_done: vec![false; config.file.timeline.len()],
-            timeline_epochs: vec![0; config.file.timeline.len()],
+            timeline: Timeline::default(),
             config,
         };
         sim.schedule_start();
@@ -530,17 +528,7 @@ impl Simulation {
             let state = Probe::start(p as u16, probe, instances, &mut ctx!(self));
             self.probes.push(state);
         }
-        let mut order: Vec<usize> = (0..config.file.timeline.len()).collect();
-        order.sort_by_key(|&i| s_to_us(config.file.timeline[i].at_s));
-        for i in order {
-            self.queue.push(
-                s_to_us(config.file.timeline[i].at_s),
-                Event::Timeline {
-                    index: i as u16,
-                    epoch: 0,
-                },
-            );
-        }
+        self.timeline = Timeline::start(&config.file.timeline, &mut ctx!(self));
     }
 
     /// Current virtual time, µs.
@@ -685,6 +673,7 @@ impl Simulation {
                 .map(Datastore::heap_bytes)
                 .sum::<usize>()
             + self.probes.iter().map(Probe::heap_bytes).sum::<usize>()
+            + self.timeline.heap_bytes()
     }
 
     /// Sizes of the run's internal tables (slots allocated, events pending), to show that memory
@@ -808,7 +797,7 @@ impl Simulation {
                 generation,
             } => self.datastores[datastore as usize].wake_generation != generation,
             Event::CheckTimeout { check } => self.checks.get(check).is_none(),
-            Event::Timeline { index, epoch } => self.timeline_epochs[index as usize] != epoch,
+            Event::Timeline { index, epoch } => self.timeline.is_stale(index, epoch),
             Event::DeployDeadline { deploy, epoch } | Event::DeployRetry { deploy, epoch } => {
                 self.deploys[deploy as usize].epoch != epoch
             }

@@ -6,10 +6,11 @@ use super::{Check, Event, Reply, SimError, Simulation};
 use crate::model::connection::{Device, DeviceState};
 use crate::model::probe::{Probe, Verdict};
 use crate::model::service::Instance;
+use crate::model::timeline::InstanceAction;
 use crate::scenario::series::{self, Group};
 use crate::scenario::{Action, ScenarioFile};
 use crate::slab::Key;
-use crate::time::{TimeUs, US_PER_MS, s_to_us};
+use crate::time::{TimeUs, US_PER_MS};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -176,11 +177,13 @@ impl Simulation {
     // ---- the timeline ----
 
     pub(super) fn on_timeline(&mut self, index: usize) -> Result<(), SimError> {
-        self.timeline_done[index] = true;
-        let event = self.config.file.timeline[index].clone();
+        self.timeline.run(index);
+        let event = &self.config.file.timeline[index];
         if event.action == Action::Set {
-            return self.apply_patch(&event.set);
+            let set = event.set.clone();
+            return self.apply_patch(&set);
         }
+        let action = InstanceAction::of(event.action);
         let (service, only) = match self.config.timeline_targets[index] {
             TimelineTarget::Nothing => return Ok(()),
             TimelineTarget::Queries { datastore, kind } => {
@@ -193,18 +196,22 @@ impl Simulation {
             Some(i) => vec![i],
             None => (0..self.instances[service as usize].len() as u16).collect(),
         };
+        let Some(action) = action else {
+            return Ok(());
+        };
         for instance in instances {
             let Some(inst) = self.instances[service as usize].get_mut(instance as usize) else {
                 continue;
             };
-            match event.action {
-                Action::StopAccepting => inst.accepting = false,
-                Action::Resume => inst.accepting = true,
-                Action::Crash => self.crash_instance(service, instance, Restart::Auto)?,
-                Action::Restart => self.crash_instance(service, instance, Restart::Always)?,
-                Action::Stop => self.crash_instance(service, instance, Restart::Never)?,
-                Action::Start => self.start_instance(service, instance),
-                Action::Set | Action::Deploy | Action::KillQueries => {}
+            match action {
+                InstanceAction::StopAccepting => inst.accepting = false,
+                InstanceAction::Resume => inst.accepting = true,
+                InstanceAction::Crash => self.crash_instance(service, instance, Restart::Auto)?,
+                InstanceAction::Restart => {
+                    self.crash_instance(service, instance, Restart::Always)?
+                }
+                InstanceAction::Stop => self.crash_instance(service, instance, Restart::Never)?,
+                InstanceAction::Start => self.start_instance(service, instance),
             }
         }
         Ok(())
@@ -218,41 +225,18 @@ impl Simulation {
         &mut self,
         set: &BTreeMap<String, crate::scenario::Value>,
     ) -> Result<(), SimError> {
-        use crate::scenario::{Value, check_live, patch_tree, read_tree};
+        use crate::scenario::{check_live, patch_tree, read_tree};
         check_live(set).map_err(SimError::BadChange)?;
         let mut tree = self.config.tree.clone();
         patch_tree(&mut tree, set).map_err(SimError::BadChange)?;
         // Entries already run stay as they were.
-        if let (Value::Table(new), Value::Table(old)) = (&mut tree, &self.config.tree)
-            && let (Some(Value::Array(new)), Some(Value::Array(old))) =
-                (new.get_mut("timeline"), old.get("timeline"))
-        {
-            for (i, done) in self.timeline_done.iter().enumerate() {
-                if *done && let (Some(new), Some(old)) = (new.get_mut(i), old.get(i)) {
-                    *new = old.clone();
-                }
-            }
-        }
+        self.timeline.keep_the_past(&mut tree, &self.config.tree);
         let file = read_tree(tree.clone()).map_err(SimError::BadChange)?;
-        let before = &self.config.file.timeline;
-        let mut moved = Vec::new();
-        for (i, entry) in file.timeline.iter().enumerate() {
-            if !self.timeline_done[i] && entry.at_s != before[i].at_s {
-                moved.push((i, s_to_us(entry.at_s).max(self.now_us)));
-            }
-        }
+        let moved = self
+            .timeline
+            .moved(&self.config.file.timeline, &file.timeline, self.now_us);
         self.reconfigure(file, tree)?;
-        for (index, at_us) in moved {
-            let epoch = self.timeline_epochs[index].wrapping_add(1);
-            self.timeline_epochs[index] = epoch;
-            self.queue.push(
-                at_us,
-                Event::Timeline {
-                    index: index as u16,
-                    epoch,
-                },
-            );
-        }
+        self.timeline.rearm(&moved, &mut ctx!(self));
         Ok(())
     }
 
