@@ -1,9 +1,173 @@
-//! Clients: open-loop arrival gaps and the retry/backoff policy (persistent-connection clients
-//! are `connection`).
+//! The client mechanism: a population's compiled config; its open-loop arrivals (a timer that a
+//! rate change re-arms); its attempts, each allowed by its circuit breaker, and its retries
+//! (backoff and jitter, within its retry budget). Persistent-connection clients are
+//! `connection`; the event loop sends the attempts and routes them.
 
+use crate::model::circuit_breaker::{BreakerConfig, CircuitBreaker, Permit};
+use crate::model::retry_budget::{BudgetConfig, RetryBudget};
 use crate::rng::Rng;
-use crate::scenario::{Arrival, Backoff, Jitter};
+use crate::scenario::{Arrival, Backoff, ClientKind, Jitter};
+use crate::sim::config::Target;
+use crate::sim::{Ctx, Event};
+use crate::slab::Key;
 use crate::time::{TimeUs, US_PER_S};
+
+/// A compiled client population (`sim::config` resolves its targets and endpoints).
+#[derive(Clone, Debug)]
+pub struct ClientCfg {
+    /// Its name.
+    pub name: String,
+    /// Requests or connections.
+    pub kind: ClientKind,
+    /// Where requests go.
+    pub target: Target,
+    /// Endpoint of each service for ordinary requests.
+    pub endpoint_by_service: Vec<u16>,
+    /// Endpoint of each service for connect requests.
+    pub connect_endpoint_by_service: Vec<u16>,
+    /// Arrival process.
+    pub arrival: Arrival,
+    /// Initial rate, requests/s.
+    pub rate_rps: f64,
+    /// (time, rate) changes.
+    pub rate_changes: Vec<(TimeUs, f64)>,
+    /// Per-attempt timeout.
+    pub timeout_us: TimeUs,
+    /// Retries and reconnect delays.
+    pub retry: RetryPolicy,
+    /// The retry budget (percent 0: none).
+    pub budget: BudgetConfig,
+    /// The circuit breaker (window 0: none).
+    pub breaker: BreakerConfig,
+    /// Distinct keys.
+    pub keys: u32,
+    /// Distinct users.
+    pub users: u32,
+    /// Connection clients.
+    pub population: u32,
+    /// Requests per connect.
+    pub connect_requests: u32,
+    /// Between heartbeats (0 = none).
+    pub heartbeat_us: TimeUs,
+    /// Spread of the first connects.
+    pub connect_spread_us: TimeUs,
+    /// Source addresses the clients share (0: one each).
+    pub sticky_groups: u32,
+    /// A failed request drops the connection.
+    pub drop_on_failure: bool,
+    /// Reconnect after a drop.
+    pub reconnect: bool,
+    /// Offline this long, a user stops reconnecting (0: never).
+    pub give_up_after_us: TimeUs,
+}
+
+/// A client population's run-time state.
+#[derive(Clone, Debug)]
+pub struct Client {
+    /// Its arrival rate now, requests/s.
+    rate_rps: f64,
+    /// Bumps when the rate changes, so the arrival armed before goes stale.
+    epoch: u32,
+    /// Its retry budget (inert unless configured).
+    budget: RetryBudget,
+    /// Its circuit breaker (inert unless configured).
+    breaker: CircuitBreaker,
+}
+
+impl Client {
+    /// The population `cfg` at the start of a run.
+    pub fn new(cfg: &ClientCfg) -> Self {
+        Client {
+            rate_rps: cfg.rate_rps,
+            epoch: 0,
+            budget: RetryBudget::default(),
+            breaker: CircuitBreaker::default(),
+        }
+    }
+
+    /// Arms population `index`'s next arrival on its queue timer `timer` (or clears it at rate
+    /// 0). Connection populations have no arrivals.
+    pub(crate) fn arm_arrival(&self, index: u16, cfg: &ClientCfg, timer: usize, ctx: &mut Ctx) {
+        if cfg.kind != ClientKind::Requests {
+            return;
+        }
+        match next_gap_us(cfg.arrival, self.rate_rps, ctx.rng) {
+            Some(gap_us) => ctx.queue.set_timer(
+                timer,
+                ctx.now_us + gap_us,
+                Event::Arrival {
+                    client: index,
+                    epoch: self.epoch,
+                },
+            ),
+            None => ctx.queue.clear_timer(timer),
+        }
+    }
+
+    /// The arrival rate changes from now on: the next arrival is drawn again at the new rate.
+    pub(crate) fn set_rate(
+        &mut self,
+        index: u16,
+        cfg: &ClientCfg,
+        rate_rps: f64,
+        timer: usize,
+        ctx: &mut Ctx,
+    ) {
+        self.rate_rps = rate_rps;
+        self.epoch = self.epoch.wrapping_add(1);
+        self.arm_arrival(index, cfg, timer, ctx);
+    }
+
+    /// Whether an arrival armed at `epoch` still stands (no rate change since).
+    pub fn arrival_is_current(&self, epoch: u32) -> bool {
+        self.epoch == epoch
+    }
+
+    /// A new request: it earns its share of a retry.
+    pub fn request_started(&mut self, cfg: &ClientCfg) {
+        self.budget.deposit(&cfg.budget);
+    }
+
+    /// Whether an attempt may leave now (an open breaker refuses it).
+    pub fn permit(&mut self, cfg: &ClientCfg, now_us: TimeUs) -> Permit {
+        self.breaker.permit(&cfg.breaker, now_us)
+    }
+
+    /// How an attempt sent under `permit` went, for the breaker.
+    pub fn attempt_answered(&mut self, cfg: &ClientCfg, now_us: TimeUs, permit: Permit, ok: bool) {
+        self.breaker.record(&cfg.breaker, now_us, permit, !ok);
+    }
+
+    /// Attempt number `attempts` of `request` failed: arms its retry after the backoff and
+    /// returns the delay, or `None` when it has no retries left or the budget has none to give.
+    pub(crate) fn retry(
+        &mut self,
+        cfg: &ClientCfg,
+        request: Key,
+        attempts: u32,
+        previous_delay_us: TimeUs,
+        ctx: &mut Ctx,
+    ) -> Option<TimeUs> {
+        let policy = &cfg.retry;
+        if attempts > policy.max_retries || !self.budget.withdraw(&cfg.budget) {
+            return None;
+        }
+        let delay_us = policy.delay_us(attempts, previous_delay_us, ctx.rng);
+        let send = Event::Send { request };
+        // Either way the retry runs in the same order; a fixed delay just skips the heap.
+        if policy.fixed_delays() {
+            ctx.queue.push_after(ctx.now_us, delay_us, send);
+        } else {
+            ctx.queue.push(ctx.now_us + delay_us, send);
+        }
+        Some(delay_us)
+    }
+
+    /// Bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<CircuitBreaker>() + self.breaker.heap_bytes()
+    }
+}
 
 /// When and how a failed attempt is retried.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,6 +243,120 @@ mod tests {
             cap_us: 1_000,
             jitter,
         }
+    }
+
+    fn population(rate_rps: f64, budget_percent: f64) -> ClientCfg {
+        ClientCfg {
+            name: "users".into(),
+            kind: ClientKind::Requests,
+            target: Target::Service(0),
+            endpoint_by_service: vec![0],
+            connect_endpoint_by_service: vec![0],
+            arrival: Arrival::Uniform,
+            rate_rps,
+            rate_changes: vec![],
+            timeout_us: 1_000_000,
+            retry: policy(Backoff::Exponential, Jitter::None),
+            budget: BudgetConfig {
+                percent: budget_percent,
+                burst: 1.0,
+            },
+            breaker: BreakerConfig {
+                window: 0,
+                failure_percent: 50.0,
+                open_us: 0,
+            },
+            keys: 1,
+            users: 1,
+            population: 0,
+            connect_requests: 1,
+            heartbeat_us: 0,
+            connect_spread_us: 0,
+            sticky_groups: 0,
+            drop_on_failure: false,
+            reconnect: false,
+            give_up_after_us: 0,
+        }
+    }
+
+    #[test]
+    fn arrivals_follow_the_rate_and_a_change_rearms_them() {
+        let mut rng = Rng::new(1);
+        let mut queue = crate::queue::EventQueue::new();
+        let mut ctx = Ctx {
+            now_us: 0,
+            rng: &mut rng,
+            queue: &mut queue,
+        };
+        let cfg = population(4.0, 0.0);
+        let mut client = Client::new(&cfg);
+        client.arm_arrival(2, &cfg, 0, &mut ctx);
+        assert_eq!(
+            ctx.queue.peek(),
+            Some((
+                250_000,
+                &Event::Arrival {
+                    client: 2,
+                    epoch: 0
+                }
+            ))
+        );
+        ctx.now_us = 100_000;
+        client.set_rate(2, &cfg, 10.0, 0, &mut ctx);
+        assert!(!client.arrival_is_current(0) && client.arrival_is_current(1));
+        assert_eq!(
+            ctx.queue.pop(),
+            Some((
+                200_000,
+                Event::Arrival {
+                    client: 2,
+                    epoch: 1
+                }
+            )),
+            "the timer is re-armed in place at the new rate"
+        );
+        client.set_rate(2, &cfg, 0.0, 0, &mut ctx);
+        assert_eq!(ctx.queue.pop(), None, "rate 0: no arrival");
+    }
+
+    #[test]
+    fn retries_back_off_and_stay_within_the_budget() {
+        let mut rng = Rng::new(1);
+        let mut queue = crate::queue::EventQueue::new();
+        let mut ctx = Ctx {
+            now_us: 0,
+            rng: &mut rng,
+            queue: &mut queue,
+        };
+        let request = Key {
+            slot: 9,
+            generation: 1,
+        };
+        // No budget: the policy's 5 retries, 100, 200, 400... µs apart.
+        let free = population(1.0, 0.0);
+        let mut client = Client::new(&free);
+        let delays: Vec<_> = (1..=6)
+            .map(|attempt| client.retry(&free, request, attempt, 0, &mut ctx))
+            .collect();
+        assert_eq!(
+            delays,
+            [
+                Some(100),
+                Some(200),
+                Some(400),
+                Some(800),
+                Some(1_000),
+                None
+            ]
+        );
+        assert_eq!(ctx.queue.len(), 5, "one send armed per retry");
+        // A 50% budget: two new requests earn one retry.
+        let budgeted = population(1.0, 50.0);
+        let mut client = Client::new(&budgeted);
+        client.request_started(&budgeted);
+        client.request_started(&budgeted);
+        assert_eq!(client.retry(&budgeted, request, 1, 0, &mut ctx), Some(100));
+        assert_eq!(client.retry(&budgeted, request, 1, 0, &mut ctx), None);
     }
 
     #[test]

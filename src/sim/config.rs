@@ -6,6 +6,7 @@
 use super::deploy::DeployCfg;
 use crate::model::adaptive_limit::AdaptiveConfig;
 use crate::model::circuit_breaker::BreakerConfig;
+pub use crate::model::client::ClientCfg;
 use crate::model::client::RetryPolicy;
 pub use crate::model::datastore::DatastoreCfg;
 pub use crate::model::http_cache::HttpCacheCfg;
@@ -16,7 +17,7 @@ pub use crate::model::probe::ProbeCfg;
 use crate::model::retry_budget::BudgetConfig;
 use crate::model::service::Sampler;
 pub use crate::model::timeline::TimelineTarget;
-use crate::scenario::{Arrival, ClientKind, ScenarioFile, Step, reachable_services};
+use crate::scenario::{ClientKind, ScenarioFile, Step, reachable_services};
 use crate::time::{TimeUs, ms_to_us, s_to_us};
 
 /// Where a request or a call goes.
@@ -101,55 +102,6 @@ pub struct ServiceCfg {
     pub endpoints: Vec<EndpointCfg>,
     /// Endpoint names in the same order.
     pub endpoint_names: Vec<String>,
-}
-
-/// A compiled client population.
-#[derive(Clone, Debug)]
-pub struct ClientCfg {
-    /// Its name.
-    pub name: String,
-    /// Requests or connections.
-    pub kind: ClientKind,
-    /// Where requests go.
-    pub target: Target,
-    /// Endpoint of each service for ordinary requests.
-    pub endpoint_by_service: Vec<u16>,
-    /// Endpoint of each service for connect requests.
-    pub connect_endpoint_by_service: Vec<u16>,
-    /// Arrival process.
-    pub arrival: Arrival,
-    /// Initial rate, requests/s.
-    pub rate_rps: f64,
-    /// (time, rate) changes.
-    pub rate_changes: Vec<(TimeUs, f64)>,
-    /// Per-attempt timeout.
-    pub timeout_us: TimeUs,
-    /// Retries and reconnect delays.
-    pub retry: RetryPolicy,
-    /// The retry budget (percent 0: none).
-    pub budget: BudgetConfig,
-    /// The circuit breaker (window 0: none).
-    pub breaker: BreakerConfig,
-    /// Distinct keys.
-    pub keys: u32,
-    /// Distinct users.
-    pub users: u32,
-    /// Connection clients.
-    pub population: u32,
-    /// Requests per connect.
-    pub connect_requests: u32,
-    /// Between heartbeats (0 = none).
-    pub heartbeat_us: TimeUs,
-    /// Spread of the first connects.
-    pub connect_spread_us: TimeUs,
-    /// Source addresses the clients share (0: one each).
-    pub sticky_groups: u32,
-    /// A failed request drops the connection.
-    pub drop_on_failure: bool,
-    /// Reconnect after a drop.
-    pub reconnect: bool,
-    /// Offline this long, a user stops reconnecting (0: never).
-    pub give_up_after_us: TimeUs,
 }
 
 /// A compiled dependency.

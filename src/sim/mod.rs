@@ -29,14 +29,14 @@ mod traffic;
 mod work;
 
 use crate::metrics::{Metrics, WindowCounts};
-use crate::model::circuit_breaker::{CircuitBreaker, Permit};
+use crate::model::circuit_breaker::Permit;
+use crate::model::client::Client;
 use crate::model::connection::Device;
 use crate::model::datastore::Datastore;
 use crate::model::http_cache::HttpCache;
 use crate::model::lookaside_cache::LookasideCache;
 use crate::model::memory::Peaks;
 use crate::model::probe::Probe;
-use crate::model::retry_budget::RetryBudget;
 use crate::model::service::Instance;
 use crate::model::timeline::Timeline;
 use crate::queue::{EventQueue, Front};
@@ -389,13 +389,10 @@ pub struct Simulation {
     queue: EventQueue<Event>,
     trace: TraceHash,
     events: u64,
-    client_epochs: Vec<u32>,
-    client_rates: Vec<f64>,
+    /// Per client population: its rate, retry budget and circuit breaker.
+    clients: Vec<Client>,
     /// Per deploy: where it stands.
     deploys: Vec<deploy::DeployState>,
-    /// Per client: its retry budget and its circuit breaker (inert unless configured).
-    retry_budgets: Vec<RetryBudget>,
-    breakers: Vec<CircuitBreaker>,
     devices: Vec<Vec<Device>>,
     balancer_cursors: Vec<usize>,
     service_cursors: Vec<usize>,
@@ -445,11 +442,8 @@ impl Simulation {
             queue: EventQueue::new(),
             trace: TraceHash::default(),
             events: 0,
-            client_epochs: vec![0; config.clients.len()],
-            client_rates: config.clients.iter().map(|c| c.rate_rps).collect(),
+            clients: config.clients.iter().map(Client::new).collect(),
             deploys: vec![Default::default(); config.deploys.len()],
-            retry_budgets: vec![RetryBudget::default(); config.clients.len()],
-            breakers: vec![CircuitBreaker::default(); config.clients.len()],
             devices: config
                 .clients
                 .iter()
@@ -646,11 +640,7 @@ impl Simulation {
                 .iter()
                 .map(|d| 24 + d.capacity() * size_of::<Device>())
                 .sum::<usize>()
-            + self
-                .breakers
-                .iter()
-                .map(|b| size_of::<CircuitBreaker>() + b.heap_bytes())
-                .sum::<usize>()
+            + self.clients.iter().map(Client::heap_bytes).sum::<usize>()
             + self
                 .instances
                 .iter()
@@ -787,7 +777,9 @@ impl Simulation {
     #[inline(always)]
     fn is_stale(&self, event: &Event) -> bool {
         match *event {
-            Event::Arrival { client, epoch } => epoch != self.client_epochs[client as usize],
+            Event::Arrival { client, epoch } => {
+                !self.clients[client as usize].arrival_is_current(epoch)
+            }
             Event::AttemptTimeout { request, attempt } => !self.is_current(request, attempt),
             Event::StepDone { job }
             | Event::CallTimeout { job }

@@ -4,34 +4,19 @@
 use super::config::Target;
 use super::{Event, Origin, Outcome, Reply, Request, SimError, Simulation};
 use crate::model::circuit_breaker::Permit;
-use crate::model::client::next_gap_us;
 use crate::model::connection::{
     self, ConnectStep, DeviceState, Reconnect, arm_first_heartbeat, arm_next_heartbeat,
 };
 use crate::model::load_balancer::{InstanceRef, home, pick_direct};
-use crate::scenario::ClientKind;
 use crate::slab::Key;
 
 impl Simulation {
+    /// Arms a client population's next arrival: a timer of the queue, so that a rate change
+    /// re-arms it in place.
     pub(super) fn schedule_arrival(&mut self, client: u16) {
-        let cfg = &self.config.clients[client as usize];
-        if cfg.kind != ClientKind::Requests {
-            return;
-        }
-        // A client's next arrival is a timer: a rate change re-arms it in place.
         let timer = self.arrival_timer(client);
-        match next_gap_us(
-            cfg.arrival,
-            self.client_rates[client as usize],
-            &mut self.rng,
-        ) {
-            Some(gap) => {
-                let epoch = self.client_epochs[client as usize];
-                self.queue
-                    .set_timer(timer, self.now_us + gap, Event::Arrival { client, epoch });
-            }
-            None => self.queue.clear_timer(timer),
-        }
+        let cfg = &self.config.clients[client as usize];
+        self.clients[client as usize].arm_arrival(client, cfg, timer, &mut ctx!(self));
     }
 
     /// The queue timer that holds a client's next arrival (datastores' wake-ups come first).
@@ -41,13 +26,13 @@ impl Simulation {
 
     /// Changes a client population's arrival rate from now on.
     pub(super) fn set_client_rate(&mut self, client: u16, rate_rps: f64) {
-        self.client_rates[client as usize] = rate_rps;
-        self.client_epochs[client as usize] = self.client_epochs[client as usize].wrapping_add(1);
-        self.schedule_arrival(client);
+        let timer = self.arrival_timer(client);
+        let cfg = &self.config.clients[client as usize];
+        self.clients[client as usize].set_rate(client, cfg, rate_rps, timer, &mut ctx!(self));
     }
 
     pub(super) fn on_arrival(&mut self, client: u16, epoch: u32) -> Result<(), SimError> {
-        if epoch != self.client_epochs[client as usize] {
+        if !self.clients[client as usize].arrival_is_current(epoch) {
             return Ok(());
         }
         self.schedule_arrival(client);
@@ -89,8 +74,7 @@ impl Simulation {
             pinned,
             permit: Permit::Call,
         });
-        let budget = self.config.clients[client as usize].budget;
-        self.retry_budgets[client as usize].deposit(&budget);
+        self.clients[client as usize].request_started(&self.config.clients[client as usize]);
         self.ledger.started += 1;
         self.totals.total += 1;
         self.totals.in_flight += 1;
@@ -145,7 +129,7 @@ impl Simulation {
         };
         let config = self.config.clone();
         let cfg = &config.clients[client];
-        let permit = self.breakers[client].permit(&cfg.breaker, self.now_us);
+        let permit = self.clients[client].permit(cfg, self.now_us);
         self.request_mut(request).permit = permit;
         if permit == Permit::Refused {
             // An open breaker fails the attempt at once: it never leaves the client.
@@ -301,20 +285,9 @@ impl Simulation {
             (r.client as usize, r.attempts, r.last_delay_us)
         };
         let cfg = &self.config.clients[client];
-        let policy = &cfg.retry;
-        if attempts > policy.max_retries || !self.retry_budgets[client].withdraw(&cfg.budget) {
-            self.request_ended(request, outcome);
-            return Ok(());
-        }
-        let fixed = policy.fixed_delays();
-        let delay = policy.delay_us(attempts, previous, &mut self.rng);
-        self.request_mut(request).last_delay_us = delay;
-        let send = Event::Send { request };
-        // Either way the retry runs in the same order; a fixed delay just skips the heap.
-        if fixed {
-            self.queue.push_after(self.now_us, delay, send);
-        } else {
-            self.queue.push(self.now_us + delay, send);
+        match self.clients[client].retry(cfg, request, attempts, previous, &mut ctx!(self)) {
+            Some(delay_us) => self.request_mut(request).last_delay_us = delay_us,
+            None => self.request_ended(request, outcome),
         }
         Ok(())
     }
@@ -325,8 +298,8 @@ impl Simulation {
             return;
         };
         let (client, permit) = (r.client as usize, r.permit);
-        let cfg = &self.config.clients[client].breaker;
-        self.breakers[client].record(cfg, self.now_us, permit, !ok);
+        let cfg = &self.config.clients[client];
+        self.clients[client].attempt_answered(cfg, self.now_us, permit, ok);
     }
 
     pub(super) fn request_ended(&mut self, request: Key, outcome: Outcome) {
