@@ -1,10 +1,96 @@
-//! Service instances: health, a worker pool fed by a bounded FIFO queue, memory, connections.
+//! The service mechanism: a service's compiled config, and its instances: health, admission
+//! (adaptive limit, workers, a bounded FIFO queue), what becomes of queued work when a worker
+//! frees up, memory and connections. The event loop runs the admitted jobs' programs.
 
 use crate::model::adaptive_limit::{AdaptiveConfig, AdaptiveLimit};
+use crate::model::memory::MemoryCfg;
 use crate::rng::Rng;
 use crate::scenario::Duration;
-use crate::time::{TimeUs, ms_to_us};
+use crate::scenario::schema::ServiceSpec;
+use crate::sim::config::EndpointCfg;
+use crate::time::{TimeUs, ms_to_us, s_to_us};
 use std::collections::VecDeque;
+
+/// A compiled service.
+#[derive(Clone, Debug)]
+pub struct ServiceCfg {
+    /// Its name.
+    pub name: String,
+    /// Instances wanted.
+    pub instances: u32,
+    /// Workers per instance.
+    pub workers: u32,
+    /// Queue limit per instance.
+    pub queue_capacity: u32,
+    /// Whether in-service requests count against the limit.
+    pub queue_counts_in_flight: bool,
+    /// Drop queued work nobody waits for.
+    pub honor_timeout: bool,
+    /// Shed work that waited longer than this (0 = never).
+    pub max_queue_wait_us: TimeUs,
+    /// Adaptive concurrency limit per instance (target 0: none).
+    pub adaptive: AdaptiveConfig,
+    /// Memory: idle, per connection, limit.
+    pub memory: MemoryCfg,
+    /// Restart by itself after a crash.
+    pub auto_restart: bool,
+    /// Down time after a crash or restart.
+    pub restart_delay_us: TimeUs,
+    /// Endpoints in name order.
+    pub endpoints: Vec<EndpointCfg>,
+    /// Endpoint names in the same order.
+    pub endpoint_names: Vec<String>,
+}
+
+impl ServiceCfg {
+    /// Compiles a validated service `name` whose endpoints compiled to `endpoints`.
+    pub fn compile(name: &str, spec: &ServiceSpec, endpoints: Vec<EndpointCfg>) -> Self {
+        ServiceCfg {
+            name: name.to_string(),
+            instances: spec.instances,
+            workers: spec.workers,
+            queue_capacity: spec.queue_capacity,
+            queue_counts_in_flight: spec.queue_counts_in_flight,
+            honor_timeout: spec.honor_timeout,
+            max_queue_wait_us: ms_to_us(spec.max_queue_wait_ms),
+            adaptive: AdaptiveConfig {
+                target_us: ms_to_us(spec.adaptive_limit_target_ms),
+                decrease: spec.adaptive_limit_decrease,
+                min: spec.adaptive_limit_min,
+                max: (spec.workers as f64 + spec.queue_capacity as f64)
+                    .max(spec.adaptive_limit_min),
+            },
+            memory: MemoryCfg::compile(spec),
+            auto_restart: spec.auto_restart,
+            restart_delay_us: s_to_us(spec.restart_delay_s),
+            endpoints,
+            endpoint_names: spec.endpoints.keys().cloned().collect(),
+        }
+    }
+
+    /// What becomes of a job that waited `waited_us` in an instance's queue when a worker frees
+    /// up for it; `still_wanted`: whether its caller still waits for the answer.
+    pub fn fate_of_queued(&self, waited_us: TimeUs, still_wanted: bool) -> QueuedFate {
+        if self.honor_timeout && !still_wanted {
+            QueuedFate::Dropped
+        } else if self.max_queue_wait_us > 0 && waited_us > self.max_queue_wait_us {
+            QueuedFate::Shed
+        } else {
+            QueuedFate::Start
+        }
+    }
+}
+
+/// What becomes of a queued job when a worker frees up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueuedFate {
+    /// It runs.
+    Start,
+    /// Its caller gave up and the service honours that: it is dropped unseen.
+    Dropped,
+    /// It waited longer than the service lets work wait: shed.
+    Shed,
+}
 
 /// A duration distribution with its parameters in µs.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,6 +202,19 @@ impl Instance {
         self.busy + self.queue.len() as u32
     }
 
+    /// One of its workers finished: the next queued job for it, or `None`, and the worker goes
+    /// idle (nothing changes on an instance that is down: its work is gone).
+    pub fn next_queued(&mut self) -> Option<crate::slab::Key> {
+        if !self.up {
+            return None;
+        }
+        let next = self.queue.pop_front();
+        if next.is_none() {
+            self.busy = self.busy.saturating_sub(1);
+        }
+        next
+    }
+
     /// Decides what to do with a new request (and counts a started one as busy).
     pub fn admit(
         &mut self,
@@ -158,6 +257,48 @@ mod tests {
         min: 1.0,
         max: 1.0,
     };
+
+    #[test]
+    fn a_freed_worker_takes_the_next_job_drops_the_abandoned_and_sheds_the_stale() {
+        let spec: ServiceSpec = crate::scenario::find_bundled("retry-storm")
+            .unwrap()
+            .unwrap()
+            .file
+            .services
+            .values()
+            .next()
+            .unwrap()
+            .clone();
+        let cfg = ServiceCfg {
+            honor_timeout: true,
+            max_queue_wait_us: 2_000,
+            ..ServiceCfg::compile("api", &spec, vec![])
+        };
+        assert_eq!(cfg.fate_of_queued(2_000, true), QueuedFate::Start);
+        assert_eq!(cfg.fate_of_queued(10, false), QueuedFate::Dropped);
+        assert_eq!(cfg.fate_of_queued(2_001, true), QueuedFate::Shed);
+        let patient = ServiceCfg {
+            honor_timeout: false,
+            max_queue_wait_us: 0,
+            ..cfg.clone()
+        };
+        assert_eq!(patient.fate_of_queued(1 << 40, false), QueuedFate::Start);
+        // The next queued job, oldest first; with none left, the worker goes idle.
+        let mut i = Instance::new();
+        i.busy = 1;
+        let first = crate::slab::Key {
+            slot: 4,
+            generation: 1,
+        };
+        i.queue.push_back(first);
+        assert_eq!(i.next_queued(), Some(first));
+        assert_eq!((i.next_queued(), i.busy), (None, 0));
+        // A down instance's work is gone: nothing to take, nothing to count.
+        i.busy = 1;
+        i.up = false;
+        i.queue.push_back(first);
+        assert_eq!((i.next_queued(), i.busy), (None, 1));
+    }
 
     #[test]
     fn admits_until_workers_then_queues_then_sheds() {

@@ -4,7 +4,6 @@
 //! A `set` action or a fix applied mid-run compiles a new `Config`; the state adapts to it.
 
 use super::deploy::DeployCfg;
-use crate::model::adaptive_limit::AdaptiveConfig;
 use crate::model::circuit_breaker::BreakerConfig;
 pub use crate::model::client::ClientCfg;
 use crate::model::client::RetryPolicy;
@@ -16,6 +15,7 @@ pub use crate::model::memory::MemoryCfg;
 pub use crate::model::probe::ProbeCfg;
 use crate::model::retry_budget::BudgetConfig;
 use crate::model::service::Sampler;
+pub use crate::model::service::ServiceCfg;
 pub use crate::model::timeline::TimelineTarget;
 use crate::scenario::{ClientKind, ScenarioFile, Step, reachable_services};
 use crate::time::{TimeUs, ms_to_us, s_to_us};
@@ -71,37 +71,6 @@ pub struct EndpointCfg {
     pub error_probability: f64,
     /// Memory held while in service, MB (rows included).
     pub memory_mb: f64,
-}
-
-/// A compiled service.
-#[derive(Clone, Debug)]
-pub struct ServiceCfg {
-    /// Its name.
-    pub name: String,
-    /// Instances wanted.
-    pub instances: u32,
-    /// Workers per instance.
-    pub workers: u32,
-    /// Queue limit per instance.
-    pub queue_capacity: u32,
-    /// Whether in-service requests count against the limit.
-    pub queue_counts_in_flight: bool,
-    /// Drop queued work nobody waits for.
-    pub honor_timeout: bool,
-    /// Shed work that waited longer than this (0 = never).
-    pub max_queue_wait_us: TimeUs,
-    /// Adaptive concurrency limit per instance (target 0: none).
-    pub adaptive: AdaptiveConfig,
-    /// Memory: idle, per connection, limit.
-    pub memory: MemoryCfg,
-    /// Restart by itself after a crash.
-    pub auto_restart: bool,
-    /// Down time after a crash or restart.
-    pub restart_delay_us: TimeUs,
-    /// Endpoints in name order.
-    pub endpoints: Vec<EndpointCfg>,
-    /// Endpoint names in the same order.
-    pub endpoint_names: Vec<String>,
 }
 
 /// A compiled dependency.
@@ -263,27 +232,7 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
                     }
                 })
                 .collect();
-            ServiceCfg {
-                name: name.clone(),
-                instances: spec.instances,
-                workers: spec.workers,
-                queue_capacity: spec.queue_capacity,
-                queue_counts_in_flight: spec.queue_counts_in_flight,
-                honor_timeout: spec.honor_timeout,
-                max_queue_wait_us: ms_to_us(spec.max_queue_wait_ms),
-                adaptive: AdaptiveConfig {
-                    target_us: ms_to_us(spec.adaptive_limit_target_ms),
-                    decrease: spec.adaptive_limit_decrease,
-                    min: spec.adaptive_limit_min,
-                    max: (spec.workers as f64 + spec.queue_capacity as f64)
-                        .max(spec.adaptive_limit_min),
-                },
-                memory: MemoryCfg::compile(spec),
-                auto_restart: spec.auto_restart,
-                restart_delay_us: s_to_us(spec.restart_delay_s),
-                endpoints,
-                endpoint_names: spec.endpoints.keys().cloned().collect(),
-            }
+            ServiceCfg::compile(name, spec, endpoints)
         })
         .collect();
 

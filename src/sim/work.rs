@@ -6,7 +6,7 @@ use super::ops::Restart;
 use super::{Event, Job, Outcome, Reply, SimError, Simulation};
 use crate::model::datastore::Submitted;
 use crate::model::lookaside_cache::{Lookup, ops_past_fill};
-use crate::model::service::{Admission, Sampler};
+use crate::model::service::{Admission, QueuedFate, Sampler};
 use crate::slab::Key;
 use crate::time::TimeUs;
 
@@ -270,31 +270,27 @@ impl Simulation {
 
     /// Gives an instance's freed worker the next queued job, or marks it idle.
     fn next_job(&mut self, service: u16, instance: u16) -> Result<(), SimError> {
-        let cfg = &self.config.services[service as usize];
-        let (honor, max_wait) = (cfg.honor_timeout, cfg.max_queue_wait_us);
+        let config = self.config.clone();
+        let cfg = &config.services[service as usize];
         loop {
-            let Some(inst) = self.instances[service as usize].get_mut(instance as usize) else {
-                return Ok(());
-            };
-            if !inst.up {
-                return Ok(());
-            }
-            let Some(next) = inst.queue.pop_front() else {
-                inst.busy = inst.busy.saturating_sub(1);
+            let Some(next) = self.instances[service as usize]
+                .get_mut(instance as usize)
+                .and_then(|inst| inst.next_queued())
+            else {
                 return Ok(());
             };
             let job = self.job(next);
-            let (reply, waited) = (job.reply, self.now_us - job.enqueued_us);
-            if honor && !self.reply_wanted(reply) {
-                self.drop_job(next);
-                continue;
+            let (reply, waited_us) = (job.reply, self.now_us - job.enqueued_us);
+            // Whether the caller still waits is asked only where the service would drop it.
+            let wanted = !cfg.honor_timeout || self.reply_wanted(reply);
+            match cfg.fate_of_queued(waited_us, wanted) {
+                QueuedFate::Start => return self.start_job(next),
+                QueuedFate::Dropped => self.drop_job(next),
+                QueuedFate::Shed => {
+                    self.drop_job(next);
+                    self.respond(reply, Outcome::Shed)?;
+                }
             }
-            if max_wait > 0 && waited > max_wait {
-                self.drop_job(next);
-                self.respond(reply, Outcome::Shed)?;
-                continue;
-            }
-            return self.start_job(next);
         }
     }
 
