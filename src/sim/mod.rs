@@ -5,10 +5,11 @@
 //! change) are recognised by generation and epoch counters and dropped. Every request ends in
 //! exactly one outcome or is still in flight.
 //!
-//! The handlers live in three files: `traffic` (clients, requests, HTTP caches, connections),
-//! `work` (instances, jobs, datastores, dependencies, look-aside caches) and `ops` (crashes,
-//! restarts, probes, the timeline, live reconfiguration, metric gauges). A mechanism's own module
-//! (in `model/`) gets a [`Ctx`] when it needs the clock, randomness or timers.
+//! The event loop keeps the request lifecycle and dispatch, in three files: `traffic` (requests,
+//! attempts, routing, replies), `work` (jobs and the endpoint-program interpreter) and `ops`
+//! (crashes, restarts, probe checks, carrying out the timeline, live reconfiguration, gauges).
+//! Each mechanism's config, state and decisions live in its own module in `model/`, which gets
+//! a [`Ctx`] when it needs the clock, randomness or timers.
 
 /// A [`Ctx`] over a simulation's fields, borrowed apart from the rest of it (so a mechanism's
 /// state and config can be borrowed beside it).

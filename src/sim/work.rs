@@ -1,5 +1,6 @@
-//! Work inside services: admission to an instance, the job interpreter (work, queries, calls,
-//! look-aside caches), the datastores' processor sharing, dependencies, and instance memory.
+//! Work inside services: jobs admitted to an instance, the job interpreter (work, queries,
+//! calls, look-aside caches, dependencies), and handing queries, cache ops and memory checks to
+//! their mechanisms.
 
 use super::config::{NO_ENDPOINT, Op, Target};
 use super::ops::Restart;
