@@ -1418,6 +1418,74 @@ target = "echo"
 }
 
 #[test]
+fn a_live_change_that_removes_an_instance_stops_the_run_at_a_limit_its_crash_passes() {
+    // Two front workers wait on the two back instances; ~500 requests queue at the front.
+    // Removing back#1 fails its caller, which frees a front worker: the next queued request
+    // starts, sends three fire-and-forget log calls, is refused by the full back, fails, frees
+    // the worker again... all inside the removal. Each turn leaves two more jobs, so the
+    // removal itself passes a bound of 1,000 jobs, and the run must stop there (the error used
+    // to be dropped, and the run stopped only at a later event).
+    let scenario = Scenario::parse(
+        "shrink.toml",
+        r#"
+[scenario]
+id = "shrink"
+title = "shrink"
+duration_s = 10
+
+[clients.users]
+target = "front"
+arrival = "uniform"
+rate_rps = 100
+timeout_ms = 60000
+
+# Middleware runs before the endpoint's own work, so a failed call fails the job at once.
+[services.front]
+workers = 2
+queue_capacity = 10000
+middleware = [
+  { kind = "call", target = "logs", wait = false },
+  { kind = "call", target = "logs", wait = false },
+  { kind = "call", target = "logs", wait = false },
+  { kind = "call", target = "back" },
+]
+endpoints.default.middleware = true
+
+[services.back]
+instances = 2
+workers = 1
+queue_capacity = 1
+queue_counts_in_flight = true   # the busy worker fills it: later calls are refused
+endpoints.default.service_time = { distribution = "constant", ms = 60000 }
+
+[services.logs]
+workers = 100000
+queue_capacity = 100000
+endpoints.default.service_time = { distribution = "constant", ms = 60000 }
+
+[[timeline]]
+at_s = 5.005   # between two arrivals (every 10 ms)
+action = "set"
+set = { "services.back.instances" = 1 }
+"#,
+    )
+    .unwrap();
+    let variant = scenario.variant(&[], &[]).unwrap();
+    let limits = cascade::Limits {
+        live_jobs: 1_000,
+        ..Default::default()
+    };
+    let mut sim = Simulation::with_limits(&variant, 1, limits);
+    let err = sim.run_to_end().unwrap_err().to_string();
+    assert!(
+        err.contains("more than 1000 requests inside services at 5.005 s"),
+        "{err}"
+    );
+    // Without the bound the same run ends normally.
+    assert!(Simulation::new(&variant, 1).run_to_end().is_ok());
+}
+
+#[test]
 fn a_run_stops_at_the_limits_its_host_sets() {
     // 200 requests/s into 4 workers of 100 ms with a 2 s timeout: about 400 requests wait at
     // once. A host allowing 100 requests in flight stops the run with an error naming the bound;
