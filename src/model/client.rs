@@ -281,13 +281,8 @@ mod tests {
 
     #[test]
     fn arrivals_follow_the_rate_and_a_change_rearms_them() {
-        let mut rng = Rng::new(1);
-        let mut queue = crate::queue::EventQueue::new();
-        let mut ctx = Ctx {
-            now_us: 0,
-            rng: &mut rng,
-            queue: &mut queue,
-        };
+        let mut alone = crate::sim::Alone::new(1);
+        let mut ctx = alone.ctx();
         let cfg = population(4.0, 0.0);
         let mut client = Client::new(&cfg);
         client.arm_arrival(2, &cfg, 0, &mut ctx);
@@ -321,13 +316,8 @@ mod tests {
 
     #[test]
     fn retries_back_off_and_stay_within_the_budget() {
-        let mut rng = Rng::new(1);
-        let mut queue = crate::queue::EventQueue::new();
-        let mut ctx = Ctx {
-            now_us: 0,
-            rng: &mut rng,
-            queue: &mut queue,
-        };
+        let mut alone = crate::sim::Alone::new(1);
+        let mut ctx = alone.ctx();
         let request = Key {
             slot: 9,
             generation: 1,

@@ -233,8 +233,6 @@ pub(crate) fn arm_next_heartbeat(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::queue::EventQueue;
-    use crate::rng::Rng;
     use crate::scenario::{Backoff, Jitter};
 
     fn retry() -> RetryPolicy {
@@ -255,13 +253,8 @@ mod tests {
             reconnect: true,
             give_up_after_us: 10_000_000,
         };
-        let mut rng = Rng::new(1);
-        let mut queue = EventQueue::new();
-        let mut ctx = Ctx {
-            now_us: 0,
-            rng: &mut rng,
-            queue: &mut queue,
-        };
+        let mut alone = crate::sim::Alone::new(1);
+        let mut ctx = alone.ctx();
         let mut d = Device::new();
         let epoch = d.start_connecting(0, 2, 0).expect("its timer");
         assert_eq!(d.start_connecting(0, 2, 0), None, "a stale timer");

@@ -536,8 +536,6 @@ mod tests {
 
     #[test]
     fn statement_timeouts_count_from_the_start_and_the_wake_up_follows_completions() {
-        use crate::queue::EventQueue;
-        use crate::rng::Rng;
         // One connection, 1 ms queries, a 5 ms statement timeout.
         let cfg = DatastoreCfg {
             cores: 1,
@@ -547,13 +545,8 @@ mod tests {
             cancel_abandoned: false,
             queries: vec![Sampler::Constant(1_000)],
         };
-        let mut rng = Rng::new(1);
-        let mut queue = EventQueue::new();
-        let mut ctx = Ctx {
-            now_us: 0,
-            rng: &mut rng,
-            queue: &mut queue,
-        };
+        let mut alone = crate::sim::Alone::new(1);
+        let mut ctx = alone.ctx();
         let mut ds = Datastore::default();
         let first = ds.submit_query(3, &cfg, owner(1), 0, &mut ctx);
         let second = ds.submit_query(3, &cfg, owner(2), 0, &mut ctx);

@@ -248,13 +248,8 @@ mod tests {
             ttl_jitter: 0.5,
         };
         assert_eq!((cfg.key_of(9), cfg.key_space(100)), (1, 4));
-        let mut rng = crate::rng::Rng::new(3);
-        let mut queue = crate::queue::EventQueue::new();
-        let mut ctx = Ctx {
-            now_us: 0,
-            rng: &mut rng,
-            queue: &mut queue,
-        };
+        let mut alone = crate::sim::Alone::new(3);
+        let mut ctx = alone.ctx();
         let mut cache = LookasideCache::start(&cfg, 100);
         let mut expiries = Vec::new();
         for request_key in [1, 5, 9, 13].into_iter().cycle().take(400) {

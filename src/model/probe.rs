@@ -152,8 +152,6 @@ impl Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::queue::EventQueue;
-    use crate::rng::Rng;
 
     fn cfg(effect: ProbeEffect, probers: u32) -> ProbeCfg {
         ProbeCfg {
@@ -206,14 +204,9 @@ mod tests {
 
     #[test]
     fn probers_spread_over_a_period_and_rearm_until_removed() {
-        let mut rng = Rng::new(1);
-        let mut queue = EventQueue::new();
         let four = cfg(ProbeEffect::None, 4);
-        let mut ctx = Ctx {
-            now_us: 0,
-            rng: &mut rng,
-            queue: &mut queue,
-        };
+        let mut alone = crate::sim::Alone::new(1);
+        let mut ctx = alone.ctx();
         let mut probe = Probe::start(7, &four, 3, &mut ctx);
         let mut ticks = Vec::new();
         while let Some((t_us, event)) = ctx.queue.pop() {

@@ -191,8 +191,6 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::queue::EventQueue;
-    use crate::rng::Rng;
 
     fn entry(at_s: f64, action: Action, target: &str) -> TimelineEvent {
         TimelineEvent {
@@ -206,13 +204,8 @@ mod tests {
 
     #[test]
     fn entries_run_in_time_order_and_a_patch_moves_only_the_future() {
-        let mut rng = Rng::new(1);
-        let mut queue = EventQueue::new();
-        let mut ctx = Ctx {
-            now_us: 0,
-            rng: &mut rng,
-            queue: &mut queue,
-        };
+        let mut alone = crate::sim::Alone::new(1);
+        let mut ctx = alone.ctx();
         let before = vec![
             entry(30.0, Action::Restart, "api"),
             entry(10.0, Action::Stop, "api#1"),

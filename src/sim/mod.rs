@@ -378,6 +378,33 @@ pub(crate) struct Ctx<'a> {
     pub(crate) queue: &'a mut EventQueue<Event>,
 }
 
+/// A generator and an event queue of their own, for testing a mechanism without a run.
+#[cfg(test)]
+pub(crate) struct Alone {
+    rng: Rng,
+    queue: EventQueue<Event>,
+}
+
+#[cfg(test)]
+impl Alone {
+    /// Seeded with `seed`, nothing pending.
+    pub(crate) fn new(seed: u64) -> Self {
+        Alone {
+            rng: Rng::new(seed),
+            queue: EventQueue::new(),
+        }
+    }
+
+    /// A context at time 0 over them.
+    pub(crate) fn ctx(&mut self) -> Ctx<'_> {
+        Ctx {
+            now_us: 0,
+            rng: &mut self.rng,
+            queue: &mut self.queue,
+        }
+    }
+}
+
 /// One run of a scenario variant with one seed. Cloning it is a checkpoint.
 #[derive(Clone)]
 pub struct Simulation {
