@@ -1,7 +1,7 @@
 //! The timeline mechanism: what operators and systems did, entry by entry, at the times they
 //! did it. Each entry's target is resolved once; the timeline arms every entry at its time,
-//! remembers which have run (a patch never changes the past), re-arms the entries a patch moves,
-//! and says what an entry does to each instance it names. The event loop carries it out.
+//! remembers which have run (a patch never changes the past) and re-arms the entries a patch
+//! moves. The event loop carries each entry out.
 
 use crate::scenario::Value;
 use crate::scenario::schema::{Action, ScenarioFile, TimelineEvent};
@@ -61,38 +61,6 @@ impl TimelineTarget {
             }),
         };
         resolved.unwrap_or(TimelineTarget::Nothing)
-    }
-}
-
-/// What an entry does to each instance it names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InstanceAction {
-    /// Takes no new requests (work in progress finishes).
-    StopAccepting,
-    /// Takes new requests again.
-    Resume,
-    /// Crashes; comes back if the service restarts by itself.
-    Crash,
-    /// Goes down and comes back after its restart delay.
-    Restart,
-    /// Goes down and stays down.
-    Stop,
-    /// Comes up if it is down; left alone if it runs.
-    Start,
-}
-
-impl InstanceAction {
-    /// The instance action of an entry's `action`, if it acts on instances.
-    pub fn of(action: Action) -> Option<Self> {
-        match action {
-            Action::StopAccepting => Some(InstanceAction::StopAccepting),
-            Action::Resume => Some(InstanceAction::Resume),
-            Action::Crash => Some(InstanceAction::Crash),
-            Action::Restart => Some(InstanceAction::Restart),
-            Action::Stop => Some(InstanceAction::Stop),
-            Action::Start => Some(InstanceAction::Start),
-            Action::Set | Action::Deploy | Action::KillQueries => None,
-        }
     }
 }
 
@@ -290,10 +258,5 @@ mod tests {
         assert_eq!(resolve(Action::Deploy, deploy), TimelineTarget::Deploy(0));
         assert_eq!(resolve(Action::Set, "api"), TimelineTarget::Nothing);
         assert_eq!(resolve(Action::Stop, "nowhere"), TimelineTarget::Nothing);
-        assert_eq!(
-            InstanceAction::of(Action::Start),
-            Some(InstanceAction::Start)
-        );
-        assert_eq!(InstanceAction::of(Action::KillQueries), None);
     }
 }

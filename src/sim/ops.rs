@@ -6,7 +6,6 @@ use super::{Check, Event, Reply, SimError, Simulation};
 use crate::model::connection::{Device, DeviceState};
 use crate::model::probe::{Probe, Verdict};
 use crate::model::service::Instance;
-use crate::model::timeline::InstanceAction;
 use crate::scenario::series::{self, Group};
 use crate::scenario::{Action, ScenarioFile};
 use crate::slab::Key;
@@ -183,7 +182,7 @@ impl Simulation {
             let set = event.set.clone();
             return self.apply_patch(&set);
         }
-        let action = InstanceAction::of(event.action);
+        let action = event.action;
         let (service, only) = match self.config.timeline_targets[index] {
             TimelineTarget::Nothing => return Ok(()),
             TimelineTarget::Queries { datastore, kind } => {
@@ -196,22 +195,19 @@ impl Simulation {
             Some(i) => vec![i],
             None => (0..self.instances[service as usize].len() as u16).collect(),
         };
-        let Some(action) = action else {
-            return Ok(());
-        };
         for instance in instances {
             let Some(inst) = self.instances[service as usize].get_mut(instance as usize) else {
                 continue;
             };
             match action {
-                InstanceAction::StopAccepting => inst.accepting = false,
-                InstanceAction::Resume => inst.accepting = true,
-                InstanceAction::Crash => self.crash_instance(service, instance, Restart::Auto)?,
-                InstanceAction::Restart => {
-                    self.crash_instance(service, instance, Restart::Always)?
-                }
-                InstanceAction::Stop => self.crash_instance(service, instance, Restart::Never)?,
-                InstanceAction::Start => self.start_instance(service, instance),
+                Action::StopAccepting => inst.accepting = false,
+                Action::Resume => inst.accepting = true,
+                Action::Crash => self.crash_instance(service, instance, Restart::Auto)?,
+                Action::Restart => self.crash_instance(service, instance, Restart::Always)?,
+                Action::Stop => self.crash_instance(service, instance, Restart::Never)?,
+                Action::Start => self.start_instance(service, instance),
+                // They resolve to other targets (or none).
+                Action::Set | Action::Deploy | Action::KillQueries => {}
             }
         }
         Ok(())

@@ -271,8 +271,6 @@ impl Simulation {
 
     /// Gives an instance's freed worker the next queued job, or marks it idle.
     fn next_job(&mut self, service: u16, instance: u16) -> Result<(), SimError> {
-        let config = self.config.clone();
-        let cfg = &config.services[service as usize];
         loop {
             let Some(next) = self.instances[service as usize]
                 .get_mut(instance as usize)
@@ -282,6 +280,7 @@ impl Simulation {
             };
             let job = self.job(next);
             let (reply, waited_us) = (job.reply, self.now_us - job.enqueued_us);
+            let cfg = &self.config.services[service as usize];
             // Whether the caller still waits is asked only where the service would drop it.
             let wanted = !cfg.honor_timeout || self.reply_wanted(reply);
             match cfg.fate_of_queued(waited_us, wanted) {
