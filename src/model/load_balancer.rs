@@ -30,7 +30,9 @@ impl BalancerCfg {
     }
 
     /// The instance of its services that receives a request (`sticky`: the client's id, used if
-    /// the balancer is sticky), or `None` when none is in rotation. `instances` are every
+    /// the balancer is sticky), or `None` when none is in rotation. An instance is in rotation
+    /// while it is ready and up: a balancer skips a crashed, restarting or stopped instance, as a
+    /// Kubernetes Service drops a pod whose container is not running. `instances` are every
     /// service's, `cursor` is this balancer's round-robin position.
     pub fn pick(
         &self,
@@ -52,7 +54,9 @@ impl BalancerCfg {
                 if let Some(inst) = of_service.get(k) {
                     return Candidate {
                         instance: (s, k as u16),
-                        ready: inst.ready,
+                        // Kubernetes takes a pod whose container is not running out of the
+                        // Service's endpoints, as a load balancer's health check does a host.
+                        ready: inst.ready && inst.up,
                         outstanding: inst.outstanding(),
                     };
                 }
@@ -111,8 +115,9 @@ pub fn take_turn(cursor: &mut usize, n: usize) -> usize {
 
 /// Picks an instance among the `len` candidates that `candidate(k)` describes (k in `0..len`),
 /// or `None` when none is in rotation. `cursor` is the balancer's round-robin position;
-/// `sticky_id` pins a client to an instance by hashing over all candidates, ready or not (as
-/// IP-hash stickiness does). Candidates are looked up as needed rather than listed first: this
+/// `sticky_id` pins a client to a home instance by hashing over all candidates, ready or not (as
+/// IP-hash stickiness does), and sends it to the next candidate in rotation while its home is
+/// out. Candidates are looked up as needed rather than listed first: this
 /// runs once per request.
 pub fn pick(
     len: usize,
@@ -126,7 +131,13 @@ pub fn pick(
         return None;
     }
     if let Some(id) = sticky_id {
-        return Some(candidate((sticky_hash(id) % len as u64) as usize).instance);
+        // The client's home if it is in rotation, else the next one that is (as a consistent
+        // hash moves a down host's clients on and brings them back when it returns).
+        let home = (sticky_hash(id) % len as u64) as usize;
+        return (0..len)
+            .map(|k| candidate((home + k) % len))
+            .find(|c| c.ready)
+            .map(|c| c.instance);
     }
     let all = || (0..len).map(&candidate);
     match policy {
@@ -280,39 +291,59 @@ mod tests {
     }
 
     #[test]
-    fn sticky_clients_stay_put_even_on_an_unready_instance() {
+    fn sticky_clients_stay_put_and_move_on_only_while_their_instance_is_out_of_rotation() {
         let mut rng = Rng::new(1);
-        let first = pick_in(
-            &candidates(),
-            BalancePolicy::RoundRobin,
-            &mut 0,
-            Some(42),
-            &mut rng,
-        );
+        let mut candidates = candidates();
+        let pick_for = |candidates: &[Candidate], id: u64, rng: &mut Rng| {
+            pick_in(candidates, BalancePolicy::RoundRobin, &mut 0, Some(id), rng)
+        };
+        // Each id has a home among all three candidates; while its home (1, 0) is out of
+        // rotation, its clients go to the next ready candidate, (1, 1).
+        let homeless = (0..100)
+            .find(|&id| home(id, 3) == 1)
+            .expect("some id hashes to the unready candidate");
         for _ in 0..5 {
-            assert_eq!(
-                pick_in(
-                    &candidates(),
-                    BalancePolicy::RoundRobin,
-                    &mut 0,
-                    Some(42),
-                    &mut rng
-                ),
-                first
-            );
+            assert_eq!(pick_for(&candidates, homeless, &mut rng), Some((1, 1)));
         }
         let spread: std::collections::BTreeSet<_> = (0..100)
-            .map(|id| {
-                pick_in(
-                    &candidates(),
-                    BalancePolicy::RoundRobin,
-                    &mut 0,
-                    Some(id),
-                    &mut rng,
-                )
-            })
+            .map(|id| pick_for(&candidates, id, &mut rng))
+            .collect();
+        assert_eq!(spread.len(), 2, "ids spread over the ready instances only");
+        // Back in rotation, the instance gets its own clients back.
+        candidates[1].ready = true;
+        assert_eq!(pick_for(&candidates, homeless, &mut rng), Some((1, 0)));
+        let spread: std::collections::BTreeSet<_> = (0..100)
+            .map(|id| pick_for(&candidates, id, &mut rng))
             .collect();
         assert_eq!(spread.len(), 3, "ids spread over every instance");
+    }
+
+    #[test]
+    fn a_balancer_skips_instances_that_are_down_until_they_are_back() {
+        let mut rng = Rng::new(1);
+        let mut instances = vec![vec![Instance::new(); 3]];
+        let spec = LoadBalancerSpec {
+            backends: vec![],
+            policy: BalancePolicy::RoundRobin,
+            sticky: false,
+        };
+        let lb = BalancerCfg::compile(&spec, vec![0]);
+        let mut cursor = 0;
+        let mut picks = |instances: &[Vec<Instance>], n: usize| -> Vec<InstanceRef> {
+            (0..n)
+                .map(|_| lb.pick(instances, &mut cursor, None, &mut rng).unwrap())
+                .collect()
+        };
+        // Down (crashed, restarting or stopped) while still "ready": no readiness probe has
+        // looked yet, but the balancer's own view of the instance leaves it out.
+        instances[0][1].up = false;
+        assert_eq!(picks(&instances, 4), [(0, 0), (0, 2), (0, 0), (0, 2)]);
+        instances[0][1].up = true;
+        assert_eq!(picks(&instances, 3), [(0, 0), (0, 1), (0, 2)]);
+        for instance in &mut instances[0] {
+            instance.up = false;
+        }
+        assert_eq!(lb.pick(&instances, &mut cursor, None, &mut rng), None);
     }
 
     #[test]
