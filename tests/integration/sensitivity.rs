@@ -124,7 +124,7 @@ fn source_window_s(id: &str) -> f64 {
 
 #[test]
 fn retry_storm_needs_a_long_enough_crash() {
-    // The crash of server A lasts 0.5 s, 5 s (as specified) or 15 s.
+    // The crash of server A lasts 0.5 s, 6 s (as specified) or 15 s.
     check(
         "retry-storm",
         60.0,
