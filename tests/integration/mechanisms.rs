@@ -401,7 +401,10 @@ fn connection_clients_connect_hold_and_reconnect_after_a_crash() {
     );
     // The sticky balancer moves them on to the instances in rotation: all are back (within the
     // 5 s of their first backoff) before the crashed instance returns at 70 s.
-    assert_eq!(connected[68] as u32, 2000, "they reconnected to the survivors");
+    assert_eq!(
+        connected[68] as u32, 2000,
+        "they reconnected to the survivors"
+    );
     assert_eq!(connected[119] as u32, 2000, "and stay connected");
     assert!(max(&sim, "echo.connections_count") >= 2000.0);
 }
@@ -510,7 +513,10 @@ set = { "services.api.instances" = 4 }
         0.0,
         "the balancer sends nothing to the stopped instance"
     );
-    assert!(mean(&sim, "success_rps", 6.0, 15.0) > 90.0, "the other takes it all");
+    assert!(
+        mean(&sim, "success_rps", 6.0, 15.0) > 90.0,
+        "the other takes it all"
+    );
 }
 
 #[test]
