@@ -39,7 +39,7 @@ test('the URL follows the view and reopening it restores the same state', async 
   await page.getByRole('button', { name: 'Next beat' }).click();
   await page.getByRole('button', { name: 'Next beat' }).click();
   await waitCaughtUp(page);
-  await page.waitForFunction(() => location.search.includes('t=10'));
+  await page.waitForFunction(() => location.search.includes('t=11'));
   const url = page.url();
   assert.match(url, /v=1/);
   assert.match(url, /s=retry-storm/);
