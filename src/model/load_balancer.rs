@@ -54,8 +54,6 @@ impl BalancerCfg {
                 if let Some(inst) = of_service.get(k) {
                     return Candidate {
                         instance: (s, k as u16),
-                        // Kubernetes takes a pod whose container is not running out of the
-                        // Service's endpoints, as a load balancer's health check does a host.
                         ready: inst.ready && inst.up,
                         outstanding: inst.outstanding(),
                     };
@@ -133,9 +131,9 @@ pub fn pick(
     if let Some(id) = sticky_id {
         // The client's home if it is in rotation, else the next one that is (as a consistent
         // hash moves a down host's clients on and brings them back when it returns).
-        let home = (sticky_hash(id) % len as u64) as usize;
+        let first = home(id, len);
         return (0..len)
-            .map(|k| candidate((home + k) % len))
+            .map(|k| candidate((first + k) % len))
             .find(|c| c.ready)
             .map(|c| c.instance);
     }
