@@ -14,6 +14,7 @@ pub mod rng;
 pub mod scenario;
 pub mod sim;
 pub mod slab;
+pub mod small_sort;
 pub mod time;
 pub mod trace;
 pub mod verdict;

@@ -78,7 +78,7 @@ impl Timeline {
     /// equal times).
     pub(crate) fn start(entries: &[TimelineEvent], ctx: &mut Ctx) -> Self {
         let mut order: Vec<usize> = (0..entries.len()).collect();
-        order.sort_by_key(|&i| s_to_us(entries[i].at_s));
+        crate::small_sort::sort_by_key(&mut order, |&i| s_to_us(entries[i].at_s));
         for i in order {
             ctx.queue.push(
                 s_to_us(entries[i].at_s),

@@ -132,10 +132,8 @@ impl Scenario {
         }
         // Each `set` on the timeline must apply to the system as it is by then.
         let mut order: Vec<usize> = (0..scenario.file.timeline.len()).collect();
-        order.sort_by(|&a, &b| {
-            scenario.file.timeline[a]
-                .at_s
-                .total_cmp(&scenario.file.timeline[b].at_s)
+        crate::small_sort::sort_by(&mut order, |&a, &b| {
+            scenario.file.timeline[a].at_s < scenario.file.timeline[b].at_s
         });
         let mut current = scenario.tree.clone();
         for i in order {

@@ -49,8 +49,7 @@ pub fn apply(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
         node = match node {
             Value::Table(table) => {
                 if !table.contains_key(*segment) {
-                    let mut known: Vec<&str> = table.keys().map(String::as_str).collect();
-                    known.sort_unstable();
+                    let known: Vec<&str> = table.keys().map(String::as_str).collect();
                     return Err(format!(
                         "`{here}` does not exist; known here: {}",
                         known.join(", ")

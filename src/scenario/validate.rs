@@ -134,7 +134,7 @@ pub fn check(file: &ScenarioFile) -> Check {
             names.push((name.as_str(), kind));
         }
     }
-    names.sort();
+    crate::small_sort::sort(&mut names);
     for pair in names.windows(2) {
         if pair[0].0 == pair[1].0 {
             return fail(

@@ -245,7 +245,7 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
                 .iter()
                 .map(|r| (s_to_us(r.at_s), r.rate_rps))
                 .collect();
-            rate_changes.sort_by_key(|r| r.0);
+            crate::small_sort::sort_by_key(&mut rate_changes, |r| r.0);
             ClientCfg {
                 name: name.clone(),
                 kind: c.kind,

@@ -299,7 +299,7 @@ pub fn App() -> Html {
             let file = &s.scenario.file;
             let meta = &file.scenario;
             let mut beats = file.beats.clone();
-            beats.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
+            cascade::small_sort::sort_by(&mut beats, |a, b| a.at_s < b.at_s);
             let mut markers: Vec<Marker> = beats
                 .iter()
                 .map(|b| Marker {
@@ -407,7 +407,7 @@ fn embed_view(
     let meta = &s.scenario.file.scenario;
     let now_s = s.shown_us() as f64 / 1e6;
     let mut beats = s.scenario.file.beats.clone();
-    beats.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
+    cascade::small_sort::sort_by(&mut beats, |a, b| a.at_s < b.at_s);
     let caption = crate::components::narration::current_beat(&beats, now_s)
         .map(|i| format!("{}: {}", beats[i].title, beats[i].caption))
         .unwrap_or_default();

@@ -623,7 +623,7 @@ impl Session {
         {
             return file.clone();
         }
-        changes.sort();
+        cascade::small_sort::sort(&mut changes);
         let (mut file, mut tree) = (variant.file.clone(), variant.tree.clone());
         for (_, kind, index) in &changes {
             let set = if *kind == 1 {
@@ -646,7 +646,7 @@ impl Session {
     /// Times of the beats, s, in order.
     pub fn beat_times_s(&self) -> Vec<f64> {
         let mut times: Vec<f64> = self.scenario.file.beats.iter().map(|b| b.at_s).collect();
-        times.sort_by(f64::total_cmp);
+        cascade::small_sort::sort_by(&mut times, |a, b| a < b);
         times
     }
 }
@@ -741,7 +741,7 @@ impl Player {
         crate::permalink::check_against(&link, &scenario)?;
         let order: Vec<&String> = scenario.file.fixes.keys().collect();
         let mut fixes = link.fixes.clone();
-        fixes.sort_by_key(|f| order.iter().position(|o| *o == f));
+        cascade::small_sort::sort_by_key(&mut fixes, |f| order.iter().position(|o| *o == f));
         fixes.dedup();
         let seed = link.seed.unwrap_or(scenario.file.scenario.seed);
         let mut at: Vec<(String, TimeUs)> = link
@@ -749,7 +749,7 @@ impl Player {
             .iter()
             .map(|(name, t)| (name.clone(), s_to_us(*t)))
             .collect();
-        at.sort_by_key(|(_, t)| *t);
+        cascade::small_sort::sort_by_key(&mut at, |(_, t)| *t);
         let mut session = Session::new(
             index,
             scenario.clone(),
@@ -1025,7 +1025,9 @@ impl Reducible for Player {
                     }
                     // Keep the scenario's order so that the same choice is the same run.
                     let order: Vec<&String> = s.scenario.file.fixes.keys().collect();
-                    fixes.sort_by_key(|f| order.iter().position(|o| *o == f));
+                    cascade::small_sort::sort_by_key(&mut fixes, |f| {
+                        order.iter().position(|o| *o == f)
+                    });
                     (s.seed, fixes)
                 };
                 next.rebuild(seed, fixes);

@@ -40,7 +40,7 @@ pub fn new_replay(
     let variant = scenario.with_fixes(fixes).map_err(|e| e.to_string())?;
     let mut replay = Replay::new(&variant, seed, CHECKPOINT_EVERY_US);
     let mut at = at.to_vec();
-    at.sort_by_key(|(_, t)| *t);
+    cascade::small_sort::sort_by_key(&mut at, |(_, t)| *t);
     for (name, at_us) in &at {
         replay
             .schedule_fix(scenario, name, *at_us)

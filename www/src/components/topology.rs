@@ -96,7 +96,7 @@ pub fn layout(file: &ScenarioFile) -> (Vec<Node>, Vec<Link>) {
     }
     // Compact the columns that are empty, then number the rows.
     let mut used: Vec<usize> = nodes.iter().map(|n| n.column).collect();
-    used.sort_unstable();
+    cascade::small_sort::sort(&mut used);
     used.dedup();
     let mut rows = vec![0usize; used.len()];
     for node in &mut nodes {
