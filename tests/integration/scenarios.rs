@@ -113,3 +113,67 @@ fn the_precompiled_form_of_every_scenario_is_the_scenario() {
         }
     }
 }
+
+/// Showmax's lesson: once the middleware was fixed and 500s were no longer cached, "the platform
+/// would work", and the user id in Varnish's cache key would have stayed hidden. The team's first
+/// fix went live at T0 + 30 min (timeline 0, the health middleware); `no-cache-5xx` applied at the
+/// same moment leaves only the 500s cached before it, which expire 30 min later (the documented run
+/// keeps caching them until the APIs return, and serves them until T0 + 75 min). From then on every
+/// request succeeds, with Varnish's hit ratio still low from the per-user key.
+#[test]
+fn showmax_works_after_the_two_fixes_and_the_cache_key_stays_hidden() {
+    let scenario = scenario::find_bundled("showmax-2019-10-health-check-cache")
+        .unwrap()
+        .unwrap();
+    let variant = scenario.variant(&[], &[]).unwrap();
+    let fix_at_s = scenario.file.timeline[0].at_s;
+    let mean = |sim: &cascade::Simulation, name: &str, from_s: f64| {
+        let m = sim.metrics();
+        let (t, v) = (m.series("t_s").unwrap(), m.series(name).unwrap());
+        let picked: Vec<f64> = (0..t.len())
+            .filter(|&i| t[i] > from_s)
+            .map(|i| v[i])
+            .collect();
+        picked.iter().sum::<f64>() / picked.len() as f64
+    };
+    let last_error_s = |sim: &cascade::Simulation| {
+        let m = sim.metrics();
+        let (t, e) = (m.series("t_s").unwrap(), m.series("error_rps").unwrap());
+        (0..t.len())
+            .filter(|&i| e[i] > 0.0)
+            .map(|i| t[i])
+            .fold(0.0, f64::max)
+    };
+    for seed in 1..=3 {
+        let mut documented = cascade::Simulation::new(&variant, seed);
+        documented.run_to_end().unwrap();
+        let mut fixed = cascade::Simulation::new(&variant, seed);
+        fixed.run_until(cascade::time::s_to_us(fix_at_s)).unwrap();
+        fixed.apply_fix_now(&scenario, "no-cache-5xx").unwrap();
+        fixed.run_to_end().unwrap();
+
+        let (before, after) = (last_error_s(&documented), last_error_s(&fixed));
+        assert!(
+            before >= 6_000.0,
+            "seed {seed}: documented errors end at {before} s"
+        );
+        assert!(
+            after <= fix_at_s + 1_800.0 + 10.0,
+            "seed {seed}: with the fix errors end at {after} s"
+        );
+        let from_s = after + 10.0;
+        let (offered, success) = (
+            mean(&fixed, "offered_rps", from_s),
+            mean(&fixed, "success_rps", from_s),
+        );
+        assert!(
+            success >= 0.98 * offered,
+            "seed {seed}: {success} of {offered}/s succeed"
+        );
+        let hits = mean(&fixed, "varnish.hit_ratio", from_s);
+        assert!(
+            (0.15..=0.35).contains(&hits),
+            "seed {seed}: hit ratio {hits}"
+        );
+    }
+}
