@@ -9,6 +9,7 @@ pub mod circuit_breaker;
 pub mod client;
 pub mod connection;
 pub mod datastore;
+pub mod deploy;
 pub mod http_cache;
 pub mod load_balancer;
 pub mod lookaside_cache;

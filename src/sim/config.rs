@@ -3,11 +3,11 @@
 //! Components are referred to by index (in name order) so the event loop never looks names up.
 //! A `set` action or a fix applied mid-run compiles a new `Config`; the state adapts to it.
 
-use super::deploy::DeployCfg;
 use crate::model::circuit_breaker::BreakerConfig;
 pub use crate::model::client::ClientCfg;
 use crate::model::client::RetryPolicy;
 pub use crate::model::datastore::DatastoreCfg;
+use crate::model::deploy::DeployCfg;
 pub use crate::model::http_cache::HttpCacheCfg;
 pub use crate::model::load_balancer::BalancerCfg;
 pub use crate::model::lookaside_cache::CacheCfg;
@@ -342,15 +342,9 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
     let deploys = file
         .deploys
         .values()
-        .map(|d| DeployCfg {
-            service: position(&file.services, &d.service).expect("validated reference"),
-            service_name: d.service.clone(),
-            replaces: d.replaces.clone(),
-            balancer: d.balancer.clone(),
-            instances: d.instances,
-            deadline_us: s_to_us(d.deadline_s),
-            retries: d.retries,
-            retry_after_us: s_to_us(d.retry_after_s),
+        .map(|d| {
+            let service = position(&file.services, &d.service).expect("validated reference");
+            DeployCfg::compile(d, service)
         })
         .collect();
 

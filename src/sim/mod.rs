@@ -24,7 +24,6 @@ macro_rules! ctx {
 }
 
 pub mod config;
-mod deploy;
 mod ops;
 mod traffic;
 mod work;
@@ -34,6 +33,7 @@ use crate::model::circuit_breaker::Permit;
 use crate::model::client::Client;
 use crate::model::connection::Device;
 use crate::model::datastore::Datastore;
+use crate::model::deploy::Deploy;
 use crate::model::http_cache::HttpCache;
 use crate::model::lookaside_cache::LookasideCache;
 use crate::model::memory::Peaks;
@@ -382,7 +382,7 @@ pub(crate) struct Ctx<'a> {
 #[cfg(test)]
 pub(crate) struct Alone {
     rng: Rng,
-    queue: EventQueue<Event>,
+    pub(crate) queue: EventQueue<Event>,
 }
 
 #[cfg(test)]
@@ -420,7 +420,7 @@ pub struct Simulation {
     /// Per client population: its rate, retry budget and circuit breaker.
     clients: Vec<Client>,
     /// Per deploy: where it stands.
-    deploys: Vec<deploy::DeployState>,
+    deploys: Vec<Deploy>,
     devices: Vec<Vec<Device>>,
     balancer_cursors: Vec<usize>,
     service_cursors: Vec<usize>,
@@ -819,7 +819,7 @@ impl Simulation {
             Event::CheckTimeout { check } => self.checks.get(check).is_none(),
             Event::Timeline { index, epoch } => self.timeline.is_stale(index, epoch),
             Event::DeployDeadline { deploy, epoch } | Event::DeployRetry { deploy, epoch } => {
-                self.deploys[deploy as usize].epoch != epoch
+                self.deploys[deploy as usize].is_stale(epoch)
             }
             _ => false,
         }

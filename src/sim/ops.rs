@@ -4,6 +4,7 @@
 use super::config::{self, Config, TimelineTarget};
 use super::{Check, Event, Reply, SimError, Simulation};
 use crate::model::connection::{Device, DeviceState};
+use crate::model::deploy::Patch;
 use crate::model::probe::{Probe, Verdict};
 use crate::model::service::Instance;
 use crate::scenario::series::{self, Group};
@@ -403,5 +404,59 @@ impl Simulation {
         let d = d as usize;
         let cfg = &self.config.datastores[d];
         self.datastores[d].close_window(cfg, self.window_end_us, window_us, per_s)
+    }
+}
+
+/// The deploy controller's wiring: each of its decisions is a patch of the running system.
+impl Simulation {
+    fn apply_deploy_step(&mut self, patch: Option<Patch>) -> Result<(), SimError> {
+        match patch {
+            Some(patch) => self.apply_patch(&patch),
+            None => Ok(()),
+        }
+    }
+
+    /// A `deploy` action.
+    pub(super) fn on_deploy_action(&mut self, deploy: u16) -> Result<(), SimError> {
+        let cfg = &self.config.deploys[deploy as usize];
+        let patch = self.deploys[deploy as usize].on_action(deploy, cfg, &mut ctx!(self));
+        self.apply_deploy_step(patch)
+    }
+
+    /// A readiness check passed on `service`: a rolling deploy of it may go live.
+    pub(super) fn on_ready_check(&mut self, service: u16) -> Result<(), SimError> {
+        for deploy in 0..self.deploys.len() {
+            let cfg = &self.config.deploys[deploy];
+            if cfg.service != service {
+                continue;
+            }
+            let backends = self
+                .config
+                .file
+                .load_balancers
+                .get(&cfg.balancer)
+                .map_or(&[][..], |lb| &lb.backends);
+            let patch = self.deploys[deploy].on_ready_check(
+                cfg,
+                &self.instances[service as usize],
+                backends,
+            );
+            self.apply_deploy_step(patch)?;
+        }
+        Ok(())
+    }
+
+    /// The deadline of a deploy's attempt.
+    pub(super) fn on_deploy_deadline(&mut self, deploy: u16, epoch: u32) -> Result<(), SimError> {
+        let cfg = &self.config.deploys[deploy as usize];
+        let patch = self.deploys[deploy as usize].on_deadline(deploy, cfg, epoch, &mut ctx!(self));
+        self.apply_deploy_step(patch)
+    }
+
+    /// A deploy's retry after a rollback.
+    pub(super) fn on_deploy_retry(&mut self, deploy: u16, epoch: u32) -> Result<(), SimError> {
+        let cfg = &self.config.deploys[deploy as usize];
+        let patch = self.deploys[deploy as usize].on_retry(deploy, cfg, epoch, &mut ctx!(self));
+        self.apply_deploy_step(patch)
     }
 }
