@@ -23,7 +23,7 @@ pub const GLOBAL: [&str; 11] = [
 ];
 
 /// A service's series, `<service>.<suffix>`. Memory is the peak of any instance.
-pub const SERVICE: [&str; 8] = [
+pub const SERVICE: [&str; 9] = [
     "queue_depth_req",
     "busy_workers_count",
     "healthy_instances_count",
@@ -32,6 +32,7 @@ pub const SERVICE: [&str; 8] = [
     "restarts_count",
     "arrivals_rps",
     "p50_ms",
+    "failed_rps",
 ];
 
 /// A datastore's series, `<datastore>.<suffix>`.

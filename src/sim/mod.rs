@@ -364,6 +364,9 @@ struct ComponentWindow {
     arrivals: Vec<u64>,
     /// Per service: time from arrival at an instance to a successful answer.
     latency: Vec<crate::metrics::Histogram>,
+    /// Per service: requests it refused, shed or answered with an error (its own or a callee's),
+    /// or lost in a crash: what its callers felt as failures.
+    failed: Vec<u64>,
 }
 
 /// What a mechanism may use while it handles a step of a run: the clock, the run's one random
@@ -503,6 +506,7 @@ impl Simulation {
                 memory_peaks: Peaks::new(config.services.iter().map(|s| s.memory.base_mb)),
                 arrivals: vec![0; config.services.len()],
                 latency: vec![Default::default(); config.services.len()],
+                failed: vec![0; config.services.len()],
             },
             window_end_us: window_us,
             metrics: Metrics::new(file, window_us),

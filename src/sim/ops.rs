@@ -386,10 +386,12 @@ impl Simulation {
             c.restarts[s] as f64,
             c.arrivals[s] as f64 * per_s,
             c.latency[s].quantile_us(0.5) / US_PER_MS as f64,
+            c.failed[s] as f64 * per_s,
         ];
         c.restarts[s] = 0;
         c.arrivals[s] = 0;
         c.latency[s].clear();
+        c.failed[s] = 0;
         values
     }
 

@@ -37,10 +37,10 @@ impl Simulation {
         self.components.arrivals[service as usize] += 1;
         let cfg = &self.config.services[service as usize];
         let Some(inst) = self.instances[service as usize].get_mut(instance as usize) else {
-            return self.respond(reply, Outcome::Error);
+            return self.service_failed(service, reply, Outcome::Error);
         };
         if endpoint == NO_ENDPOINT {
-            return self.respond(reply, Outcome::Error);
+            return self.service_failed(service, reply, Outcome::Error);
         }
         match inst.admit(
             cfg.workers,
@@ -48,8 +48,8 @@ impl Simulation {
             cfg.queue_counts_in_flight,
             &cfg.adaptive,
         ) {
-            Admission::Refused => self.respond(reply, Outcome::Error),
-            Admission::Shed => self.respond(reply, Outcome::Shed),
+            Admission::Refused => self.service_failed(service, reply, Outcome::Error),
+            Admission::Shed => self.service_failed(service, reply, Outcome::Shed),
             admission => {
                 if self.jobs.len() >= self.limits.live_jobs {
                     let max = self.limits.live_jobs;
@@ -237,10 +237,25 @@ impl Simulation {
         self.finish_job(id, Outcome::Error)
     }
 
+    /// A request `service` did not serve (refused, shed, failed or lost): counted against the
+    /// service, then answered.
+    fn service_failed(
+        &mut self,
+        service: u16,
+        reply: Reply,
+        outcome: Outcome,
+    ) -> Result<(), SimError> {
+        self.components.failed[service as usize] += 1;
+        self.respond(reply, outcome)
+    }
+
     /// Ends a job: frees its worker and memory, releases single-flight waiters, answers.
     pub(super) fn finish_job(&mut self, id: Key, outcome: Outcome) -> Result<(), SimError> {
         let job = self.jobs.remove(id).expect("a live job");
         self.window.completed += 1;
+        if outcome != Outcome::Success {
+            self.components.failed[job.service as usize] += 1;
+        }
         if let Some(inst) = self.instances[job.service as usize].get_mut(job.instance as usize) {
             inst.work_memory.free(job.memory_mb);
             let adaptive = &self.config.services[job.service as usize].adaptive;
@@ -288,7 +303,7 @@ impl Simulation {
                 QueuedFate::Dropped => self.drop_job(next),
                 QueuedFate::Shed => {
                     self.drop_job(next);
-                    self.respond(reply, Outcome::Shed)?;
+                    self.service_failed(service, reply, Outcome::Shed)?;
                 }
             }
         }
@@ -316,7 +331,7 @@ impl Simulation {
             if let Some(cache) = job.filling {
                 self.release_fill_waiters(cache, job.key)?;
             }
-            self.respond(job.reply, Outcome::Error)?;
+            self.service_failed(service, job.reply, Outcome::Error)?;
         }
         Ok(())
     }

@@ -1597,3 +1597,47 @@ endpoints.default.service_time = { distribution = "constant", ms = 100 }
     );
     assert!(Simulation::new(&variant, 1).run_to_end().is_ok());
 }
+
+/// A service's `failed_rps` is what its callers felt: requests it refused or answered with an
+/// error, its own or passed on from a failing callee, while a healthy service fails none.
+#[test]
+fn a_service_counts_the_requests_it_fails_including_a_callees_failures() {
+    let text = r#"
+[scenario]
+id = "failures"
+title = "failures"
+duration_s = 30
+
+[clients.users]
+target = "front"
+rate_rps = 50
+timeout_ms = 5000
+
+[services.front]
+instances = 1
+workers = 100
+endpoints.default.service_time = { distribution = "constant", ms = 2 }
+endpoints.default.steps = [{ kind = "call", target = "back" }]
+
+[services.back]
+instances = 1
+workers = 100
+endpoints.default.service_time = { distribution = "constant", ms = 5 }
+
+[[timeline]]
+at_s = 10
+action = "set"
+set = { "services.back.endpoints.default.error_probability" = 1.0 }
+"#;
+    let sim = run(text, &[], 1);
+    for name in ["front", "back"] {
+        let before = mean(&sim, &format!("{name}.failed_rps"), 1.0, 10.0);
+        assert_eq!(before, 0.0, "{name} failed {before}/s while healthy");
+        let after = mean(&sim, &format!("{name}.failed_rps"), 11.0, 30.0);
+        let asked = mean(&sim, &format!("{name}.arrivals_rps"), 11.0, 30.0);
+        assert!(
+            after > 40.0 && (after - asked).abs() < 0.05 * asked,
+            "{name}: {after} of {asked}/s failed once back errs"
+        );
+    }
+}
