@@ -253,6 +253,130 @@ test('the keyboard help lists the shortcuts and Escape closes it', async () => {
   await page.close();
 });
 
+test('keyboard: opening focuses the heading, Space presses the focused button, help is a modal dialog', async () => {
+  const errors = [];
+  const page = await openPage(browser, server.url, errors);
+  await page.getByRole('button', { name: 'Open Retry storm after a brief server crash' }).click();
+  await page.waitForFunction(() => document.activeElement?.matches('h2') && /Retry storm/.test(document.activeElement.textContent));
+  // The story opens as a teaser; the rest is one click away.
+  const story = page.locator('.story details');
+  assert.equal(await story.evaluate((d) => d.open), false);
+  await page.getByText('Read the whole story').click();
+  assert.equal(await story.evaluate((d) => d.open), true);
+  // Space on a focused Step button steps; it does not start playback.
+  const clock = () => page.locator('.timeline-clock strong').textContent();
+  const before = await clock();
+  await page.getByRole('button', { name: 'Step forward' }).focus();
+  await page.keyboard.press('Space');
+  await page.waitForFunction((b) => document.querySelector('.timeline-clock strong').textContent !== b, before);
+  await page.waitForTimeout(300);
+  assert.ok(await page.getByRole('button', { name: 'Play', exact: true }).isVisible(), 'still paused after Space on Step');
+  // Help is a modal dialog: focus moves into it and Tab never reaches the page behind.
+  await page.keyboard.press('?');
+  const dialog = page.locator('dialog[open]');
+  await dialog.waitFor();
+  for (let i = 0; i < 6; i++) {
+    await page.keyboard.press('Tab');
+    const outside = await page.evaluate(() => {
+      const a = document.activeElement;
+      return a && a !== document.body && !a.closest('dialog') ? a.outerHTML.slice(0, 80) : null;
+    });
+    assert.equal(outside, null, 'Tab left the dialog');
+  }
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+/** The tier whose failure each outage is about, as the system view should mark it. */
+const FAILING_TIER = {
+  'airtame-2020-02-table-scan-reconnect': 'db',
+  'ovice-2021-12-echo-herd': 'api',
+  'ovice-2022-07-slow-calendar-endpoint': 'api',
+  'ovice-2022-08-03-error-flood': 'api-a',
+  'ovice-2022-08-08-db-cpu': 'mysql',
+  'ovice-2022-08-23-unbounded-users': 'api',
+  'retry-storm': 'server-b',
+  'showmax-2019-10-health-check-cache': 'elasticsearch',
+  'svix-2023-06-auth-token-stampede': 'pg',
+};
+
+/** The end of the window (CLI, the scenario's seed) in which the largest share of what was offered failed. */
+function worstMoment(id) {
+  const [head, ...rows] = cliCsv(['run', id, '--format', 'csv']).trim().split('\n');
+  const col = Object.fromEntries(head.split(',').map((name, i) => [name, i]));
+  let worst = -1;
+  let at = 0;
+  for (const row of rows) {
+    const v = row.split(',').map(Number);
+    const failed = v[col.error_rps] + v[col.timeout_rps] + v[col.shed_rps];
+    const share = v[col.offered_rps] > 0 ? failed / v[col.offered_rps] : 0;
+    if (share > worst + 1e-9) [worst, at] = [share, v[col.t_s]];
+  }
+  return at;
+}
+
+/** Components the scenario file declares (each is a node of the system view). */
+function componentCount(id) {
+  const text = readFileSync(`${SCENARIOS}${id}.toml`, 'utf8');
+  const headers = text.match(/^\[(clients|http_caches|load_balancers|services|caches|datastores|dependencies)\.[^\].]+\]/gm);
+  return new Set(headers).size;
+}
+
+for (const { id } of titles) {
+  if (only && !only.includes(id)) continue;
+  test(`${id} at its worst moment: system view and charts fit desktop and phone, the failing tier is marked`, async () => {
+    const at = worstMoment(id);
+    for (const [width, height] of [[1280, 720], [390, 844]]) {
+      const errors = [];
+      const page = await browser.newPage({ viewport: { width, height } });
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      await page.goto(`${server.url}?s=${id}&t=${at}`);
+      await page.locator('.topology svg').first().waitFor({ state: 'attached' });
+      await waitCaughtUp(page);
+      const view = await page.evaluate(() => {
+        const boxes = [...document.querySelectorAll('.topology, .charts > figure')];
+        const overflowing = boxes.filter((b) => b.scrollWidth > b.clientWidth + 1).map((b) => b.querySelector('figcaption')?.textContent);
+        const svg = [...document.querySelectorAll('.topology svg')].find((s) => s.getBoundingClientRect().width > 0);
+        const frame = svg.getBoundingClientRect();
+        const nodes = [...svg.querySelectorAll('[data-node]')].map((g) => {
+          const r = g.getBoundingClientRect();
+          return { name: g.dataset.node, state: g.dataset.state, inside: r.width > 0 && r.left >= frame.left - 1 && r.right <= frame.right + 1 };
+        });
+        return { overflowing, nodes, wider: frame.width - svg.parentElement.clientWidth };
+      });
+      const where = `${id} at ${at} s, ${width}×${height}`;
+      assert.deepEqual(view.overflowing, [], `${where}: boxes wider than their panel`);
+      assert.ok(view.wider <= 1, `${where}: the diagram is ${view.wider}px wider than its box`);
+      assert.equal(view.nodes.length, componentCount(id), `${where}: every component is drawn`);
+      assert.deepEqual(view.nodes.filter((n) => !n.inside).map((n) => n.name), [], `${where}: nodes outside the view`);
+      const tier = view.nodes.find((n) => n.name === FAILING_TIER[id]);
+      assert.ok(['failing', 'down', 'saturated'].includes(tier?.state), `${where}: ${FAILING_TIER[id]} is ${tier?.state}`);
+      if (width < 500) {
+        // On the phone the playback bar stays reachable while a chart is in view.
+        await page.locator('.charts canvas').first().scrollIntoViewIfNeeded();
+        const together = await page.evaluate(() => {
+          const seen = (el) => {
+            const r = el.getBoundingClientRect();
+            return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+          };
+          return seen(document.querySelector('.player > .controls')) && [...document.querySelectorAll('.charts canvas')].some(seen);
+        });
+        assert.ok(together, `${where}: controls and a chart are not on screen together`);
+        const small = await page.evaluate(() =>
+          [...document.querySelectorAll('.player button, .player select, .player input, .player summary')]
+            .filter((el) => el.getBoundingClientRect().height > 0 && el.type !== 'checkbox' && el.type !== 'range')
+            .filter((el) => el.getBoundingClientRect().height < 44 - 0.5)
+            .map((el) => el.textContent.trim() || el.getAttribute('aria-label') || el.tagName));
+        assert.deepEqual(small, [], `${where}: controls under 44 px tall`);
+      }
+      assert.deepEqual(errors, []);
+      await page.close();
+    }
+  });
+}
+
 test('the layout fits a 390 px phone', async () => {
   const errors = [];
   const page = await browser.newPage({ viewport: { width: 390, height: 844 } });

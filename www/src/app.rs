@@ -9,6 +9,7 @@ use crate::components::gallery::Gallery;
 use crate::components::help::Help;
 use crate::components::narration::Narration;
 use crate::components::share::{self, Share};
+use crate::components::story::Story;
 use crate::components::timeline::{Marker, Timeline};
 use crate::components::topology::Topology;
 use crate::permalink;
@@ -123,12 +124,16 @@ fn location_search() -> String {
         .unwrap_or_default()
 }
 
-/// Maps a key press to an action, unless the user is typing in a field.
+/// Maps a key press to an action, unless the user is typing in a field. Space on a focused
+/// button, link or disclosure presses that control, as everywhere else on the web.
 fn key_action(event: &KeyboardEvent) -> Option<Action> {
-    let typing = event
+    let tag = event
         .target()
         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
+        .map(|e| e.tag_name())
+        .unwrap_or_default();
+    let typing = matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA");
+    let pressable = matches!(tag.as_str(), "BUTTON" | "A" | "SUMMARY");
     if event.key() == "Escape" {
         return Some(Action::CloseHelp);
     }
@@ -136,6 +141,7 @@ fn key_action(event: &KeyboardEvent) -> Option<Action> {
         return None;
     }
     match (event.key().as_str(), event.shift_key()) {
+        (" ", _) if pressable => None,
         (" ", _) => Some(Action::TogglePlay),
         ("ArrowRight", false) => Some(Action::StepForward),
         ("ArrowLeft", false) => Some(Action::StepBack),
@@ -275,6 +281,25 @@ pub fn App() -> Html {
         });
     }
 
+    // Opening a scenario moves focus to its heading, so that keyboard and screen-reader users
+    // start from what they opened rather than from the top of the page.
+    let heading = use_node_ref();
+    {
+        let heading = heading.clone();
+        let opened = player
+            .session
+            .as_ref()
+            .filter(|_| !player.embed)
+            .map(|s| s.borrow().scenario.id().to_string());
+        use_effect_with(opened, move |opened| {
+            if opened.is_some()
+                && let Some(h) = heading.cast::<web_sys::HtmlElement>()
+            {
+                let _ = h.focus();
+            }
+        });
+    }
+
     let message = player.message.clone().map(|m| {
         let dismiss = {
             let dispatch = dispatch.clone();
@@ -336,14 +361,14 @@ pub fn App() -> Html {
                             <div class="player" data-wasm-memory-bytes={memory}>
                                 <div class="scenario-head">
                                     <button type="button" class="small" onclick={back}>{ "← All outages" }</button>
-                                    <h2>{ meta.title.clone() }</h2>
+                                    <h2 ref={heading.clone()} tabindex="-1">{ meta.title.clone() }</h2>
                                     <p class="muted">
                                         { byline }
                                         if !meta.source_url.is_empty() {
                                             { " · " }<a href={meta.source_url.clone()} target="_blank" rel="noopener noreferrer">{ "Postmortem" }</a>
                                         }
                                     </p>
-                                    <p class="summary">{ meta.summary.clone() }</p>
+                                    <Story summary={meta.summary.clone()} />
                                 </div>
                                 <Controls playing={player.playing} speed={player.speed} seed={s.seed} dispatch={dispatch.clone()} />
                                 <Timeline
@@ -355,6 +380,7 @@ pub fn App() -> Html {
                                     markers={markers}
                                     dispatch={dispatch.clone()}
                                 />
+                                <Topology session={session.clone()} frame={player.frame} />
                                 <div class="panels">
                                     <aside class="side">
                                         <Narration beats={beats} now_s={now_s} started_at={meta.started_at.clone()} dispatch={dispatch.clone()} />
@@ -366,7 +392,6 @@ pub fn App() -> Html {
                                                 <Chart spec={spec} session={session.clone()} frame={player.frame} revision={player.revision} compare={player.compare} playing={player.playing} slot={slot} slots={slots} />
                                             }) }
                                         </div>
-                                        <Topology session={session.clone()} frame={player.frame} />
                                         if let Some(link) = link.clone() {
                                             <Share session={session.clone()} link={link} />
                                         }

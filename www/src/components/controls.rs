@@ -55,13 +55,13 @@ pub fn Controls(props: &ControlsProps) -> Html {
     html! {
         <div class="controls" role="toolbar" aria-label="Playback">
             <button type="button" class="primary" aria-label={play_label} aria-keyshortcuts="Space" onclick={send(Action::TogglePlay)}>
-                { if props.playing { "❚❚ Pause" } else { "▶ Play" } }
+                if props.playing { { "❚❚" }<span class="label">{ " Pause" }</span> } else { { "▶" }<span class="label">{ " Play" }</span> }
             </button>
-            <button type="button" aria-label="Previous beat" aria-keyshortcuts="Shift+ArrowLeft" onclick={send(Action::PrevBeat)}>{ "« Beat" }</button>
-            <button type="button" aria-label="Step back" aria-keyshortcuts="ArrowLeft" onclick={send(Action::StepBack)}>{ "◀ Step" }</button>
-            <button type="button" aria-label="Step forward" aria-keyshortcuts="ArrowRight" onclick={send(Action::StepForward)}>{ "Step ▶" }</button>
-            <button type="button" aria-label="Next beat" aria-keyshortcuts="Shift+ArrowRight" onclick={send(Action::NextBeat)}>{ "Beat »" }</button>
-            <button type="button" aria-label="Reset" aria-keyshortcuts="Home" onclick={send(Action::Reset)}>{ "↺ Reset" }</button>
+            <button type="button" aria-label="Previous beat" aria-keyshortcuts="Shift+ArrowLeft" onclick={send(Action::PrevBeat)}>{ "«" }<span class="label">{ " Beat" }</span></button>
+            <button type="button" aria-label="Step back" aria-keyshortcuts="ArrowLeft" onclick={send(Action::StepBack)}>{ "◀" }<span class="label">{ " Step" }</span></button>
+            <button type="button" aria-label="Step forward" aria-keyshortcuts="ArrowRight" onclick={send(Action::StepForward)}><span class="label">{ "Step " }</span>{ "▶" }</button>
+            <button type="button" aria-label="Next beat" aria-keyshortcuts="Shift+ArrowRight" onclick={send(Action::NextBeat)}><span class="label">{ "Beat " }</span>{ "»" }</button>
+            <button type="button" aria-label="Reset" aria-keyshortcuts="Home" onclick={send(Action::Reset)}>{ "↺" }<span class="label">{ " Reset" }</span></button>
             <label class="field">
                 { "Speed" }
                 <select onchange={on_speed}>

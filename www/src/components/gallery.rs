@@ -1,5 +1,6 @@
 //! The gallery: every bundled outage with its organisation, date, summary and source.
 
+use crate::components::story::split_teaser;
 use crate::state::{Action, ScenarioEntry};
 use std::rc::Rc;
 use yew::prelude::*;
@@ -21,15 +22,6 @@ impl PartialEq for GalleryProps {
     }
 }
 
-/// The first sentence of a summary.
-pub fn first_sentence(text: &str) -> String {
-    let text = text.trim();
-    match text.find(". ") {
-        Some(i) => text[..=i].to_string(),
-        None => text.to_string(),
-    }
-}
-
 /// The list of scenarios.
 #[component]
 pub fn Gallery(props: &GalleryProps) -> Html {
@@ -48,7 +40,7 @@ pub fn Gallery(props: &GalleryProps) -> Html {
                                 <li class="card">
                                     <h3>{ meta.title.clone() }</h3>
                                     <p class="muted">{ byline }</p>
-                                    <p>{ first_sentence(&meta.summary) }</p>
+                                    <p>{ split_teaser(&meta.summary).0 }</p>
                                     <div class="card-actions">
                                         <button type="button" class="primary" aria-label={format!("Open {}", meta.title)} onclick={open}>{ "Replay" }</button>
                                         if !meta.source_url.is_empty() {

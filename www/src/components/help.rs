@@ -21,24 +21,38 @@ pub const SHORTCUTS: [(&str, &str); 7] = [
     ("Escape", "Close this help"),
 ];
 
-/// A modal listing the shortcuts.
+/// A modal `<dialog>` listing the shortcuts: opened with `showModal`, so the page behind is inert
+/// and Tab stays inside it; Escape (the dialog's own `cancel`) or Close ends it.
 #[component]
 pub fn Help(props: &HelpProps) -> Html {
+    let dialog = use_node_ref();
+    {
+        let dialog = dialog.clone();
+        use_effect_with((), move |_| {
+            if let Some(d) = dialog.cast::<web_sys::HtmlDialogElement>()
+                && !d.open()
+            {
+                let _ = d.show_modal();
+            }
+        });
+    }
     let close = {
         let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(Action::ToggleHelp))
+        Callback::from(move |_: MouseEvent| dispatch.emit(Action::CloseHelp))
+    };
+    let closed = {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |_: Event| dispatch.emit(Action::CloseHelp))
     };
     html! {
-        <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="help-heading">
-            <div class="dialog">
-                <h2 id="help-heading">{ "Keyboard shortcuts" }</h2>
-                <dl class="shortcuts">
-                    { for SHORTCUTS.iter().map(|(keys, what)| html! {
-                        <><dt><kbd>{ *keys }</kbd></dt><dd>{ *what }</dd></>
-                    }) }
-                </dl>
-                <button type="button" onclick={close}>{ "Close" }</button>
-            </div>
-        </div>
+        <dialog ref={dialog} class="dialog" aria-labelledby="help-heading" onclose={closed}>
+            <h2 id="help-heading">{ "Keyboard shortcuts" }</h2>
+            <dl class="shortcuts">
+                { for SHORTCUTS.iter().map(|(keys, what)| html! {
+                    <><dt><kbd>{ *keys }</kbd></dt><dd>{ *what }</dd></>
+                }) }
+            </dl>
+            <button type="button" onclick={close}>{ "Close" }</button>
+        </dialog>
     }
 }

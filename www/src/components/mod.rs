@@ -7,5 +7,6 @@ pub mod gallery;
 pub mod help;
 pub mod narration;
 pub mod share;
+pub mod story;
 pub mod timeline;
 pub mod topology;

@@ -1,5 +1,6 @@
-//! The system view: the scenario's components as an SVG diagram, coloured by their live state
-//! (healthy, saturated, down), with queue fill and request rates on the links.
+//! The system view: the scenario's components as an SVG diagram, coloured by what their callers
+//! feel (failing, saturated, down, healthy), with queue fill and request rates on the links. It
+//! scales to fit its box; on a narrow screen requests flow top to bottom instead of left to right.
 
 use crate::state::Session;
 use cascade::metrics::Metrics;
@@ -58,7 +59,7 @@ pub fn layout(file: &ScenarioFile) -> (Vec<Node>, Vec<Link>) {
         push(name, "HTTP cache", 1);
     }
     for name in file.load_balancers.keys() {
-        push(name, "load balancer", 2);
+        push(name, "balancer", 2);
     }
     // Service depth: one more than any service that calls it (directly or through a balancer).
     let names: Vec<&String> = file.services.keys().collect();
@@ -144,10 +145,24 @@ pub enum Health {
     Healthy,
     /// At capacity (queues growing, CPU pinned).
     Saturated,
+    /// Up, but a large share of what it is asked ends in failure.
+    Failing,
     /// Not serving.
     Down,
     /// Nothing to judge.
     Neutral,
+}
+
+/// The share of failures above which a component is shown failing.
+const FAILING_SHARE: f64 = 0.25;
+
+/// `failed` out of `asked` per second, 0 when less than one failure a second.
+fn failing_share(failed: f64, asked: f64) -> f64 {
+    if failed < 1.0 || asked <= 0.0 {
+        0.0
+    } else {
+        (failed / asked).min(1.0)
+    }
 }
 
 fn last(metrics: &Metrics, series: &str) -> Option<f64> {
@@ -165,16 +180,23 @@ pub fn status(file: &ScenarioFile, metrics: &Metrics, node: &Node) -> (Health, S
             let busy = last(metrics, &format!("{name}.busy_workers_count")).unwrap_or(0.0);
             let queue = last(metrics, &format!("{name}.queue_depth_req")).unwrap_or(0.0);
             let memory = last(metrics, &format!("{name}.memory_mb")).unwrap_or(0.0);
+            let arrivals = last(metrics, &format!("{name}.arrivals_rps")).unwrap_or(0.0);
+            let failed = last(metrics, &format!("{name}.failed_rps")).unwrap_or(0.0);
+            let failing = failing_share(failed, arrivals);
             let capacity = (spec.workers * spec.instances.max(1)) as f64;
             let health = if spec.instances > 0 && healthy < 0.5 {
                 Health::Down
+            } else if failing >= FAILING_SHARE {
+                Health::Failing
             } else if queue > capacity || (busy >= capacity && queue > 0.0) {
                 Health::Saturated
             } else {
                 Health::Healthy
             };
             let mut text = format!("{healthy:.0}/{} up · queue {queue:.0}", spec.instances);
-            if spec.memory_limit_mb > 0.0 || memory > 0.0 {
+            if failing > 0.0 {
+                text.push_str(&format!(" · {:.0}% fail", failing * 100.0));
+            } else if spec.memory_limit_mb > 0.0 || memory > 0.0 {
                 text.push_str(&format!(" · {memory:.0} MB"));
             }
             (health, text)
@@ -206,8 +228,34 @@ pub fn status(file: &ScenarioFile, metrics: &Metrics, node: &Node) -> (Health, S
                     health,
                     format!("{connected:.0}/{} connected", spec.population),
                 )
-            } else {
+            } else if file
+                .clients
+                .values()
+                .filter(|c| c.kind != ClientKind::Connections)
+                .count()
+                > 1
+            {
+                // The outcome series are for all clients together: with several populations
+                // they would say the same of each.
                 (Health::Neutral, format!("{} rps base", spec.rate_rps))
+            } else {
+                let offered = last(metrics, "offered_rps").unwrap_or(0.0);
+                let failed = ["error_rps", "timeout_rps", "shed_rps"]
+                    .iter()
+                    .map(|s| last(metrics, s).unwrap_or(0.0))
+                    .sum::<f64>();
+                let failing = failing_share(failed, offered);
+                let health = if failing >= FAILING_SHARE {
+                    Health::Failing
+                } else {
+                    Health::Neutral
+                };
+                let text = if failing > 0.0 {
+                    format!("{offered:.0}/s · {:.0}% fail", failing * 100.0)
+                } else {
+                    format!("{offered:.0}/s")
+                };
+                (health, text)
             }
         }
         _ => (Health::Neutral, String::new()),
@@ -229,33 +277,49 @@ impl PartialEq for TopologyProps {
     }
 }
 
-const NODE_W: f64 = 168.0;
+const NODE_W: f64 = 188.0;
 const NODE_H: f64 = 50.0;
-const COL_GAP: f64 = 70.0;
-const ROW_GAP: f64 = 22.0;
+const GAP_ALONG: f64 = 60.0;
+const GAP_ACROSS: f64 = 22.0;
 
-/// The diagram.
-#[component]
-pub fn Topology(props: &TopologyProps) -> Html {
-    let session = props.session.borrow();
-    let file = session.file_now();
-    let file = &*file;
-    let metrics = session.run.shown();
-    let (nodes, links) = layout(file);
-    let columns = nodes.iter().map(|n| n.column).max().map_or(1, |c| c + 1);
-    let rows = (0..columns)
+/// One drawing of the diagram: `vertical` lays the columns out as rows (requests flow down).
+fn diagram(
+    file: &ScenarioFile,
+    metrics: &Metrics,
+    nodes: &[Node],
+    links: &[Link],
+    vertical: bool,
+) -> Html {
+    let layers = nodes.iter().map(|n| n.column).max().map_or(1, |c| c + 1);
+    let widest = (0..layers)
         .map(|c| nodes.iter().filter(|n| n.column == c).count())
         .max()
-        .unwrap_or(1);
-    let width = columns as f64 * (NODE_W + COL_GAP) - COL_GAP + 8.0;
-    let height = rows as f64 * (NODE_H + ROW_GAP) - ROW_GAP + 8.0;
+        .unwrap_or(1) as f64;
+    // Along the flow: layers; across it: the nodes of a layer, centred.
+    let (step_along, step_across) = if vertical {
+        (NODE_H + GAP_ALONG * 0.6, NODE_W + GAP_ACROSS)
+    } else {
+        (NODE_W + GAP_ALONG, NODE_H + GAP_ACROSS)
+    };
+    let gap_across = step_across - if vertical { NODE_W } else { NODE_H };
+    let extent_across = widest * step_across - gap_across;
+    let extent_along =
+        layers as f64 * step_along - (step_along - if vertical { NODE_H } else { NODE_W });
+    let (width, height) = if vertical {
+        (extent_across + 8.0, extent_along + 8.0)
+    } else {
+        (extent_along + 8.0, extent_across + 8.0)
+    };
     let position = |n: &Node| {
-        let in_column = nodes.iter().filter(|m| m.column == n.column).count() as f64;
-        let offset = (height - 8.0 - (in_column * (NODE_H + ROW_GAP) - ROW_GAP)) / 2.0;
-        (
-            4.0 + n.column as f64 * (NODE_W + COL_GAP),
-            4.0 + offset + n.row as f64 * (NODE_H + ROW_GAP),
-        )
+        let in_layer = nodes.iter().filter(|m| m.column == n.column).count() as f64;
+        let offset = (extent_across - (in_layer * step_across - gap_across)) / 2.0;
+        let along = 4.0 + n.column as f64 * step_along;
+        let across = 4.0 + offset + n.row as f64 * step_across;
+        if vertical {
+            (across, along)
+        } else {
+            (along, across)
+        }
     };
     let rate_into = |target: &Node| -> Option<f64> {
         match target.kind {
@@ -270,23 +334,23 @@ pub fn Topology(props: &TopologyProps) -> Html {
         .map(|n| {
             let (x, y) = position(n);
             let (health, text) = status(file, metrics, n);
-            let class = match health {
-                Health::Healthy => "node healthy",
-                Health::Saturated => "node saturated",
-                Health::Down => "node down",
-                Health::Neutral => "node neutral",
-            };
             let state = match health {
                 Health::Healthy => "healthy",
                 Health::Saturated => "saturated",
+                Health::Failing => "failing",
                 Health::Down => "down",
-                Health::Neutral => "",
+                Health::Neutral => "neutral",
             };
-            description.push(format!("{} ({}) {state} {text}", n.name, n.kind));
+            description.push(format!(
+                "{} ({}) {} {text}",
+                n.name,
+                n.kind,
+                if health == Health::Neutral { "" } else { state }
+            ));
             html! {
-                <g class={class}>
+                <g class={classes!("node", state)} data-node={n.name.clone()} data-state={state}>
                     <rect x={x.to_string()} y={y.to_string()} width={NODE_W.to_string()} height={NODE_H.to_string()} rx="8" />
-                    <text x={(x + 10.0).to_string()} y={(y + 20.0).to_string()} class="node-name">{ format!("{} · {}", n.name, n.kind) }</text>
+                    <text x={(x + 10.0).to_string()} y={(y + 20.0).to_string()} class="node-name">{ n.name.clone() }<tspan class="node-kind">{ format!(" · {}", n.kind) }</tspan></text>
                     <text x={(x + 10.0).to_string()} y={(y + 39.0).to_string()} class="node-figures">{ text }</text>
                 </g>
             }
@@ -297,30 +361,53 @@ pub fn Topology(props: &TopologyProps) -> Html {
         .map(|l| {
             let (fx, fy) = position(&nodes[l.from]);
             let (tx, ty) = position(&nodes[l.to]);
-            let (x1, y1, x2, y2) = (fx + NODE_W, fy + NODE_H / 2.0, tx, ty + NODE_H / 2.0);
+            let (x1, y1, x2, y2) = if vertical {
+                (fx + NODE_W / 2.0, fy + NODE_H, tx + NODE_W / 2.0, ty)
+            } else {
+                (fx + NODE_W, fy + NODE_H / 2.0, tx, ty + NODE_H / 2.0)
+            };
             let label = rate_into(&nodes[l.to]).map(|r| format!("{r:.0}/s")).unwrap_or_default();
+            // The label sits beside the link's far end, so labels of links fanning out of one
+            // node do not cover each other.
+            let (lx, ly) = if vertical {
+                (x2 + 6.0, y2 - 8.0)
+            } else {
+                (x2 - 8.0, y2 - 5.0)
+            };
             html! {
                 <g class="link">
-                    <line x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} marker-end="url(#arrow)" />
-                    <text x={((x1 + x2) / 2.0).to_string()} y={((y1 + y2) / 2.0 - 4.0).to_string()} class="link-rate">{ label }</text>
+                    <line x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} marker-end={if vertical { "url(#arrow-v)" } else { "url(#arrow)" }} />
+                    <text x={lx.to_string()} y={ly.to_string()} class={if vertical { "link-rate" } else { "link-rate end" }}>{ label }</text>
                 </g>
             }
         })
         .collect();
     html! {
+        <svg class={if vertical { "vertical" } else { "horizontal" }} viewBox={format!("0 0 {width:.0} {height:.0}")} style={format!("max-width: {width:.0}px")} role="img" aria-label={format!("System diagram: {}", description.join("; "))}>
+            <defs>
+                <marker id={if vertical { "arrow-v" } else { "arrow" }} viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
+                    <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head" />
+                </marker>
+            </defs>
+            { for drawn_links }
+            { for drawn_nodes }
+        </svg>
+    }
+}
+
+/// The diagram, in both orientations (the style sheet shows the one that fits the screen).
+#[component]
+pub fn Topology(props: &TopologyProps) -> Html {
+    let session = props.session.borrow();
+    let file = session.file_now();
+    let file = &*file;
+    let metrics = session.run.shown();
+    let (nodes, links) = layout(file);
+    html! {
         <figure class="topology">
             <figcaption>{ "The system now" }</figcaption>
-            <div class="topology-scroll">
-                <svg viewBox={format!("0 0 {width:.0} {height:.0}")} width={format!("{width:.0}")} role="img" aria-label={format!("System diagram: {}", description.join("; "))}>
-                    <defs>
-                        <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
-                            <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head" />
-                        </marker>
-                    </defs>
-                    { for drawn_links }
-                    { for drawn_nodes }
-                </svg>
-            </div>
+            { diagram(file, metrics, &nodes, &links, false) }
+            { diagram(file, metrics, &nodes, &links, true) }
         </figure>
     }
 }
