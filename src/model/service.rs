@@ -36,6 +36,8 @@ pub struct ServiceCfg {
     pub auto_restart: bool,
     /// Down time after a crash or restart.
     pub restart_delay_us: TimeUs,
+    /// A down instance does not answer (its callers wait for their time-outs).
+    pub silent_when_down: bool,
     /// Endpoints in name order.
     pub endpoints: Vec<EndpointCfg>,
     /// Endpoint names in the same order.
@@ -63,6 +65,7 @@ impl ServiceCfg {
             memory: MemoryCfg::compile(spec),
             auto_restart: spec.auto_restart,
             restart_delay_us: s_to_us(spec.restart_delay_s),
+            silent_when_down: spec.silent_when_down,
             endpoints,
             endpoint_names: spec.endpoints.keys().cloned().collect(),
         }

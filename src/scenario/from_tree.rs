@@ -310,7 +310,7 @@ tables! {
     ServiceSpec { instances, workers, queue_capacity, queue_counts_in_flight, honor_timeout,
         max_queue_wait_ms, adaptive_limit_target_ms, adaptive_limit_min, adaptive_limit_decrease,
         middleware, memory_base_mb, memory_limit_mb, memory_per_connection_mb,
-        auto_restart, restart_delay_s, endpoints }
+        auto_restart, restart_delay_s, silent_when_down, endpoints }
     EndpointSpec { service_time, steps, error_probability, memory_mb, rows, row_kb,
         work_per_row_us, max_rows, disabled, middleware }
     CacheSpec { ttl_s, single_flight, warm_keys, keys, ttl_jitter }
@@ -351,7 +351,7 @@ tagged!(Duration by "distribution" {
 tagged!(Step by "kind" {
     Work = "work" { time },
     Query = "query" { datastore, query, timeout_ms },
-    Call = "call" { target, endpoint, timeout_ms, wait },
+    Call = "call" { target, endpoint, timeout_ms, wait, memory_mb },
     Cached = "cached" { cache, miss_steps },
 });
 
@@ -371,6 +371,7 @@ mod tests {
             endpoint: "/".into(),
             timeout_ms: 5.0,
             wait: true,
+            memory_mb: 0.5,
         };
         let Value::Table(mut table) = to_value(&step).unwrap() else {
             panic!("a step is a table")

@@ -410,6 +410,12 @@ pub struct ServiceSpec {
     /// Seconds from a crash (or a restart) until the instance takes requests again.
     #[serde(default = "default_restart_delay_s")]
     pub restart_delay_s: f64,
+    /// A request sent to an instance that is down gets no answer at all, as from a machine
+    /// that is switched off, so its caller waits for its own time-out; otherwise it is refused
+    /// at once, as by a running host whose process is down. Balancers skip down instances, so
+    /// this matters to callers that address the service by name.
+    #[serde(default)]
+    pub silent_when_down: bool,
     /// Endpoints by name; a request names one.
     pub endpoints: BTreeMap<String, EndpointSpec>,
 }
@@ -502,6 +508,11 @@ pub enum Step {
         /// Whether the worker waits for the answer.
         #[serde(default = "default_true")]
         wait: bool,
+        /// Memory the caller holds while it waits for the answer, MB (the pending request and
+        /// what it keeps for the reply), on top of the endpoint's `memory_mb`; none for a call
+        /// it does not wait for.
+        #[serde(default)]
+        memory_mb: f64,
     },
     /// A look-aside cache: on a hit the next `miss_steps` steps are skipped; on a miss they run
     /// and, if they succeed, fill the cache for the request's key.

@@ -940,9 +940,11 @@ fn check_steps(file: &ScenarioFile, path: &str, steps: &[Step]) -> Check {
                 target,
                 endpoint,
                 timeout_ms,
+                memory_mb,
                 ..
             } => {
                 in_range(at("timeout_ms"), *timeout_ms, 0.0, MAX_DURATION_MS, "ms")?;
+                in_range(at("memory_mb"), *memory_mb, 0.0, 1e7, "MB")?;
                 if file.dependencies.contains_key(target) {
                     continue;
                 }

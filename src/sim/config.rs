@@ -55,6 +55,8 @@ pub enum Op {
         timeout_us: TimeUs,
         /// False: fire and forget (sent, not waited for).
         wait: bool,
+        /// Memory the caller holds while it waits, MB.
+        memory_mb: f64,
     },
     /// Look-aside cache check: on a hit skip `miss_len` ops and the `Fill` after them.
     Cached { cache: u16, miss_len: u16 },
@@ -168,11 +170,13 @@ pub fn compile(file: &ScenarioFile, tree: &crate::scenario::Value) -> Config {
                     endpoint,
                     timeout_ms,
                     wait,
+                    memory_mb,
                 } => ops.push(Op::Call {
                     target: target(name),
                     endpoint_by_service: endpoint_by_service(endpoint),
                     timeout_us: ms_to_us(*timeout_ms),
                     wait: *wait,
+                    memory_mb: if *wait { *memory_mb } else { 0.0 },
                 }),
                 Step::Cached { cache, miss_steps } => {
                     let c = position(&file.caches, cache).expect("validated reference");

@@ -292,7 +292,10 @@ struct Job {
     pc: u16,
     key: u32,
     enqueued_us: TimeUs,
+    /// Memory it holds (its endpoint's, and its pending call's while it waits), MB.
     memory_mb: f64,
+    /// The part of `memory_mb` held for the call it waits for (freed when the answer comes).
+    call_memory_mb: f64,
     /// The look-aside cache this job is filling (single-flight bookkeeping).
     filling: Option<u16>,
     /// The datastore query it waits for.

@@ -34,11 +34,17 @@ impl Simulation {
         key: u32,
         reply: Reply,
     ) -> Result<(), SimError> {
-        self.components.arrivals[service as usize] += 1;
         let cfg = &self.config.services[service as usize];
         let Some(inst) = self.instances[service as usize].get_mut(instance as usize) else {
+            self.components.arrivals[service as usize] += 1;
             return self.service_failed(service, reply, Outcome::Error);
         };
+        if !inst.up && cfg.silent_when_down {
+            // A machine that is off neither takes the request nor refuses it: nothing comes
+            // back, and the caller's own time-out (if any) ends its wait.
+            return Ok(());
+        }
+        self.components.arrivals[service as usize] += 1;
         if endpoint == NO_ENDPOINT {
             return self.service_failed(service, reply, Outcome::Error);
         }
@@ -64,6 +70,7 @@ impl Simulation {
                     key,
                     enqueued_us: self.now_us,
                     memory_mb: 0.0,
+                    call_memory_mb: 0.0,
                     filling: None,
                     query: None,
                 });
@@ -161,7 +168,21 @@ impl Simulation {
                     endpoint_by_service,
                     timeout_us,
                     wait: true,
+                    memory_mb,
                 } => {
+                    if *memory_mb > 0.0 {
+                        // The caller holds the pending call until its answer (or its end).
+                        let job = self.job_mut(id);
+                        job.memory_mb += memory_mb;
+                        job.call_memory_mb = *memory_mb;
+                        let (service, instance) = (job.service, job.instance);
+                        self.instances[service as usize][instance as usize]
+                            .work_memory
+                            .allocate(*memory_mb);
+                        if self.check_memory(service, instance) {
+                            return Ok(()); // the instance crashed under this call
+                        }
+                    }
                     self.arm_call_timeout(id, *timeout_us);
                     if let Target::Dependency(d) = *target {
                         let dep = &config.dependencies[d as usize];
@@ -228,6 +249,15 @@ impl Simulation {
         let job = self.job_mut(id);
         job.query = None;
         job.pc += 1;
+        let call_memory_mb = std::mem::take(&mut job.call_memory_mb);
+        if call_memory_mb > 0.0 {
+            // The answer is in: the pending call's memory is released.
+            job.memory_mb -= call_memory_mb;
+            let (service, instance) = (job.service, job.instance);
+            if let Some(inst) = self.instances[service as usize].get_mut(instance as usize) {
+                inst.work_memory.free(call_memory_mb);
+            }
+        }
         self.run_job(id)
     }
 

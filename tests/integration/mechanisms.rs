@@ -1641,3 +1641,108 @@ set = { "services.back.endpoints.default.error_probability" = 1.0 }
         );
     }
 }
+
+#[test]
+fn a_machine_switched_off_answers_nothing_so_callers_by_name_wait_out_their_time_out() {
+    // A gateway calls an API by name (in turn over its two instances, up or not) with a 5 s
+    // time-out, and holds 1 MB per request. api#0 is stopped at 10 s. A process that is down on
+    // a running host refuses at once: half of the calls fail straight away and the gateway holds
+    // little. A machine that is switched off says nothing: those calls fail only after 5 s, and
+    // meanwhile the gateway holds every one of them.
+    let text = |silent: bool| {
+        format!(
+            r#"
+[scenario]
+id = "silent"
+title = "silent"
+duration_s = 30
+
+[clients.users]
+target = "gateway"
+arrival = "uniform"
+rate_rps = 100
+timeout_ms = 60000
+
+[services.gateway]
+workers = 10000
+queue_capacity = 10000
+endpoints.default.memory_mb = 1
+endpoints.default.steps = [{{ kind = "call", target = "api", timeout_ms = 5000 }}]
+
+[services.api]
+instances = 2
+workers = 100
+silent_when_down = {silent}
+endpoints.default.service_time = {{ distribution = "constant", ms = 10 }}
+
+[[timeline]]
+at_s = 10
+action = "stop"
+target = "api#0"
+"#
+        )
+    };
+    let refused = run(&text(false), &[], 1);
+    let errors = mean(&refused, "error_rps", 11.0, 15.0);
+    assert!(
+        (40.0..60.0).contains(&errors),
+        "refused at once: {errors}/s"
+    );
+    assert!(max_in(&refused, "gateway.memory_mb", 11.0, 30.0) < 10.0);
+    let silent = run(&text(true), &[], 1);
+    assert_eq!(
+        mean(&silent, "error_rps", 11.0, 15.0),
+        0.0,
+        "nothing fails for 5 s"
+    );
+    let errors = mean(&silent, "error_rps", 16.0, 30.0);
+    assert!(
+        (40.0..60.0).contains(&errors),
+        "then the time-outs: {errors}/s"
+    );
+    // About 50 calls a second wait 5 s each: some 250 requests held at 1 MB.
+    let held = max_in(&silent, "gateway.memory_mb", 16.0, 30.0);
+    assert!((220.0..280.0).contains(&held), "{held} MB");
+    // Nothing reaches the machine that is off.
+    let arrivals = mean(&silent, "api.arrivals_rps", 11.0, 30.0);
+    assert!((45.0..55.0).contains(&arrivals), "{arrivals}/s");
+}
+
+#[test]
+fn a_pending_call_holds_memory_in_the_caller_until_its_answer() {
+    // Ten requests a second; each waits 400 ms for the API while holding 2 MB for the pending
+    // call, then works 400 ms more. About four calls are pending at any moment (8 MB); the four
+    // requests working after their answer hold none of it. A call nobody waits for holds nothing.
+    let text = r#"
+[scenario]
+id = "pending"
+title = "pending"
+duration_s = 30
+
+[clients.users]
+target = "gateway"
+arrival = "uniform"
+rate_rps = 10
+timeout_ms = 60000
+
+[services.gateway]
+workers = 1000
+endpoints.default.steps = [
+  { kind = "call", target = "api", memory_mb = 2 },
+  { kind = "work", time = { distribution = "constant", ms = 400 } },
+]
+
+[services.api]
+workers = 100
+endpoints.default.service_time = { distribution = "constant", ms = 400 }
+
+[fixes.forget]
+description = "The call is not waited for."
+set = { "services.gateway.endpoints.default.steps.0.wait" = false }
+"#;
+    let waiting = run(text, &[], 1);
+    let held = mean(&waiting, "gateway.memory_mb", 5.0, 30.0);
+    assert!((7.0..=10.0).contains(&held), "{held} MB");
+    let forget = run(text, &["forget"], 1);
+    assert_eq!(max(&forget, "gateway.memory_mb"), 0.0);
+}
