@@ -4,6 +4,7 @@
 
 use cascade::metrics::Metrics;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
@@ -49,6 +50,9 @@ pub struct ChartSpec {
     pub y_label: String,
     /// Lines.
     pub lines: Vec<Line>,
+    /// Latencies of successful requests: a window in which nothing succeeded has no latency, and
+    /// is left as a gap rather than drawn as 0 ms (which would read as an improvement).
+    pub gaps_without_success: bool,
 }
 
 /// Palette that reads on light and dark backgrounds.
@@ -76,6 +80,7 @@ pub fn chart_specs(key_series: &[String]) -> Vec<ChartSpec> {
                     PALETTE[2],
                 ),
             ],
+            gaps_without_success: false,
         },
         ChartSpec {
             title: "Latency of successful requests".into(),
@@ -84,6 +89,7 @@ pub fn chart_specs(key_series: &[String]) -> Vec<ChartSpec> {
                 Line::new("p50", &["p50_ms"], PALETTE[4]),
                 Line::new("p99", &["p99_ms"], PALETTE[3]),
             ],
+            gaps_without_success: true,
         },
     ];
     for (i, name) in key_series.iter().enumerate() {
@@ -91,10 +97,11 @@ pub fn chart_specs(key_series: &[String]) -> Vec<ChartSpec> {
             title: describe_series(name),
             y_label: unit_of(name).to_string(),
             lines: vec![Line::new(
-                name,
+                &metric_label(name),
                 &[name.as_str()],
                 PALETTE[(i + 5) % PALETTE.len()],
             )],
+            gaps_without_success: false,
         });
     }
     specs
@@ -115,18 +122,123 @@ pub fn unit_of(name: &str) -> &'static str {
     }
 }
 
-/// A readable title for a series name: `db.cpu_pct` ⇒ `db: cpu`.
-pub fn describe_series(name: &str) -> String {
-    let (component, metric) = name.split_once('.').unwrap_or(("", name));
-    let metric = metric
+/// What a series measures, in words: `db.cpu_pct` ⇒ `CPU`, `api.healthy_instances_count` ⇒
+/// `instances in service`; a name it does not know loses its unit and underscores.
+pub fn metric_label(name: &str) -> String {
+    let metric = name.split_once('.').map_or(name, |(_, m)| m);
+    let known = match metric {
+        "cpu_pct" => "CPU",
+        "queue_depth_req" => "queued requests",
+        "busy_workers_count" => "busy workers",
+        "healthy_instances_count" => "instances in service",
+        "memory_mb" => "memory (largest instance)",
+        "connections_count" => "open connections",
+        "restarts_count" => "crashes and restarts",
+        "arrivals_rps" => "requests arriving",
+        "failed_rps" => "requests failed",
+        "p50_ms" => "median latency",
+        "running_queries_count" => "running queries",
+        "queued_queries_count" => "queued queries",
+        "killed_queries_count" => "killed queries",
+        "queries_rps" => "queries",
+        "hit_ratio" => "cache hit ratio",
+        "connected_count" => "connected",
+        "success_rps" => "successful requests",
+        "error_rps" => "errors",
+        "timeout_rps" => "timeouts",
+        "offered_rps" => "requests offered",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_string();
+    }
+    metric
         .rsplit_once('_')
         .map_or(metric, |(m, _)| m)
-        .replace('_', " ");
-    if component.is_empty() {
-        metric
-    } else {
-        format!("{component}: {metric}")
+        .replace('_', " ")
+}
+
+/// A chart title for a series: its component, then what it measures (`db.cpu_pct` ⇒ `db · CPU`).
+pub fn describe_series(name: &str) -> String {
+    match name.split_once('.') {
+        Some((component, _)) => format!("{component} · {}", metric_label(name)),
+        None => {
+            // ASCII only: Unicode case tables would cost the module kilobytes.
+            let mut label = metric_label(name);
+            if let Some(first) = label.get_mut(..1) {
+                first.make_ascii_uppercase();
+            }
+            label
+        }
     }
+}
+
+/// A time-axis tick in the player's clock: the time of day where the scenario has a start time
+/// (`15:34`, with seconds for runs under ten minutes), else minutes and seconds of the run.
+pub fn clock_tick(started_at: &str, t_s: f64, duration_s: f64) -> String {
+    let label = cascade::verdict::clock_label(started_at, t_s);
+    let clock = label.split(' ').next().unwrap_or(&label);
+    if clock.matches(':').count() == 2 && duration_s >= 600.0 {
+        clock[..clock.len() - 3].to_string()
+    } else {
+        clock.to_string()
+    }
+}
+
+/// Where the time axis has its ticks, s into the run: at most `max_ticks`, on round times of the
+/// player's clock (every 2, 5, 10, 15, 30 minutes, an hour…), so that labels read 15:40, 15:50.
+pub fn time_ticks(started_at: &str, duration_s: f64, max_ticks: usize) -> Vec<f64> {
+    const STEPS_S: [f64; 15] = [
+        5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1_800.0, 3_600.0, 7_200.0,
+        10_800.0, 21_600.0, 43_200.0,
+    ];
+    let label = cascade::verdict::clock_label(started_at, 0.0);
+    let clock = label.split(' ').next().unwrap_or("");
+    // Whole numbers only: Rust's float parser would cost the module ~14 KB (ARCHITECTURE.md).
+    let parts: Vec<u32> = clock.split(':').map_while(|p| p.parse().ok()).collect();
+    let start_s = match parts[..] {
+        [h, m, sec] => f64::from(h * 3_600 + m * 60 + sec),
+        _ => 0.0,
+    };
+    let step = STEPS_S
+        .iter()
+        .copied()
+        .find(|step| duration_s / step <= max_ticks.max(1) as f64)
+        .unwrap_or(86_400.0);
+    let mut ticks = Vec::new();
+    let mut t = (start_s / step).ceil() * step - start_s;
+    while t <= duration_s + 1e-6 {
+        ticks.push(t);
+        t += step;
+    }
+    ticks
+}
+
+/// The time axis's description: its zone where the clock is a time of day.
+pub fn clock_axis(started_at: &str) -> String {
+    let label = cascade::verdict::clock_label(started_at, 0.0);
+    match label.split_once(' ') {
+        Some((_, zone)) => format!("time ({zone})"),
+        None if label.matches(':').count() == 2 => "time of day".to_string(),
+        None => "time into the run (min:s)".to_string(),
+    }
+}
+
+/// The runs of consecutive points where `keep` holds, each as its own line.
+fn segments(points: &[(f64, f64)], keep: &[bool]) -> Vec<Vec<(f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut current = Vec::new();
+    for (i, p) in points.iter().enumerate() {
+        if keep.get(i).copied().unwrap_or(true) {
+            current.push(*p);
+        } else if !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
 }
 
 /// Keeps at most about `max_points` points of a series by taking the max in each bucket, so
@@ -161,8 +273,20 @@ pub struct Frame<'a> {
     pub now_s: f64,
     /// Beat times, s.
     pub beats_s: &'a [f64],
+    /// The scenario's start time ("15:32 UTC"), for the time axis; empty: minutes and seconds.
+    pub started_at: &'a str,
     /// Dark colour scheme.
     pub dark: bool,
+}
+
+/// A legend's sample line (one function, so that every legend entry shares its code).
+fn legend_mark(
+    colour: RGBAColor,
+    ratio: f64,
+    stroke: u32,
+) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    let len = (16.0 * ratio) as i32;
+    move |(x, y)| PathElement::new(vec![(x, y), (x + len, y)], colour.stroke_width(stroke))
 }
 
 /// Sizes the canvas's backing store for its CSS size and the device pixel ratio; returns the
@@ -223,30 +347,53 @@ pub fn draw(
     }
     let y_top = if y_max <= 1.0 && spec.y_label == "ratio" {
         1.05
+    } else if y_max <= 0.0 {
+        1.0 // a series that stays at 0 sits at the bottom of a 0-1 axis
     } else {
         y_max * 1.12
     };
     let x_end = frame.duration_s.max(1.0);
+    let css_width = width as f64 / ratio;
+    let x_ticks = ((css_width / 90.0) as usize).clamp(3, 8);
+    let ticks = time_ticks(frame.started_at, x_end, x_ticks);
     let mut chart = ChartBuilder::on(&root)
         .margin((8.0 * ratio) as u32)
-        .x_label_area_size((30.0 * ratio) as u32)
+        .x_label_area_size((36.0 * ratio) as u32)
         .y_label_area_size((54.0 * ratio) as u32)
         .build_cartesian_2d(0.0..x_end, 0.0..y_top)
         .map_err(|e| e.to_string())?;
     let label_style = ("sans-serif", font).into_font().color(&foreground);
     chart
         .configure_mesh()
-        .x_desc("virtual time (s)")
+        .x_desc(clock_axis(frame.started_at))
         .y_desc(spec.y_label.as_str())
         .axis_style(foreground)
         .label_style(label_style.clone())
         .axis_desc_style(label_style.clone())
         .light_line_style(TRANSPARENT)
         .bold_line_style(foreground.mix(0.12))
-        .x_labels(8)
+        .x_labels(0) // drawn below, on round times of the clock
+        .disable_x_mesh()
         .y_labels(6)
         .draw()
         .map_err(|e| e.to_string())?;
+
+    // The time axis: labels and faint grid lines on round times of the player's clock.
+    for &t in &ticks {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(t, 0.0), (t, y_top)],
+                foreground.mix(0.12),
+            )))
+            .map_err(|e| e.to_string())?;
+        let (px, py) = chart.backend_coord(&(t, 0.0));
+        root.draw(&Text::new(
+            clock_tick(frame.started_at, t, frame.duration_s),
+            (px, py + (6.0 * ratio) as i32),
+            label_style.clone().pos(Pos::new(HPos::Center, VPos::Top)),
+        ))
+        .map_err(|e| e.to_string())?;
+    }
 
     // Beat markers: short ticks along the top edge.
     for &beat in frame.beats_s {
@@ -267,41 +414,74 @@ pub fn draw(
             .unwrap_or_default();
         let points: Vec<(f64, f64)> = t_base.iter().copied().zip(values.iter().copied()).collect();
         let (r, g, b) = line.colour;
-        chart
-            .draw_series(LineSeries::new(
-                reduce(&points, width as usize),
-                RGBColor(r, g, b).mix(0.3).stroke_width(stroke),
-            ))
-            .map_err(|e| e.to_string())?;
+        // Dashed: every other run of a few points (drawn with the same series type as the
+        // solid lines; plotters' dashed series would add code to the module).
+        let reduced = reduce(&points, width as usize / 2);
+        let mut first = true;
+        for dash in reduced.chunks(3).step_by(2) {
+            let anno = chart
+                .draw_series(LineSeries::new(
+                    dash.to_vec(),
+                    RGBColor(r, g, b).mix(0.7).stroke_width(stroke),
+                ))
+                .map_err(|e| e.to_string())?;
+            if std::mem::take(&mut first) && line.label == spec.lines[0].label {
+                anno.label("as it happened (dashed)").legend(legend_mark(
+                    foreground.mix(0.6),
+                    ratio,
+                    1,
+                ));
+            }
+        }
     }
+    // Where nothing succeeded, latencies of successful requests do not exist.
+    let succeeded: Vec<bool> = if spec.gaps_without_success {
+        frame
+            .metrics
+            .series("success_rps")
+            .map(|s| s.iter().map(|v| *v > 0.0).collect())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     for (line, values) in &lines {
         let points: Vec<(f64, f64)> = t.iter().copied().zip(values.iter().copied()).collect();
         let (r, g, b) = line.colour;
         let colour = RGBColor(r, g, b);
-        let legend_len = 16.0 * ratio;
         let fresh = frame.fresh_windows.min(points.len());
+        let keep = |from: usize| succeeded.get(from..).unwrap_or(&[]).to_vec();
         if fresh < points.len() {
             // The previous run, faint, until the new one gets there.
+            let from = fresh.saturating_sub(1);
+            for part in segments(&points[from..], &keep(from)) {
+                chart
+                    .draw_series(LineSeries::new(
+                        reduce(&part, width as usize),
+                        colour.mix(0.35).stroke_width(stroke),
+                    ))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        let mut parts = segments(&points[..fresh], &keep(0));
+        if parts.is_empty() {
+            parts.push(Vec::new()); // still one (empty) series, for the legend
+        }
+        for part in parts.iter().skip(1) {
             chart
                 .draw_series(LineSeries::new(
-                    reduce(&points[fresh.saturating_sub(1)..], width as usize),
-                    colour.mix(0.35).stroke_width(stroke),
+                    reduce(part, width as usize),
+                    colour.stroke_width(stroke),
                 ))
                 .map_err(|e| e.to_string())?;
         }
         chart
             .draw_series(LineSeries::new(
-                reduce(&points[..fresh], width as usize),
+                reduce(&parts[0], width as usize),
                 colour.stroke_width(stroke),
             ))
             .map_err(|e| e.to_string())?
             .label(line.label.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(
-                    vec![(x, y), (x + legend_len as i32, y)],
-                    colour.stroke_width(stroke),
-                )
-            });
+            .legend(legend_mark(colour.mix(1.0), ratio, stroke));
     }
     // The cursor.
     let cursor = vec![(frame.now_s, 0.0), (frame.now_s, y_top)];
@@ -325,6 +505,36 @@ pub fn draw(
 
 #[cfg(test)]
 mod tests {
+    #[wasm_bindgen_test]
+    fn the_time_axis_speaks_the_clock_of_the_timeline() {
+        assert_eq!(clock_tick("15:32 UTC", 120.0, 2_820.0), "15:34");
+        assert_eq!(clock_tick("15:32 UTC", 125.0, 300.0), "15:34:05");
+        assert_eq!(clock_tick("", 125.0, 300.0), "2:05");
+        assert_eq!(clock_axis("15:32 UTC"), "time (UTC)");
+        assert_eq!(clock_axis(""), "time into the run (min:s)");
+    }
+
+    #[wasm_bindgen_test]
+    fn time_ticks_fall_on_round_times_of_the_clock() {
+        // Svix: 15:24 UTC, 47 min 20 s: ticks every 10 minutes from 15:30.
+        let ticks = time_ticks("15:24 UTC", 2_840.0, 6);
+        assert_eq!(ticks.first(), Some(&360.0));
+        assert!(ticks.windows(2).all(|w| w[1] - w[0] == 600.0));
+        assert_eq!(clock_tick("15:24 UTC", ticks[1], 2_840.0), "15:40");
+        // No start time: whole minutes into the run.
+        assert_eq!(
+            time_ticks("", 300.0, 5),
+            vec![0.0, 60.0, 120.0, 180.0, 240.0, 300.0]
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn a_gap_splits_a_line_where_nothing_succeeded() {
+        let points = [(1.0, 5.0), (2.0, 0.0), (3.0, 0.0), (4.0, 7.0)];
+        let parts = segments(&points, &[true, false, false, true]);
+        assert_eq!(parts, vec![vec![(1.0, 5.0)], vec![(4.0, 7.0)]]);
+    }
+
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -340,12 +550,14 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn series_names_become_titles_and_units() {
-        assert_eq!(describe_series("db.cpu_pct"), "db: cpu");
+        assert_eq!(describe_series("db.cpu_pct"), "db · CPU");
         assert_eq!(unit_of("db.cpu_pct"), "% CPU");
         assert_eq!(
             describe_series("server-a.queue_depth_req"),
-            "server-a: queue depth"
+            "server-a · queued requests"
         );
+        assert_eq!(describe_series("x.new_thing_count"), "x · new thing");
+        assert_eq!(describe_series("success_rps"), "Successful requests");
         assert_eq!(chart_specs(&["x.memory_mb".to_string()]).len(), 3);
     }
 }

@@ -316,6 +316,7 @@ fn charts_draw_and_change_with_a_fix() {
             duration_s: 60.0,
             now_s: 60.0,
             beats_s: &[5.0],
+            started_at: "",
             dark: false,
         };
         charts::draw(canvas.clone(), &chart_specs(&[])[0], &frame, 1.0).unwrap();
@@ -337,4 +338,22 @@ fn wasm_runs_give_the_same_trace_as_native() {
     let mut sim = cascade::Simulation::new(&variant, 1);
     sim.run_to_end().unwrap();
     assert_eq!(sim.trace_hash().hex(), "c29a327886d4919d");
+}
+
+#[wasm_bindgen_test]
+fn a_chart_describes_its_trend_in_words() {
+    use cascade_web::components::chart::trend;
+    let t = [60.0, 120.0, 180.0, 240.0];
+    assert_eq!(
+        trend("CPU", &t, &[20.0, 21.0, 100.0, 100.0], "% CPU", "15:32 UTC").as_deref(),
+        Some("CPU rose from 20 to 100 % CPU around 15:35:00 UTC")
+    );
+    assert_eq!(
+        trend("success", &t, &[98.0, 0.0, 97.0, 98.0], "per second", "").as_deref(),
+        Some("success stayed near 98 per second")
+    );
+    assert_eq!(
+        trend("queue", &t, &[0.0, 50.0, 1.0, 0.0], "requests", "").as_deref(),
+        Some("queue stayed near 0 requests, with a peak of 50 at 2:00")
+    );
 }

@@ -120,6 +120,7 @@ pub fn Chart(props: &ChartProps) -> Html {
                     None
                 };
                 let beats = session.beat_times_s();
+                let started_at = session.scenario.file.scenario.started_at.clone();
                 let ratio = charts::fit_canvas(&canvas);
                 let frame = Frame {
                     metrics: session.run.shown(),
@@ -128,6 +129,7 @@ pub fn Chart(props: &ChartProps) -> Html {
                     duration_s: session.end_us() as f64 / 1e6,
                     now_s: session.shown_us() as f64 / 1e6,
                     beats_s: &beats,
+                    started_at: &started_at,
                     dark: prefers_dark(),
                 };
                 if let Err(message) = charts::draw(canvas, &spec, &frame, ratio) {
@@ -150,21 +152,98 @@ pub fn Chart(props: &ChartProps) -> Html {
             format!("{} {}", line.label, format_value(value))
         })
         .collect();
-    let at = clock_label(
-        &session.scenario.file.scenario.started_at,
-        session.shown_us() as f64 / 1e6,
-    );
-    let summary = format!("At {at}: {} ({})", latest.join(", "), props.spec.y_label);
+    let started_at = &session.scenario.file.scenario.started_at;
+    let at = clock_label(started_at, session.shown_us() as f64 / 1e6);
+    let nothing_succeeded = props.spec.gaps_without_success
+        && metrics
+            .series("success_rps")
+            .and_then(|s| s.last().copied())
+            .is_some_and(|v| v <= 0.0);
+    let summary = if nothing_succeeded {
+        format!("At {at}: no successful requests, so no latency to show")
+    } else {
+        format!("At {at}: {} ({})", latest.join(", "), props.spec.y_label)
+    };
+    let t = metrics.series("t_s").unwrap_or_default();
+    let trends: Vec<String> = props
+        .spec
+        .lines
+        .iter()
+        .filter_map(|line| {
+            let values = line.values(metrics)?;
+            trend(&line.label, t, &values, &props.spec.y_label, started_at)
+        })
+        .collect();
+    let trend_id = format!("chart-trend-{}", props.slot);
+    let alt = if trends.is_empty() {
+        props.spec.title.clone()
+    } else {
+        format!("{}: {}", props.spec.title, trends.join("; "))
+    };
     html! {
         <figure class="chart">
             <figcaption>{ props.spec.title.clone() }</figcaption>
-            <canvas ref={canvas_ref} role="img" aria-label={props.spec.title.clone()}></canvas>
+            <canvas ref={canvas_ref} role="img" aria-label={props.spec.title.clone()} aria-describedby={trend_id.clone()}></canvas>
+            <p id={trend_id} class="visually-hidden">{ alt }</p>
             <p class="chart-values">{ summary }</p>
             if let Some(message) = &*error {
                 <p class="error" role="alert">{ format!("The chart could not be drawn: {message}") }</p>
             }
         </figure>
     }
+}
+
+/// The trend of a line so far, in words, for people who cannot see the chart: "CPU rose from 20
+/// to 100 % CPU from 15:34", "success stayed near 98 per second".
+pub fn trend(
+    label: &str,
+    t_s: &[f64],
+    values: &[f64],
+    unit: &str,
+    started_at: &str,
+) -> Option<String> {
+    let first = *values.first()?;
+    let last = *values.last()?;
+    let peak = values.iter().copied().fold(f64::MIN, f64::max);
+    let scale = first.abs().max(last.abs()).max(peak.abs()).max(1e-9);
+    let unit = if unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {unit}")
+    };
+    if (last - first).abs() < 0.1 * scale {
+        let mut text = format!("{label} stayed near {}{unit}", format_value(last));
+        if peak - last.max(first) >= 0.25 * scale {
+            let at = values
+                .iter()
+                .position(|v| *v == peak)
+                .and_then(|i| t_s.get(i))?;
+            text.push_str(&format!(
+                ", with a peak of {} at {}",
+                format_value(peak),
+                clock_label(started_at, *at)
+            ));
+        }
+        return Some(text);
+    }
+    let middle = (first + last) / 2.0;
+    let crossed = values
+        .iter()
+        .position(|v| {
+            if last > first {
+                *v >= middle
+            } else {
+                *v <= middle
+            }
+        })
+        .and_then(|i| t_s.get(i))?;
+    Some(format!(
+        "{label} {} from {} to {}{unit} around {}",
+        if last > first { "rose" } else { "fell" },
+        format_value(first),
+        format_value(last),
+        clock_label(started_at, *crossed)
+    ))
 }
 
 /// A value with sensible precision for a caption.
