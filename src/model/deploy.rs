@@ -120,18 +120,18 @@ impl Deploy {
         instances(&cfg.service_name, cfg.instances)
     }
 
-    /// A readiness check passed on the new build's service (`instances`): a rolling deploy goes
-    /// live once every new instance is up and has passed one. Going live puts the new build in the
-    /// replaced one's place among the balancer's current `backends` and removes the replaced
-    /// build's instances.
+    /// A readiness check passed on the new build's service (`new_build`, its instances): a
+    /// rolling deploy goes live once every new instance is up and has passed one. Going live puts
+    /// the new build in the replaced one's place among the balancer's current `backends` and
+    /// removes the replaced build's instances.
     pub fn on_ready_check(
         &mut self,
         cfg: &DeployCfg,
-        instances: &[Instance],
+        new_build: &[Instance],
         backends: &[String],
     ) -> Option<Patch> {
         let all_proven =
-            instances.len() == cfg.instances as usize && instances.iter().all(|i| i.up && i.proven);
+            new_build.len() == cfg.instances as usize && new_build.iter().all(|i| i.up && i.proven);
         if self.phase != Phase::Rolling || !all_proven {
             return None;
         }
@@ -150,14 +150,12 @@ impl Deploy {
         if !switched.contains(&cfg.service_name) {
             switched.push(cfg.service_name.clone());
         }
-        let (path, count) = instance_count(&cfg.replaces, 0);
-        Some(BTreeMap::from([
-            (
-                format!("load_balancers.{}.backends", cfg.balancer),
-                Value::Array(switched.into_iter().map(Value::String).collect()),
-            ),
-            (path, count),
-        ]))
+        let mut patch = instances(&cfg.replaces, 0);
+        patch.insert(
+            format!("load_balancers.{}.backends", cfg.balancer),
+            Value::Array(switched.into_iter().map(Value::String).collect()),
+        );
+        Some(patch)
     }
 
     /// The deadline of the attempt armed at `epoch`: still not live, so the new instances go and,
@@ -198,17 +196,12 @@ impl Deploy {
     }
 }
 
-/// The patch entry that gives `service` `count` instances.
-fn instance_count(service: &str, count: u32) -> (String, Value) {
-    (
-        format!("services.{service}.instances"),
-        Value::Integer(count as i64),
-    )
-}
-
 /// The patch that gives `service` `count` instances.
 fn instances(service: &str, count: u32) -> Patch {
-    BTreeMap::from([instance_count(service, count)])
+    BTreeMap::from([(
+        format!("services.{service}.instances"),
+        Value::Integer(count as i64),
+    )])
 }
 
 #[cfg(test)]

@@ -88,21 +88,27 @@ impl Simulation {
 
     /// Puts a job on a worker (already counted busy) and runs its program.
     fn start_job(&mut self, id: Key) -> Result<(), SimError> {
-        let (service, instance, endpoint) = {
+        let (service, endpoint) = {
             let job = self.job(id);
-            (job.service, job.instance, job.endpoint)
+            (job.service, job.endpoint)
         };
         let memory = self.config.services[service as usize].endpoints[endpoint as usize].memory_mb;
-        if memory > 0.0 {
-            self.job_mut(id).memory_mb = memory;
-            self.instances[service as usize][instance as usize]
-                .work_memory
-                .allocate(memory);
-            if self.check_memory(service, instance) {
-                return Ok(()); // the instance crashed under this job
-            }
+        if memory > 0.0 && self.hold_memory(id, memory) {
+            return Ok(()); // the instance crashed under this job
         }
         self.run_job(id)
+    }
+
+    /// The job takes `memory_mb` more of its instance's memory; true if that crashed the instance
+    /// (out of memory), taking the job with it.
+    fn hold_memory(&mut self, id: Key, memory_mb: f64) -> bool {
+        let job = self.job_mut(id);
+        job.memory_mb += memory_mb;
+        let (service, instance) = (job.service, job.instance);
+        self.instances[service as usize][instance as usize]
+            .work_memory
+            .allocate(memory_mb);
+        self.check_memory(service, instance)
     }
 
     /// Runs a job's program from its current operation until it has to wait or ends.
@@ -172,14 +178,8 @@ impl Simulation {
                 } => {
                     if *memory_mb > 0.0 {
                         // The caller holds the pending call until its answer (or its end).
-                        let job = self.job_mut(id);
-                        job.memory_mb += memory_mb;
-                        job.call_memory_mb = *memory_mb;
-                        let (service, instance) = (job.service, job.instance);
-                        self.instances[service as usize][instance as usize]
-                            .work_memory
-                            .allocate(*memory_mb);
-                        if self.check_memory(service, instance) {
+                        self.job_mut(id).call_memory_mb = *memory_mb;
+                        if self.hold_memory(id, *memory_mb) {
                             return Ok(()); // the instance crashed under this call
                         }
                     }
