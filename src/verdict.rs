@@ -83,16 +83,27 @@ pub fn assess(metrics: &Metrics) -> Verdict {
     }
 }
 
+/// A scenario's `started_at` ("15:32 UTC", "07:20:30") as seconds into its day and its zone
+/// (empty when none is given); None when it is not a time of day ("evening", "").
+pub fn start_of_day(started_at: &str) -> Option<(u64, &str)> {
+    let (clock, zone) = started_at.split_once(' ').unwrap_or((started_at, ""));
+    let parts: Vec<u64> = clock.split(':').map_while(|p| p.parse().ok()).collect();
+    if !(2..=3).contains(&parts.len()) || parts[0] > 23 || parts[1] > 59 {
+        return None;
+    }
+    Some((
+        parts[0] * 3600 + parts[1] * 60 + parts.get(2).copied().unwrap_or(0),
+        zone,
+    ))
+}
+
 /// A moment of the replay as a wall-clock label when the scenario gives its start
 /// (`started_at = "15:34 UTC"` and 125 s ⇒ `15:36:05 UTC`), else as minutes:seconds.
 pub fn clock_label(started_at: &str, t_s: f64) -> String {
     let t = t_s.max(0.0).round() as u64;
-    let (clock, zone) = started_at.split_once(' ').unwrap_or((started_at, ""));
-    let parts: Vec<u64> = clock.split(':').map_while(|p| p.parse().ok()).collect();
-    if !(2..=3).contains(&parts.len()) || parts[0] > 23 || parts[1] > 59 {
+    let Some((start, zone)) = start_of_day(started_at) else {
         return format!("{}:{:02}", t / 60, t % 60);
-    }
-    let start = parts[0] * 3600 + parts[1] * 60 + parts.get(2).copied().unwrap_or(0);
+    };
     let total = (start + t) % 86_400;
     let label = format!(
         "{:02}:{:02}:{:02}",

@@ -323,8 +323,7 @@ pub fn App() -> Html {
             let s = session.borrow();
             let file = &s.scenario.file;
             let meta = &file.scenario;
-            let mut beats = file.beats.clone();
-            cascade::small_sort::sort_by(&mut beats, |a, b| a.at_s < b.at_s);
+            let beats = s.beats_in_order();
             let mut markers: Vec<Marker> = beats
                 .iter()
                 .map(|b| Marker {
@@ -431,8 +430,7 @@ fn embed_view(
     let s = session.borrow();
     let meta = &s.scenario.file.scenario;
     let now_s = s.shown_us() as f64 / 1e6;
-    let mut beats = s.scenario.file.beats.clone();
-    cascade::small_sort::sort_by(&mut beats, |a, b| a.at_s < b.at_s);
+    let beats = s.beats_in_order();
     let caption = crate::components::narration::current_beat(&beats, now_s)
         .map(|i| format!("{}: {}", beats[i].title, beats[i].caption))
         .unwrap_or_default();

@@ -3,6 +3,7 @@
 //! markers. The canvas is sized for the device pixel ratio so lines stay sharp.
 
 use cascade::metrics::Metrics;
+use cascade::verdict::start_of_day;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters_canvas::CanvasBackend;
@@ -192,14 +193,7 @@ pub fn time_ticks(started_at: &str, duration_s: f64, max_ticks: usize) -> Vec<f6
         5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1_800.0, 3_600.0, 7_200.0,
         10_800.0, 21_600.0, 43_200.0,
     ];
-    let label = cascade::verdict::clock_label(started_at, 0.0);
-    let clock = label.split(' ').next().unwrap_or("");
-    // Whole numbers only: Rust's float parser would cost the module ~14 KB (ARCHITECTURE.md).
-    let parts: Vec<u32> = clock.split(':').map_while(|p| p.parse().ok()).collect();
-    let start_s = match parts[..] {
-        [h, m, sec] => f64::from(h * 3_600 + m * 60 + sec),
-        _ => 0.0,
-    };
+    let start_s = start_of_day(started_at).map_or(0.0, |(start, _)| start as f64);
     let step = STEPS_S
         .iter()
         .copied()
@@ -216,10 +210,9 @@ pub fn time_ticks(started_at: &str, duration_s: f64, max_ticks: usize) -> Vec<f6
 
 /// The time axis's description: its zone where the clock is a time of day.
 pub fn clock_axis(started_at: &str) -> String {
-    let label = cascade::verdict::clock_label(started_at, 0.0);
-    match label.split_once(' ') {
+    match start_of_day(started_at) {
+        Some((_, "")) => "time of day".to_string(),
         Some((_, zone)) => format!("time ({zone})"),
-        None if label.matches(':').count() == 2 => "time of day".to_string(),
         None => "time into the run (min:s)".to_string(),
     }
 }

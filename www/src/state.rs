@@ -643,7 +643,14 @@ impl Session {
         file
     }
 
-    /// Times of the beats, s, in order.
+    /// The beats of the story, in time order (the file may list them in any order).
+    pub fn beats_in_order(&self) -> Vec<cascade::scenario::Beat> {
+        let mut beats = self.scenario.file.beats.clone();
+        cascade::small_sort::sort_by(&mut beats, |a, b| a.at_s < b.at_s);
+        beats
+    }
+
+    /// Times of the beats, s, in order (each chart asks on every draw: no beat is cloned).
     pub fn beat_times_s(&self) -> Vec<f64> {
         let mut times: Vec<f64> = self.scenario.file.beats.iter().map(|b| b.at_s).collect();
         cascade::small_sort::sort_by(&mut times, |a, b| a < b);

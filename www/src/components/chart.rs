@@ -140,15 +140,16 @@ pub fn Chart(props: &ChartProps) -> Html {
     }
     let session = props.session.borrow();
     let metrics = session.run.shown();
+    // Each line's values, summed from its series once per render: its latest value and its trend.
+    let values: Vec<Option<Vec<f64>>> =
+        props.spec.lines.iter().map(|l| l.values(metrics)).collect();
     let latest: Vec<String> = props
         .spec
         .lines
         .iter()
-        .map(|line| {
-            let value = line
-                .values(metrics)
-                .and_then(|v| v.last().copied())
-                .unwrap_or(0.0);
+        .zip(&values)
+        .map(|(line, v)| {
+            let value = v.as_ref().and_then(|v| v.last().copied()).unwrap_or(0.0);
             format!("{} {}", line.label, format_value(value))
         })
         .collect();
@@ -169,10 +170,8 @@ pub fn Chart(props: &ChartProps) -> Html {
         .spec
         .lines
         .iter()
-        .filter_map(|line| {
-            let values = line.values(metrics)?;
-            trend(&line.label, t, &values, &props.spec.y_label, started_at)
-        })
+        .zip(&values)
+        .filter_map(|(line, v)| trend(&line.label, t, v.as_ref()?, &props.spec.y_label, started_at))
         .collect();
     let trend_id = format!("chart-trend-{}", props.slot);
     let alt = if trends.is_empty() {

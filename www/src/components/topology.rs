@@ -153,6 +153,19 @@ pub enum Health {
     Neutral,
 }
 
+impl Health {
+    /// Its name, as the style sheet and the tests know it.
+    fn name(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::Saturated => "saturated",
+            Health::Failing => "failing",
+            Health::Down => "down",
+            Health::Neutral => "neutral",
+        }
+    }
+}
+
 /// The share of failures above which a component is shown failing.
 const FAILING_SHARE: f64 = 0.25;
 
@@ -283,13 +296,14 @@ const GAP_ALONG: f64 = 60.0;
 const GAP_ACROSS: f64 = 22.0;
 
 /// One drawing of the diagram: `vertical` lays the columns out as rows (requests flow down).
-fn diagram(
-    file: &ScenarioFile,
-    metrics: &Metrics,
-    nodes: &[Node],
-    links: &[Link],
-    vertical: bool,
-) -> Html {
+fn diagram(view: &View, vertical: bool) -> Html {
+    let View {
+        nodes,
+        links,
+        states,
+        rates,
+        description,
+    } = view;
     let layers = nodes.iter().map(|n| n.column).max().map_or(1, |c| c + 1);
     let widest = (0..layers)
         .map(|c| nodes.iter().filter(|n| n.column == c).count())
@@ -321,32 +335,12 @@ fn diagram(
             (along, across)
         }
     };
-    let rate_into = |target: &Node| -> Option<f64> {
-        match target.kind {
-            "service" => last(metrics, &format!("{}.arrivals_rps", target.name)),
-            "datastore" => last(metrics, &format!("{}.queries_rps", target.name)),
-            _ => None,
-        }
-    };
-    let mut description = Vec::new();
     let drawn_nodes: Vec<Html> = nodes
         .iter()
-        .map(|n| {
+        .zip(states)
+        .map(|(n, (health, text))| {
             let (x, y) = position(n);
-            let (health, text) = status(file, metrics, n);
-            let state = match health {
-                Health::Healthy => "healthy",
-                Health::Saturated => "saturated",
-                Health::Failing => "failing",
-                Health::Down => "down",
-                Health::Neutral => "neutral",
-            };
-            description.push(format!(
-                "{} ({}) {} {text}",
-                n.name,
-                n.kind,
-                if health == Health::Neutral { "" } else { state }
-            ));
+            let state = health.name();
             html! {
                 <g class={classes!("node", state)} data-node={n.name.clone()} data-state={state}>
                     <rect x={x.to_string()} y={y.to_string()} width={NODE_W.to_string()} height={NODE_H.to_string()} rx="8" />
@@ -358,7 +352,8 @@ fn diagram(
         .collect();
     let drawn_links: Vec<Html> = links
         .iter()
-        .map(|l| {
+        .zip(rates)
+        .map(|(l, label)| {
             let (fx, fy) = position(&nodes[l.from]);
             let (tx, ty) = position(&nodes[l.to]);
             let (x1, y1, x2, y2) = if vertical {
@@ -366,7 +361,6 @@ fn diagram(
             } else {
                 (fx + NODE_W, fy + NODE_H / 2.0, tx, ty + NODE_H / 2.0)
             };
-            let label = rate_into(&nodes[l.to]).map(|r| format!("{r:.0}/s")).unwrap_or_default();
             // The label sits beside the link's far end, so labels of links fanning out of one
             // node do not cover each other.
             let (lx, ly) = if vertical {
@@ -377,13 +371,13 @@ fn diagram(
             html! {
                 <g class="link">
                     <line x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} marker-end={if vertical { "url(#arrow-v)" } else { "url(#arrow)" }} />
-                    <text x={lx.to_string()} y={ly.to_string()} class={if vertical { "link-rate" } else { "link-rate end" }}>{ label }</text>
+                    <text x={lx.to_string()} y={ly.to_string()} class={if vertical { "link-rate" } else { "link-rate end" }}>{ label.clone() }</text>
                 </g>
             }
         })
         .collect();
     html! {
-        <svg class={if vertical { "vertical" } else { "horizontal" }} viewBox={format!("0 0 {width:.0} {height:.0}")} style={format!("max-width: {width:.0}px")} role="img" aria-label={format!("System diagram: {}", description.join("; "))}>
+        <svg class={if vertical { "vertical" } else { "horizontal" }} viewBox={format!("0 0 {width:.0} {height:.0}")} style={format!("max-width: {width:.0}px")} role="img" aria-label={description.clone()}>
             <defs>
                 <marker id={if vertical { "arrow-v" } else { "arrow" }} viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
                     <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head" />
@@ -395,19 +389,68 @@ fn diagram(
     }
 }
 
+/// What both drawings of the diagram show, worked out once per frame.
+struct View {
+    nodes: Vec<Node>,
+    links: Vec<Link>,
+    /// Per node: its state and its line of figures.
+    states: Vec<(Health, String)>,
+    /// Per link: the request rate into its target ("535/s"), or nothing.
+    rates: Vec<String>,
+    /// The diagram in words, for its accessible name.
+    description: String,
+}
+
+impl View {
+    fn new(file: &ScenarioFile, metrics: &Metrics) -> View {
+        let (nodes, links) = layout(file);
+        let states: Vec<(Health, String)> =
+            nodes.iter().map(|n| status(file, metrics, n)).collect();
+        let rates = links
+            .iter()
+            .map(|l| {
+                let target = &nodes[l.to];
+                let rate = match target.kind {
+                    "service" => last(metrics, &format!("{}.arrivals_rps", target.name)),
+                    "datastore" => last(metrics, &format!("{}.queries_rps", target.name)),
+                    _ => None,
+                };
+                rate.map(|r| format!("{r:.0}/s")).unwrap_or_default()
+            })
+            .collect();
+        let described: Vec<String> = nodes
+            .iter()
+            .zip(&states)
+            .map(|(n, (health, text))| {
+                let state = if *health == Health::Neutral {
+                    ""
+                } else {
+                    health.name()
+                };
+                format!("{} ({}) {state} {text}", n.name, n.kind)
+            })
+            .collect();
+        View {
+            nodes,
+            links,
+            states,
+            rates,
+            description: format!("System diagram: {}", described.join("; ")),
+        }
+    }
+}
+
 /// The diagram, in both orientations (the style sheet shows the one that fits the screen).
 #[component]
 pub fn Topology(props: &TopologyProps) -> Html {
     let session = props.session.borrow();
     let file = session.file_now();
-    let file = &*file;
-    let metrics = session.run.shown();
-    let (nodes, links) = layout(file);
+    let view = View::new(&file, session.run.shown());
     html! {
         <figure class="topology">
             <figcaption>{ "The system now" }</figcaption>
-            { diagram(file, metrics, &nodes, &links, false) }
-            { diagram(file, metrics, &nodes, &links, true) }
+            { diagram(&view, false) }
+            { diagram(&view, true) }
         </figure>
     }
 }
