@@ -299,7 +299,7 @@ tables! {
         dependencies, probes, deploys, timeline, beats, fixes, expectations }
     DeploySpec { service, replaces, balancer, instances, deadline_s, retries, retry_after_s }
     Meta { id, title, organisation, date, source_url, summary, started_at, incident_duration_s,
-        duration_s, window_ms, seed, key_series }
+        duration_s, window_ms, seed, key_series, series_labels, difficulty }
     ClientSpec { kind, target, endpoint, arrival, rate_rps, rate_changes, timeout_ms, max_retries,
         backoff, backoff_base_ms, backoff_cap_ms, jitter, retry_budget_percent, retry_budget_burst,
         breaker_window, breaker_failure_percent, breaker_open_ms, keys, users, population,
@@ -322,7 +322,7 @@ tables! {
     ProbeSpec { target, endpoint, period_ms, timeout_ms, probers, failure_threshold, effect,
         decoupled }
     TimelineEvent { at_s, action, target, set, label }
-    Beat { at_s, title, caption, watch }
+    Beat { at_s, title, caption, watch, highlight }
     Fix { description, tradeoff, set }
     Expectation { name, fixes, seeds, series, from_s, to_s, stat, at_least, at_most }
 }
@@ -339,6 +339,7 @@ names! {
         Restart = "restart", Stop = "stop", Start = "start", Set = "set", Deploy = "deploy",
         KillQueries = "kill_queries" }
     Stat { Mean = "mean", Max = "max", Min = "min", Sum = "sum" }
+    Difficulty { Intermediate = "intermediate", Primer = "primer", Advanced = "advanced" }
 }
 
 tagged!(Duration by "distribution" {

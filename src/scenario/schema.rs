@@ -91,6 +91,37 @@ pub struct Meta {
     /// Series a viewer should watch first (names as in the CLI's JSON `series`).
     #[serde(default)]
     pub key_series: Vec<String>,
+    /// A chart title for some series, in the scenario's own terms (`"db.cpu_pct" = "Postgres
+    /// CPU"`); a series without one is named from its component and metric.
+    #[serde(default)]
+    pub series_labels: BTreeMap<String, String>,
+    /// Where the scenario sits in a course: the gallery lists primers first.
+    #[serde(default)]
+    pub difficulty: Difficulty,
+}
+
+/// How much a scenario asks of a newcomer.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Difficulty {
+    /// One mechanism, a few components: start here.
+    Primer,
+    /// A documented outage with one loop.
+    #[default]
+    Intermediate,
+    /// Several mechanisms feeding each other, or a long incident with many operator actions.
+    Advanced,
+}
+
+impl Difficulty {
+    /// Its name, as written in the file and shown in the gallery.
+    pub fn name(self) -> &'static str {
+        match self {
+            Difficulty::Primer => "primer",
+            Difficulty::Intermediate => "intermediate",
+            Difficulty::Advanced => "advanced",
+        }
+    }
 }
 
 fn default_window_ms() -> f64 {
@@ -777,6 +808,10 @@ pub struct Beat {
     /// The series to look at now.
     #[serde(default)]
     pub watch: String,
+    /// The part of the system this beat is about: component names and links `from->to` (a link
+    /// is a call the diagram draws). The system view highlights them while the beat is current.
+    #[serde(default)]
+    pub highlight: Vec<String>,
 }
 
 /// A named fix: a patch of parameters with what it cures and what it costs.

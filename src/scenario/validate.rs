@@ -714,6 +714,23 @@ pub fn check(file: &ScenarioFile) -> Check {
                 unknown_series(&beat.watch, &series),
             );
         }
+        check_highlight(file, &beat.highlight).map_err(|(j, message)| {
+            (format!("beats.{i}.highlight.{j}"), message)
+        })?;
+    }
+    for (name, label) in &meta.series_labels {
+        if !known(name) {
+            return fail(
+                format!("scenario.series_labels.{name}"),
+                unknown_series(name, &series),
+            );
+        }
+        if label.trim().is_empty() || label.chars().count() > 60 {
+            return fail(
+                format!("scenario.series_labels.{name}"),
+                "expected a label of 1 to 60 characters",
+            );
+        }
     }
     for (i, name) in meta.key_series.iter().enumerate() {
         if !known(name) {
@@ -990,6 +1007,37 @@ fn check_steps(file: &ScenarioFile, path: &str, steps: &[Step]) -> Check {
                 }
                 miss_range_end = i + 1 + *miss_steps as usize;
             }
+        }
+    }
+    Ok(())
+}
+
+/// Checks a beat's highlight: each entry names a component or a call `from->to` between two;
+/// the error gives the entry's index.
+fn check_highlight(file: &ScenarioFile, entries: &[String]) -> Result<(), (usize, String)> {
+    if entries.len() > 64 {
+        return Err((64, "expected at most 64 entries".to_string()));
+    }
+    let components = super::graph::components(file);
+    let calls = super::graph::calls(file);
+    for (j, entry) in entries.iter().enumerate() {
+        let ok = match entry.split_once("->") {
+            Some((from, to)) => calls.contains(&(from.trim(), to.trim())),
+            None => components.contains(&entry.trim()),
+        };
+        if !ok {
+            let known: Vec<String> = components
+                .iter()
+                .map(|c| c.to_string())
+                .chain(calls.iter().map(|(f, t)| format!("{f}->{t}")))
+                .collect();
+            return Err((
+                j,
+                format!(
+                    "`{entry}` is neither a component nor a call between two (expected one of: {})",
+                    known.join(", ")
+                ),
+            ));
         }
     }
     Ok(())

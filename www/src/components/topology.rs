@@ -5,6 +5,7 @@
 use crate::state::Session;
 use cascade::metrics::Metrics;
 use cascade::scenario::{ClientKind, ScenarioFile, Step};
+use cascade::time::s_to_us;
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -29,15 +30,6 @@ pub struct Link {
     pub from: usize,
     /// To.
     pub to: usize,
-}
-
-fn step_links<'a>(steps: &'a [Step]) -> impl Iterator<Item = &'a str> + 'a {
-    steps.iter().filter_map(|s| match s {
-        Step::Call { target, .. } => Some(target.as_str()),
-        Step::Query { datastore, .. } => Some(datastore.as_str()),
-        Step::Cached { cache, .. } => Some(cache.as_str()),
-        Step::Work { .. } => None,
-    })
 }
 
 /// Lays the components out in columns: clients, HTTP caches, load balancers, services (deeper
@@ -106,35 +98,15 @@ pub fn layout(file: &ScenarioFile) -> (Vec<Node>, Vec<Link>) {
         rows[node.column] += 1;
     }
     let index = |name: &str| nodes.iter().position(|n| n.name == name);
-    let mut links = Vec::new();
-    let mut link = |from: &str, to: &str| {
-        if let (Some(from), Some(to)) = (index(from), index(to))
-            && !links.contains(&Link { from, to })
-        {
-            links.push(Link { from, to });
-        }
-    };
-    for (name, c) in &file.clients {
-        link(name, &c.target);
-    }
-    for (name, h) in &file.http_caches {
-        link(name, &h.backend);
-    }
-    for (name, lb) in &file.load_balancers {
-        for backend in &lb.backends {
-            link(name, backend);
-        }
-    }
-    for (name, service) in &file.services {
-        for target in step_links(&service.middleware) {
-            link(name, target);
-        }
-        for endpoint in service.endpoints.values() {
-            for target in step_links(&endpoint.steps) {
-                link(name, target);
-            }
-        }
-    }
+    let links = cascade::scenario::graph::calls(file)
+        .into_iter()
+        .filter_map(|(from, to)| {
+            Some(Link {
+                from: index(from)?,
+                to: index(to)?,
+            })
+        })
+        .collect();
     (nodes, links)
 }
 
@@ -302,6 +274,9 @@ fn diagram(view: &View, vertical: bool) -> Html {
         links,
         states,
         rates,
+        flows,
+        lit_nodes,
+        lit_links,
         description,
     } = view;
     let layers = nodes.iter().map(|n| n.column).max().map_or(1, |c| c + 1);
@@ -338,11 +313,12 @@ fn diagram(view: &View, vertical: bool) -> Html {
     let drawn_nodes: Vec<Html> = nodes
         .iter()
         .zip(states)
-        .map(|(n, (health, text))| {
+        .zip(lit_nodes)
+        .map(|((n, (health, text)), lit)| {
             let (x, y) = position(n);
             let state = health.name();
             html! {
-                <g class={classes!("node", state)} data-node={n.name.clone()} data-state={state}>
+                <g class={classes!("node", state, lit.then_some("lit"))} data-node={n.name.clone()} data-state={state}>
                     <rect x={x.to_string()} y={y.to_string()} width={NODE_W.to_string()} height={NODE_H.to_string()} rx="8" />
                     <text x={(x + 10.0).to_string()} y={(y + 20.0).to_string()} class="node-name">{ n.name.clone() }<tspan class="node-kind">{ format!(" · {}", n.kind) }</tspan></text>
                     <text x={(x + 10.0).to_string()} y={(y + 39.0).to_string()} class="node-figures">{ text }</text>
@@ -353,7 +329,9 @@ fn diagram(view: &View, vertical: bool) -> Html {
     let drawn_links: Vec<Html> = links
         .iter()
         .zip(rates)
-        .map(|(l, label)| {
+        .zip(flows)
+        .zip(lit_links)
+        .map(|(((l, label), flows), lit)| {
             let (fx, fy) = position(&nodes[l.from]);
             let (tx, ty) = position(&nodes[l.to]);
             let (x1, y1, x2, y2) = if vertical {
@@ -368,16 +346,33 @@ fn diagram(view: &View, vertical: bool) -> Html {
             } else {
                 (x2 - 8.0, y2 - 5.0)
             };
+            // Moving marks, one lane per outcome side by side: a mark's spacing shrinks with the
+            // rate (as its fourth root, so 1/s and 10,000/s both read), its colour is the outcome.
+            let shown: Vec<&(&str, f64)> = flows.iter().filter(|(_, rate)| *rate >= 0.2).collect();
+            let lanes = shown.len() as f64;
+            let marks = shown.iter().enumerate().map(|(k, (outcome, rate))| {
+                let shift = (k as f64 - (lanes - 1.0) / 2.0) * 4.0;
+                let (dx, dy) = if vertical { (shift, 0.0) } else { (0.0, shift) };
+                let spacing = (120.0 / rate.sqrt().sqrt()).clamp(9.0, 120.0);
+                let style = format!(
+                    "--spacing:{spacing:.0}px;stroke-dasharray:0 {spacing:.0};animation-duration:{:.2}s",
+                    spacing / 45.0
+                );
+                html! {
+                    <line class={classes!("flow", *outcome)} x1={(x1 + dx).to_string()} y1={(y1 + dy).to_string()} x2={(x2 + dx).to_string()} y2={(y2 + dy).to_string()} {style} />
+                }
+            });
             html! {
-                <g class="link">
+                <g class={classes!("link", lit.then_some("lit"))}>
                     <line x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} marker-end={if vertical { "url(#arrow-v)" } else { "url(#arrow)" }} />
+                    { for marks }
                     <text x={lx.to_string()} y={ly.to_string()} class={if vertical { "link-rate" } else { "link-rate end" }}>{ label.clone() }</text>
                 </g>
             }
         })
         .collect();
     html! {
-        <svg class={if vertical { "vertical" } else { "horizontal" }} viewBox={format!("0 0 {width:.0} {height:.0}")} style={format!("max-width: {width:.0}px")} role="img" aria-label={description.clone()}>
+        <svg class={classes!(if vertical { "vertical" } else { "horizontal" }, lit_nodes.iter().chain(lit_links).any(|l| *l).then_some("focused"))} viewBox={format!("0 0 {width:.0} {height:.0}")} style={format!("max-width: {width:.0}px")} role="img" aria-label={description.clone()}>
             <defs>
                 <marker id={if vertical { "arrow-v" } else { "arrow" }} viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
                     <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head" />
@@ -397,12 +392,78 @@ struct View {
     states: Vec<(Health, String)>,
     /// Per link: the request rate into its target ("535/s"), or nothing.
     rates: Vec<String>,
+    /// Per link: what its requests end in, per second.
+    flows: Vec<Vec<(&'static str, f64)>>,
+    /// Per node, then per link: whether the current beat is about it.
+    lit_nodes: Vec<bool>,
+    lit_links: Vec<bool>,
     /// The diagram in words, for its accessible name.
     description: String,
 }
 
+/// Requests arriving at a node per second and how many of them fail, where the run measures
+/// them: a service's own series, a datastore's queries, a balancer's backends together.
+fn inflow(metrics: &Metrics, nodes: &[Node], links: &[Link], node: usize) -> Option<(f64, f64)> {
+    let name = &nodes[node].name;
+    match nodes[node].kind {
+        "service" => Some((
+            last(metrics, &format!("{name}.arrivals_rps"))?,
+            last(metrics, &format!("{name}.failed_rps")).unwrap_or(0.0),
+        )),
+        "datastore" => Some((last(metrics, &format!("{name}.queries_rps"))?, 0.0)),
+        "balancer" => links
+            .iter()
+            .filter(|l| l.from == node)
+            .map(|l| inflow(metrics, nodes, links, l.to))
+            .try_fold((0.0, 0.0), |(a, f), x| x.map(|(xa, xf)| (a + xa, f + xf))),
+        _ => None,
+    }
+}
+
+/// What the requests along `link` end in, per second, by outcome (`success`, `error`,
+/// `timeout`, `shed`): the run's outcomes on the link from its only population of request
+/// clients; elsewhere what its target receives and fails, where the link is the target's only
+/// way in (a shared target's series cannot say which caller a request came from).
+fn flows(
+    file: &ScenarioFile,
+    metrics: &Metrics,
+    nodes: &[Node],
+    links: &[Link],
+    link: &Link,
+) -> Vec<(&'static str, f64)> {
+    let from = &nodes[link.from];
+    let request_clients = file
+        .clients
+        .values()
+        .filter(|c| c.kind == ClientKind::Requests)
+        .count();
+    let from_requests =
+        from.kind == "clients" && file.clients[&from.name].kind == ClientKind::Requests;
+    if from_requests && request_clients == 1 {
+        return [
+            ("success", "success_rps"),
+            ("error", "error_rps"),
+            ("timeout", "timeout_rps"),
+            ("shed", "shed_rps"),
+        ]
+        .iter()
+        .map(|(outcome, series)| (*outcome, last(metrics, series).unwrap_or(0.0)))
+        .collect();
+    }
+    if links.iter().filter(|l| l.to == link.to).count() != 1 {
+        return Vec::new();
+    }
+    match inflow(metrics, nodes, links, link.to) {
+        Some((arrivals, failed)) => vec![
+            ("success", (arrivals - failed).max(0.0)),
+            ("error", failed.min(arrivals)),
+        ],
+        None => Vec::new(),
+    }
+}
+
 impl View {
-    fn new(file: &ScenarioFile, metrics: &Metrics) -> View {
+    fn new(file: &ScenarioFile, metrics: &Metrics, highlight: &[String]) -> View {
         let (nodes, links) = layout(file);
         let states: Vec<(Health, String)> =
             nodes.iter().map(|n| status(file, metrics, n)).collect();
@@ -418,6 +479,22 @@ impl View {
                 rate.map(|r| format!("{r:.0}/s")).unwrap_or_default()
             })
             .collect();
+        let flows = links
+            .iter()
+            .map(|l| flows(file, metrics, &nodes, &links, l))
+            .collect();
+        let lit = |name: &str| highlight.iter().any(|h| h.trim() == name);
+        let lit_nodes = nodes.iter().map(|n| lit(&n.name)).collect();
+        let lit_links = links
+            .iter()
+            .map(|l| {
+                highlight.iter().any(|h| {
+                    h.split_once("->").is_some_and(|(from, to)| {
+                        from.trim() == nodes[l.from].name && to.trim() == nodes[l.to].name
+                    })
+                })
+            })
+            .collect();
         let described: Vec<String> = nodes
             .iter()
             .zip(&states)
@@ -430,12 +507,19 @@ impl View {
                 format!("{} ({}) {state} {text}", n.name, n.kind)
             })
             .collect();
+        let mut description = format!("System diagram: {}", described.join("; "));
+        if !highlight.is_empty() {
+            description.push_str(&format!(". This moment is about: {}", highlight.join(", ")));
+        }
         View {
             nodes,
             links,
             states,
             rates,
-            description: format!("System diagram: {}", described.join("; ")),
+            flows,
+            lit_nodes,
+            lit_links,
+            description,
         }
     }
 }
@@ -445,7 +529,15 @@ impl View {
 pub fn Topology(props: &TopologyProps) -> Html {
     let session = props.session.borrow();
     let file = session.file_now();
-    let view = View::new(&file, session.run.shown());
+    let beats = session.beats_in_order();
+    let now = session.shown_us();
+    let highlight = beats
+        .iter()
+        .rev()
+        .find(|b| s_to_us(b.at_s) <= now)
+        .map(|b| b.highlight.as_slice())
+        .unwrap_or_default();
+    let view = View::new(&file, session.run.shown(), highlight);
     html! {
         <figure class="topology">
             <figcaption>{ "The system now" }</figcaption>
