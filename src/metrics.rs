@@ -140,6 +140,8 @@ pub struct WindowCounts {
     pub shed: u64,
     /// End-to-end latency of successful requests.
     pub latency: Histogram,
+    /// Per client (by index): requests ended in success, error, timeout, shed.
+    pub by_client: Vec<[u64; 4]>,
 }
 
 /// The series of a run: one column per name, one value per closed window.

@@ -136,26 +136,12 @@ impl Deploy {
             return None;
         }
         self.enter(Phase::Live);
-        let mut switched: Vec<String> = Vec::new();
-        for backend in backends {
-            let name = if *backend == cfg.replaces {
-                &cfg.service_name
-            } else {
-                backend
-            };
-            if !switched.contains(name) {
-                switched.push(name.clone());
-            }
-        }
-        if !switched.contains(&cfg.service_name) {
-            switched.push(cfg.service_name.clone());
-        }
-        let mut patch = instances(&cfg.replaces, 0);
-        patch.insert(
-            format!("load_balancers.{}.backends", cfg.balancer),
-            Value::Array(switched.into_iter().map(Value::String).collect()),
-        );
-        Some(patch)
+        Some(go_live(
+            &cfg.service_name,
+            &cfg.replaces,
+            &cfg.balancer,
+            backends,
+        ))
     }
 
     /// The deadline of the attempt armed at `epoch`: still not live, so the new instances go and,
@@ -196,8 +182,34 @@ impl Deploy {
     }
 }
 
-/// The patch that gives `service` `count` instances.
-fn instances(service: &str, count: u32) -> Patch {
+/// The patch of a deploy going live: `service` takes the place of `replaces` among `balancer`'s
+/// current `backends` (or joins them), and `replaces` loses its instances.
+pub fn go_live(service: &str, replaces: &str, balancer: &str, backends: &[String]) -> Patch {
+    let mut switched: Vec<String> = Vec::new();
+    for backend in backends {
+        let name = if backend == replaces {
+            service
+        } else {
+            backend
+        };
+        if !switched.iter().any(|s| s == name) {
+            switched.push(name.to_string());
+        }
+    }
+    if !switched.iter().any(|s| s == service) {
+        switched.push(service.to_string());
+    }
+    let mut patch = instances(replaces, 0);
+    patch.insert(
+        format!("load_balancers.{balancer}.backends"),
+        Value::Array(switched.into_iter().map(Value::String).collect()),
+    );
+    patch
+}
+
+/// The patch that gives `service` `count` instances: a deploy starting (the new build's
+/// instances) or rolled back (none).
+pub fn instances(service: &str, count: u32) -> Patch {
     BTreeMap::from([(
         format!("services.{service}.instances"),
         Value::Integer(count as i64),

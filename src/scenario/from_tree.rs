@@ -222,6 +222,7 @@ impl Fields {
 macro_rules! tables {
     ($($ty:ident { $($field:ident),* $(,)? })*) => {$(
         impl FromTree for $ty {
+            #[inline(never)]
             fn from_tree(value: Value) -> Result<$ty, TreeError> {
                 let mut fields = Fields::of(value)?;
                 let mut error = None;
@@ -229,6 +230,7 @@ macro_rules! tables {
                 fields.done(error)?;
                 Ok(out)
             }
+            #[inline(never)]
             fn fallback() -> $ty {
                 $ty { $($field: FromTree::fallback(),)* }
             }
@@ -266,9 +268,11 @@ macro_rules! tagged {
     ($ty:ident by $tag:literal { $first:ident = $first_name:literal { $($first_field:ident),* }
         $(, $variant:ident = $name:literal { $($field:ident),* $(,)? })* $(,)? }) => {
         impl FromTree for $ty {
+            #[inline(never)]
             fn fallback() -> $ty {
                 $ty::$first { $($first_field: FromTree::fallback(),)* }
             }
+            #[inline(never)]
             fn from_tree(value: Value) -> Result<$ty, TreeError> {
                 let mut fields = Fields::of(value)?;
                 let mut error = None;

@@ -128,6 +128,9 @@ impl Scenario {
         };
         validate::check(&scenario.file)
             .map_err(|(path, message)| scenario.error_at(&path, message))?;
+        #[cfg(feature = "validation")]
+        validate::check_story(&scenario.file)
+            .map_err(|(path, message)| scenario.error_at(&path, message))?;
         for fix in scenario.file.fixes.keys() {
             scenario.variant(std::slice::from_ref(fix), &[])?;
         }

@@ -1,6 +1,7 @@
 //! The series a run of a scenario produces, named and ordered in one place: `t_s`, the run-wide
 //! series, then one group per component (services, datastores, look-aside caches, HTTP caches,
-//! connection clients, each in name order), each kind of component with its own suffixes.
+//! connection clients, each in name order), each kind of component with its own suffixes, then
+//! each population's outcomes where there are several populations.
 //!
 //! The engine closes a window by walking the same [`groups`], and each kind's values come as an
 //! array typed by the length of its suffix list, so a name and its value cannot drift apart.
@@ -50,6 +51,10 @@ pub const CACHE: [&str; 1] = ["hit_ratio"];
 /// A connections population's series, `<client>.<suffix>`.
 pub const CONNECTIONS: [&str; 1] = ["connected_count"];
 
+/// What became of one population's requests, `<client>.<suffix>`, where a scenario has several
+/// populations (with one, the run-wide series say it).
+pub const OUTCOMES: [&str; 4] = ["success_rps", "error_rps", "timeout_rps", "shed_rps"];
+
 /// A component with series of its own, by its index among its kind (in name order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Group {
@@ -63,6 +68,8 @@ pub enum Group {
     HttpCache(u16),
     /// A population of connection clients (the index is the client's).
     Connections(u16),
+    /// The outcomes of one population's requests (the index is the client's).
+    Outcomes(u16),
 }
 
 impl Group {
@@ -73,6 +80,7 @@ impl Group {
             Group::Datastore(_) => &DATASTORE,
             Group::Cache(_) | Group::HttpCache(_) => &CACHE,
             Group::Connections(_) => &CONNECTIONS,
+            Group::Outcomes(_) => &OUTCOMES,
         }
     }
 }
@@ -112,6 +120,14 @@ pub fn groups(file: &ScenarioFile) -> Vec<(&str, Group)> {
             .filter(|(_, (_, client))| client.kind == ClientKind::Connections)
             .map(|(i, (n, _))| (n.as_str(), Group::Connections(index(i)))),
     );
+    if file.clients.len() > 1 {
+        groups.extend(
+            file.clients
+                .keys()
+                .enumerate()
+                .map(|(i, n)| (n.as_str(), Group::Outcomes(index(i)))),
+        );
+    }
     groups
 }
 

@@ -346,6 +346,12 @@ impl Simulation {
                         [self.connected_count(c as usize) as f64];
                     gauges.extend(connected);
                 }
+                Group::Outcomes(c) => {
+                    let counts = self.window.by_client.get(c as usize).copied();
+                    let rates: [f64; series::OUTCOMES.len()] =
+                        counts.unwrap_or_default().map(|n| n as f64 * per_s);
+                    gauges.extend(rates);
+                }
             }
         }
         self.metrics
@@ -357,6 +363,7 @@ impl Simulation {
         self.window.error = 0;
         self.window.timeout = 0;
         self.window.shed = 0;
+        self.window.by_client.iter_mut().for_each(|c| *c = [0; 4]);
         self.window.latency.clear();
         self.window_end_us += self.metrics.window_us;
     }

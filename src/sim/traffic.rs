@@ -312,6 +312,11 @@ impl Simulation {
         let latency = self.now_us - r.first_sent_us;
         let (client, origin) = (r.client, r.origin);
         self.totals.in_flight -= 1;
+        let by_client = &mut self.window.by_client;
+        if by_client.len() <= client as usize {
+            by_client.resize(client as usize + 1, [0; 4]);
+        }
+        by_client[client as usize][outcome as usize] += 1;
         match outcome {
             Outcome::Success => {
                 self.totals.success += 1;

@@ -283,3 +283,45 @@ fn kill_queries_names_a_datastore_and_one_of_its_queries() {
     let err = error(&kill("db#nope"));
     assert!(err.message.contains("has no query `nope`"), "{err}");
 }
+
+#[test]
+fn a_beat_highlights_only_components_and_calls_that_exist() {
+    let beat = "\n[[beats]]\nat_s = 1\ntitle = \"t\"\ncaption = \"c\"\nhighlight = [\"users->lb\", \"lb->db\"]\n";
+    let text = format!("{GOOD}{beat}");
+    let err = error(&text);
+    assert_eq!(err.path.as_deref(), Some("beats.0.highlight.1"), "{err}");
+    assert!(
+        err.message
+            .contains("`lb->db` is neither a component nor a call"),
+        "{err}"
+    );
+    assert!(
+        err.message.contains("lb->api"),
+        "the calls that exist are listed: {err}"
+    );
+    assert_eq!(err.location.unwrap().line, line_of(&text, "highlight"));
+    // The calls and components as written are fine.
+    Scenario::parse("tiny.toml", &text.replace("lb->db", "lb->api")).unwrap();
+    Scenario::parse("tiny.toml", &text.replace("lb->db", "api")).unwrap();
+}
+
+#[test]
+fn series_labels_name_series_the_run_makes() {
+    let text = GOOD.replace(
+        "duration_s = 10",
+        "duration_s = 10\nseries_labels.\"api.cpu_pct\" = \"API CPU\"",
+    );
+    let err = error(&text);
+    assert_eq!(
+        err.path.as_deref(),
+        Some("scenario.series_labels.api.cpu_pct"),
+        "{err}"
+    );
+    let text = GOOD.replace(
+        "duration_s = 10",
+        "duration_s = 10\nseries_labels.\"api.queue_depth_req\" = \"API queue\"\ndifficulty = \"expert\"",
+    );
+    let err = error(&text);
+    assert!(err.message.contains("primer"), "{err}");
+    Scenario::parse("tiny.toml", &text.replace("\"expert\"", "\"primer\"")).unwrap();
+}

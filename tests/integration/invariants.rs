@@ -428,3 +428,42 @@ fn every_column_is_named_and_filled_in_every_bundled_scenario() {
         );
     }
 }
+
+/// Where a scenario has several populations, each one's outcomes are series of their own, and
+/// together they are the run's: every request that ends is counted once, for its population.
+#[test]
+fn populations_outcomes_add_up_to_the_runs() {
+    let scenario = cascade::scenario::find_bundled("ovice-2022-07-slow-calendar-endpoint")
+        .unwrap()
+        .unwrap();
+    let variant = scenario.variant(&[], &[]).unwrap();
+    assert!(variant.file.clients.len() > 1);
+    let mut sim = Simulation::new(&variant, 3);
+    sim.run_until(900 * 1_000_000).unwrap();
+    let metrics = sim.metrics();
+    let mut failures = 0.0;
+    for outcome in cascade::scenario::series::OUTCOMES {
+        let total = metrics.series(outcome).unwrap();
+        let mut sum = vec![0.0; total.len()];
+        for client in variant.file.clients.keys() {
+            let column = metrics.series(&format!("{client}.{outcome}")).unwrap();
+            sum.iter_mut().zip(column).for_each(|(s, v)| *s += v);
+        }
+        for (window, (a, b)) in sum.iter().zip(total).enumerate() {
+            assert!(
+                (a - b).abs() < 1e-9,
+                "{outcome}, window {window}: {a} vs {b}"
+            );
+        }
+        if outcome != "success_rps" {
+            failures += total.iter().sum::<f64>();
+        }
+    }
+    assert!(failures > 0.0, "the outage fails requests");
+    // One population: the run-wide series say it all, and no per-population series are made.
+    let single = cascade::scenario::find_bundled("retry-storm")
+        .unwrap()
+        .unwrap();
+    let names = cascade::scenario::series::names(&single.file);
+    assert!(!names.iter().any(|n| n.ends_with(".success_rps")));
+}

@@ -7,5 +7,6 @@ mod determinism;
 mod docs;
 mod invariants;
 mod mechanisms;
+mod reachable;
 mod scenarios;
 mod sensitivity;
