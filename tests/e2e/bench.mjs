@@ -81,7 +81,7 @@ async function computed(page, timeout = 300_000) {
 
 const checksum = (page) =>
   page.evaluate(() => {
-    const c = document.querySelector('canvas[aria-label="Request rates"]');
+    const c = document.querySelector('canvas[aria-label="What happened to requests"]');
     const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
     let sum = 0;
     for (let i = 0; i < data.length; i += 7) sum = (sum * 31 + data[i]) % 1000000007;
@@ -117,7 +117,7 @@ async function frameFigures(page) {
 
 /** In the page: whether the request-rate chart has anything drawn on it. */
 function chartDrawn() {
-  const c = document.querySelector('canvas[aria-label="Request rates"]');
+  const c = document.querySelector('canvas[aria-label="What happened to requests"]');
   if (!c || c.width === 0) return false;
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
   for (let j = 4; j < d.length; j += 4 * 97) if (d[j] !== d[0]) return true;
@@ -139,9 +139,9 @@ try {
   for (let i = 0; i < 5; i++) {
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     await page.goto(server.url);
-    await page.getByRole('button', { name: `Open ${first.title}` }).waitFor();
+    await page.getByRole('button', { name: `Replay ${first.title}` }).waitFor();
     loads.push(await page.evaluate(() => performance.now()));
-    await page.getByRole('button', { name: `Open ${first.title}` }).click();
+    await page.getByRole('button', { name: `Replay ${first.title}` }).click();
     await page.getByRole('button', { name: 'Play' }).click();
     await page.waitForFunction(chartDrawn, null, { polling: 'raf' });
     charts.push(await page.evaluate(() => performance.now()));
@@ -193,7 +193,7 @@ try {
         await (on ? toggle.check() : toggle.uncheck());
         await page.waitForFunction(
           (b) => {
-            const c = document.querySelector('canvas[aria-label="Request rates"]');
+            const c = document.querySelector('canvas[aria-label="What happened to requests"]');
             const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
             let sum = 0;
             for (let k = 0; k < data.length; k += 7) sum = (sum * 31 + data[k]) % 1000000007;

@@ -32,7 +32,7 @@ test('the URL follows the view and reopening it restores the same state', async 
   const errors = [];
   const page = await openPage(browser, server.url, errors);
   const entries = await page.evaluate(() => history.length);
-  await page.getByRole('button', { name: 'Open Retry storm after a brief server crash' }).click();
+  await page.getByRole('button', { name: 'Replay Retry storm after a brief server crash' }).click();
   await page.getByRole('switch', { name: 'jitter', exact: true }).check();
   await page.getByLabel('Seed').fill('5');
   await page.getByLabel('Seed').press('Enter');
@@ -113,11 +113,14 @@ test('malformed or tampered links get a message and the gallery, and run no scri
 test('embed mode works inside an iframe on another page, at 320×240 and larger', async () => {
   // A page of a "postmortem" on another origin that embeds the replay.
   const src = `${server.url}?v=1&s=retry-storm&t=40&embed=1&controls=fixes`;
+  const plain = `${server.url}?v=1&s=svix-2023-06-auth-token-stampede&t=1500&embed=1`;
   const host = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end(`<!doctype html><title>Postmortem</title><h1>Our outage</h1>
       <iframe id="small" src="${src}" width="320" height="240" title="Replay"></iframe>
-      <iframe id="large" src="${src}" width="900" height="600" title="Replay large"></iframe>`);
+      <iframe id="large" src="${src}" width="900" height="600" title="Replay large"></iframe>
+      <iframe id="card" src="${plain}" width="480" height="270" title="Replay card"></iframe>
+      <iframe id="tiny" src="${plain}" width="320" height="240" title="Replay tiny"></iframe>`);
   });
   await new Promise((r) => host.listen(0, '127.0.0.1', r));
   const errors = [];
@@ -134,17 +137,36 @@ test('embed mode works inside an iframe on another page, at 320×240 and larger'
     await frame.getByRole('button', { name: 'Pause' }).click();
   }
   const frame = page.frameLocator('#large');
-  assert.ok((await frame.locator('canvas[aria-label="Request rates"]').evaluate((c) => c.width)) > 0);
+  assert.ok((await frame.locator('canvas[aria-label="What happened to requests"]').evaluate((c) => c.width)) > 0);
   await frame.locator('.fix input[role="switch"]').first().waitFor();
   const inner = page.frames().find((f) => f.url().includes('embed=1'));
-  assert.ok((await drawnPixels(inner, 'canvas[aria-label="Request rates"]')) > 1_000, 'chart drawn in the iframe');
+  assert.ok((await drawnPixels(inner, 'canvas[aria-label="What happened to requests"]')) > 1_000, 'chart drawn in the iframe');
   // In the 320×240 frame the controls and the chart are visible without scrolling.
   const box = await page.locator('#small').boundingBox();
   const play = await page.frameLocator('#small').getByRole('button', { name: 'Play' }).boundingBox();
-  const chart = await page.frameLocator('#small').locator('canvas[aria-label="Request rates"]').boundingBox();
+  const chart = await page.frameLocator('#small').locator('canvas[aria-label="What happened to requests"]').boundingBox();
   assert.ok(play.y + play.height <= box.y + box.height, 'controls inside the small frame');
   assert.ok(chart.y + chart.height * 0.5 <= box.y + box.height, 'the chart shows in the small frame');
   assert.ok(chart.x + chart.width <= box.x + box.width + 1, 'the chart fits the frame width');
+  // Without the fix switches, the common embed sizes show everything whole: the title, the
+  // controls, the timeline, the verdict so far, the caption, the chart and its legend below it.
+  for (const id of ['card', 'tiny']) {
+    const frame = page.frameLocator(`#${id}`);
+    await frame.locator('.embed-verdict').waitFor();
+    const outer = await page.locator(`#${id}`).boundingBox();
+    const parts = {};
+    for (const [name, selector] of [['title', '.embed-title'], ['play', 'button[aria-label="Play"]'], ['timeline', 'input[aria-label="Timeline"]'],
+      ['verdict', '.embed-verdict'], ['caption', '.current-caption'], ['chart', 'canvas[aria-label="What happened to requests"]'], ['legend', '.chart .legend']]) {
+      parts[name] = await frame.locator(selector).first().boundingBox();
+      const b = parts[name];
+      assert.ok(b && b.height > 0 && b.y >= outer.y - 1 && b.y + b.height <= outer.y + outer.height + 1 && b.x + b.width <= outer.x + outer.width + 1,
+        `${id}: ${name} is not whole in the ${outer.width}×${outer.height} frame: ${JSON.stringify(b)}`);
+    }
+    assert.ok(parts.chart.height >= 80, `${id}: the chart is ${parts.chart.height}px tall`);
+    assert.ok(parts.legend.y >= parts.chart.y + parts.chart.height - 1, `${id}: the legend covers the chart`);
+    assert.match(await frame.locator('.embed-verdict').textContent(), /^15:49:00 UTC · so far: (did not recover|degraded|no outage)/);
+    assert.ok((await frame.locator('.current-caption').textContent()).length > 20, `${id}: caption`);
+  }
   assert.deepEqual(errors, []);
   await page.close();
   await new Promise((r) => host.close(r));
@@ -177,10 +199,26 @@ test('the CSV download holds exactly what the CLI prints, and the PNG is an imag
   const web = readFileSync(await csv.path(), 'utf8');
   const cli = cliCsv(['run', 'retry-storm', '--fix', 'jitter', '--seed', '4', '--format', 'csv']);
   assert.equal(web, cli);
+  // What the PNG says in words: the scenario, the run (fixes, seed, moment), each chart's title
+  // and legend. (Recorded as it is drawn: the canvas's text calls.)
+  await page.evaluate(() => {
+    window.drawnTexts = [];
+    const fillText = CanvasRenderingContext2D.prototype.fillText;
+    CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+      window.drawnTexts.push(String(text));
+      return fillText.call(this, text, ...rest);
+    };
+  });
   const [png] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download charts (PNG)' }).click()]);
   const bytes = readFileSync(await png.path());
   assert.deepEqual([...bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
   assert.ok(bytes.length > 10_000, `${bytes.length} bytes`);
+  const texts = await page.evaluate(() => window.drawnTexts);
+  assert.equal(texts[0], 'Retry storm after a brief server crash');
+  assert.match(texts[1], /^Fixes: jitter · seed 4 · at 1:00 \(1:00 of \d+:\d\d\) · Cascade Lab$/);
+  for (const expected of ['What happened to requests', 'Latency of successful requests', 'succeeded', 'timed out', 'offered', 'p99']) {
+    assert.ok(texts.includes(expected), `the PNG lacks "${expected}": ${JSON.stringify(texts)}`);
+  }
   assert.deepEqual(errors, []);
   await page.close();
 });

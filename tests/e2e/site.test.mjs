@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { serve } from './server.mjs';
 import { launch, openPage, drawnPixels } from './browser.mjs';
@@ -12,6 +12,8 @@ import { launch, openPage, drawnPixels } from './browser.mjs';
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 const SCENARIOS = fileURLToPath(new URL('../../scenarios/', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Where the run leaves its screenshots of each scenario mid-incident (desktop, phone, embed). */
+const SHOTS = `${ROOT}target/screenshots/`;
 
 /** What the CLI prints for these arguments (the release binary the test command built). */
 function cliCsv(args) {
@@ -77,9 +79,16 @@ test('the gallery lists every bundled outage, with no failed requests from a sub
   page.on('response', (r) => r.status() >= 400 && failed.push(`${r.status()} ${r.url()}`));
   await page.getByRole('heading', { name: 'Outages to replay' }).waitFor();
   for (const { title } of titles) {
-    await page.getByRole('button', { name: `Open ${title}` }).waitFor();
+    await page.getByRole('button', { name: `Replay ${title}` }).waitFor();
   }
   assert.equal(await page.locator('.card').count(), titles.length);
+  // Where to start: the primer first, then by difficulty, each card with its length.
+  const courses = await page.locator('.card .course').allTextContents();
+  assert.match(courses[0], /^Primer: start here/);
+  assert.match(await page.locator('.card h3').first().textContent(), /Retry storm/);
+  const rank = (c) => ['Primer', 'Intermediate', 'Advanced'].findIndex((l) => c.startsWith(l));
+  assert.deepEqual(courses.map(rank), courses.map(rank).sort(), 'cards by difficulty');
+  assert.ok(courses.every((c) => /plays in \d+ (s|min)/.test(c)), courses.join(' | '));
   assert.deepEqual(failed, []);
   assert.deepEqual(errors, []);
   await page.close();
@@ -89,7 +98,7 @@ for (const { id, title } of titles.filter((t) => !only || only.includes(t.id))) 
   test(`replay ${id}: play, beats, seek both ways, every fix`, async () => {
     const errors = [];
     const page = await openPage(browser, server.url, errors);
-    await page.getByRole('button', { name: `Open ${title}` }).click();
+    await page.getByRole('button', { name: `Replay ${title}` }).click();
     await page.getByRole('heading', { name: title }).waitFor();
 
     // Play a little with the keyboard, then pause with the button.
@@ -98,7 +107,7 @@ for (const { id, title } of titles.filter((t) => !only || only.includes(t.id))) 
     await page.waitForTimeout(400);
     await page.getByRole('button', { name: 'Pause' }).click();
     await page.getByRole('button', { name: 'Play' }).waitFor();
-    assert.ok((await drawnPixels(page, 'canvas[aria-label="Request rates"]')) > 2_000, 'rates chart drawn');
+    assert.ok((await drawnPixels(page, 'canvas[aria-label="What happened to requests"]')) > 2_000, 'rates chart drawn');
 
     // Step through the beats: each becomes the highlighted one and its caption shows.
     const beats = page.locator('.beats .beat');
@@ -121,11 +130,11 @@ for (const { id, title } of titles.filter((t) => !only || only.includes(t.id))) 
     // Seek to the end, then back to a quarter: the clock follows and the chart redraws.
     await seekTo(page, 1);
     const endClock = await page.locator('.timeline-clock strong').textContent();
-    const before = await canvasChecksum(page, 'Request rates');
+    const before = await canvasChecksum(page, 'What happened to requests');
     await seekTo(page, 0.25);
     const quarterClock = await page.locator('.timeline-clock strong').textContent();
     assert.notEqual(quarterClock, endClock, 'seeking backwards moves the clock');
-    assert.notEqual(await canvasChecksum(page, 'Request rates'), before, 'the chart shows the earlier moment');
+    assert.notEqual(await canvasChecksum(page, 'What happened to requests'), before, 'the chart shows the earlier moment');
     await seekTo(page, 1);
     assert.match(await page.locator('.verdict-text').textContent(), /recover|outage|degraded|early/);
 
@@ -134,12 +143,12 @@ for (const { id, title } of titles.filter((t) => !only || only.includes(t.id))) 
     const fixes = await switches.count();
     assert.ok(fixes >= 1, 'the scenario has fixes');
     for (let i = 0; i < fixes; i++) {
-      const plain = await canvasChecksum(page, 'Request rates');
+      const plain = await canvasChecksum(page, 'What happened to requests');
       await switches.nth(i).check();
       await waitCaughtUp(page);
       await page.getByText('With fixes:').waitFor();
       await page.getByText('As it happened:').waitFor();
-      assert.notEqual(await canvasChecksum(page, 'Request rates'), plain, `fix ${i} changes the chart`);
+      assert.notEqual(await canvasChecksum(page, 'What happened to requests'), plain, `fix ${i} changes the chart`);
       await switches.nth(i).uncheck();
       await waitCaughtUp(page);
     }
@@ -151,9 +160,9 @@ for (const { id, title } of titles.filter((t) => !only || only.includes(t.id))) 
 test('a fix applied mid-run forks the run and the verdict says so', async () => {
   const errors = [];
   const page = await openPage(browser, server.url, errors);
-  await page.getByRole('button', { name: 'Open Retry storm after a brief server crash' }).click();
+  await page.getByRole('button', { name: 'Replay Retry storm after a brief server crash' }).click();
   await seekTo(page, 10 / 60);
-  await page.getByRole('button', { name: 'Apply honor-timeout now' }).click();
+  await page.getByRole('button', { name: 'Apply now: honor-timeout' }).click();
   await page.getByText(/Applied mid-run: honor-timeout from/).waitFor();
   await seekTo(page, 1);
   assert.match(await page.locator('.verdict-text').textContent(), /recovered at/);
@@ -165,7 +174,7 @@ test('a fix applied mid-run forks the run and the verdict says so', async () => 
 test('runs are computed ahead of the playhead: jump to the end, then seek anywhere at once', async () => {
   const errors = [];
   const page = await openPage(browser, server.url, errors);
-  await page.getByRole('button', { name: 'Open An OR query loses its indexes: auth-token cache stampede in the US region' }).click();
+  await page.getByRole('button', { name: 'Replay An OR query loses its indexes: auth-token cache stampede in the US region' }).click();
   await page.getByRole('button', { name: 'Jump to end' }).click();
   await waitCaughtUp(page);
   await page.waitForFunction(() => !/computed \d+%/.test(document.querySelector('.timeline-clock').textContent));
@@ -193,7 +202,7 @@ test('every fix that moves an operator action applies now, and the fork is the C
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`${server.url}?s=${id}&t=${at}`);
     await waitCaughtUp(page);
-    await page.getByRole('button', { name: 'Apply single-flight now' }).click();
+    await page.getByRole('button', { name: 'Apply now: single-flight' }).click();
     await page.getByText(/Applied mid-run: single-flight from/).waitFor();
     assert.equal(await page.locator('.fix-error').count(), 0, 'no refusal');
     await seekTo(page, 1);
@@ -221,7 +230,7 @@ test('every fix of every scenario can be applied now at three moments of its run
       await page.goto(`${server.url}?s=${id}&t=${at}`);
       await waitCaughtUp(page);
       for (const fix of fixes) {
-        await page.getByRole('button', { name: `Apply ${fix} now` }).click();
+        await page.getByRole('button', { name: `Apply now: ${fix}` }).click();
         await waitCaughtUp(page);
         assert.equal(await page.locator('.fix-error').count(), 0, `${id}: ${fix} at ${at} s is refused`);
       }
@@ -242,7 +251,7 @@ test('every fix of every scenario can be applied now at three moments of its run
 test('the keyboard help lists the shortcuts and Escape closes it', async () => {
   const errors = [];
   const page = await openPage(browser, server.url, errors);
-  await page.getByRole('button', { name: 'Open Retry storm after a brief server crash' }).click();
+  await page.getByRole('button', { name: 'Replay Retry storm after a brief server crash' }).click();
   await page.keyboard.press('?');
   const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
   await dialog.waitFor();
@@ -256,7 +265,7 @@ test('the keyboard help lists the shortcuts and Escape closes it', async () => {
 test('keyboard: opening focuses the heading, Space presses the focused button, help is a modal dialog', async () => {
   const errors = [];
   const page = await openPage(browser, server.url, errors);
-  await page.getByRole('button', { name: 'Open Retry storm after a brief server crash' }).click();
+  await page.getByRole('button', { name: 'Replay Retry storm after a brief server crash' }).click();
   await page.waitForFunction(() => document.activeElement?.matches('h2') && /Retry storm/.test(document.activeElement.textContent));
   // The story opens as a teaser; the rest is one click away.
   const story = page.locator('.story details');
@@ -303,6 +312,22 @@ const OUTAGE_MOMENT = {
   'svix-2023-06-auth-token-stampede': [1500, 'pg'],
 };
 
+/** The beats of a scenario file: time, watched series and highlight (each on one line). */
+function beatsOf(id) {
+  const text = readFileSync(`${SCENARIOS}${id}.toml`, 'utf8');
+  return text.split('[[beats]]').slice(1).map((block) => ({
+    at: Number(block.match(/^at_s = ([\d.]+)/m)[1]),
+    watch: block.match(/^watch = "([^"]*)"/m)?.[1] ?? '',
+    highlight: JSON.parse(block.match(/^highlight = (\[.*\])/m)?.[1] ?? '[]'),
+  }));
+}
+
+/** The chart title a scenario file gives a series, if any. */
+function seriesLabel(id, series) {
+  const text = readFileSync(`${SCENARIOS}${id}.toml`, 'utf8');
+  return text.match(new RegExp(`^series_labels\\."${series.replace(/\./g, '\\.')}" = "([^"]*)"`, 'm'))?.[1];
+}
+
 /** Components the scenario file declares (each is a node of the system view). */
 function componentCount(id) {
   const text = readFileSync(`${SCENARIOS}${id}.toml`, 'utf8');
@@ -339,6 +364,28 @@ for (const { id } of titles) {
       assert.deepEqual(view.nodes.filter((n) => !n.inside).map((n) => n.name), [], `${where}: nodes outside the view`);
       const tier = view.nodes.find((n) => n.name === failingTier);
       assert.ok(['failing', 'down', 'saturated'].includes(tier?.state), `${where}: ${failingTier} is ${tier?.state}`);
+      // The loop of the beat in force is highlighted; the chart it says to watch is marked.
+      const beat = beatsOf(id).filter((b) => b.at <= at).sort((a, b) => a.at - b.at).pop();
+      const shown = await page.evaluate(() => {
+        const svg = [...document.querySelectorAll('.topology svg')].find((s) => s.getBoundingClientRect().width > 0);
+        return {
+          nodes: [...svg.querySelectorAll('.node.lit')].map((g) => g.dataset.node).sort(),
+          links: [...svg.querySelectorAll('.link.lit')].map((g) => g.dataset.link).sort(),
+          flows: [...svg.querySelectorAll('.flow')].map((l) => [l.classList[1], getComputedStyle(l).animationName]),
+          watched: [...document.querySelectorAll('.chart.watched figcaption')].map((c) => c.textContent),
+        };
+      });
+      assert.deepEqual(shown.nodes, beat.highlight.filter((h) => !h.includes('->')).sort(), `${where}: highlighted components`);
+      assert.deepEqual(shown.links, beat.highlight.filter((h) => h.includes('->')).sort(), `${where}: highlighted calls`);
+      // Requests move along the links, and some of them fail: customers feel the outage.
+      assert.ok(shown.flows.length > 0 && shown.flows.every(([, animation]) => animation === 'flow'), `${where}: moving requests ${JSON.stringify(shown.flows)}`);
+      assert.ok(shown.flows.some(([outcome]) => outcome !== 'success'), `${where}: no failing requests drawn ${JSON.stringify(shown.flows)}`);
+      if (beat.watch) {
+        assert.equal(shown.watched.length, 1, `${where}: one chart marked for ${beat.watch}`);
+        const label = seriesLabel(id, beat.watch);
+        const standard = /^(success|error|timeout|shed|offered)_rps$|^p(50|99)_ms$/.test(beat.watch);
+        if (label && !standard) assert.ok(shown.watched[0].includes(label), `${where}: ${shown.watched[0]} is not "${label}"`);
+      }
       if (width < 500) {
         // On the phone the playback bar stays reachable while a chart is in view.
         await page.locator('.charts canvas').first().scrollIntoViewIfNeeded();
@@ -358,8 +405,18 @@ for (const { id } of titles) {
         assert.deepEqual(small, [], `${where}: controls under 44 px tall`);
       }
       assert.deepEqual(errors, []);
+      mkdirSync(SHOTS, { recursive: true });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: `${SHOTS}${id}-${width < 500 ? 'phone' : 'desktop'}.png` });
       await page.close();
     }
+    // The same moment as an embed in a 480×270 frame.
+    const embed = await browser.newPage({ viewport: { width: 480, height: 270 } });
+    await embed.goto(`${server.url}?s=${id}&t=${at}&embed=1`);
+    await embed.locator('.chart canvas').first().waitFor();
+    await waitCaughtUp(embed);
+    await embed.screenshot({ path: `${SHOTS}${id}-embed.png` });
+    await embed.close();
   });
 }
 
@@ -368,7 +425,7 @@ test('the layout fits a 390 px phone', async () => {
   const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(server.url);
-  await page.getByRole('button', { name: 'Open Retry storm after a brief server crash' }).click();
+  await page.getByRole('button', { name: 'Replay Retry storm after a brief server crash' }).click();
   await page.getByRole('button', { name: 'Play' }).waitFor();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `page is ${overflow}px wider than the screen`);
@@ -379,27 +436,66 @@ test('the layout fits a 390 px phone', async () => {
 test('charts follow the colour scheme, also when it changes', async () => {
   const errors = [];
   const page = await openPage(browser, server.url, errors);
-  await page.getByRole('button', { name: 'Open Retry storm after a brief server crash' }).click();
+  await page.getByRole('button', { name: 'Replay Retry storm after a brief server crash' }).click();
   const corner = () =>
-    page.locator('canvas[aria-label="Request rates"]').evaluate((c) => {
+    page.locator('canvas[aria-label="What happened to requests"]').evaluate((c) => {
       const [r, g, b] = c.getContext('2d').getImageData(1, 1, 1, 1).data;
       return r + g + b;
     });
-  await page.waitForFunction(() => document.querySelector('canvas[aria-label="Request rates"]')?.width > 0);
+  await page.waitForFunction(() => document.querySelector('canvas[aria-label="What happened to requests"]')?.width > 0);
   await page.emulateMedia({ colorScheme: 'light' });
   await page.waitForFunction(() => {
-    const c = document.querySelector('canvas[aria-label="Request rates"]');
+    const c = document.querySelector('canvas[aria-label="What happened to requests"]');
     const [r, g, b] = c.getContext('2d').getImageData(1, 1, 1, 1).data;
     return r + g + b > 600;
   });
   assert.ok((await corner()) > 600, 'light background');
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.waitForFunction(() => {
-    const c = document.querySelector('canvas[aria-label="Request rates"]');
+    const c = document.querySelector('canvas[aria-label="What happened to requests"]');
     const [r, g, b] = c.getContext('2d').getImageData(1, 1, 1, 1).data;
     return r + g + b < 200;
   });
   assert.ok((await corner()) < 200, 'dark background');
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+const AXE = fileURLToPath(new URL('./node_modules/axe-core/axe.min.js', import.meta.url));
+
+/** axe-core's WCAG 2.1 A and AA violations on the page as it is: rule, then a few nodes. */
+async function axeViolations(page) {
+  await page.addScriptTag({ path: AXE });
+  return page.evaluate(async () => {
+    const result = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return result.violations.map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')} (${n.failureSummary.replace(/\s+/g, ' ')})`).join('; ')}`);
+  });
+}
+
+test('axe-core finds no WCAG 2.1 A/AA violations, light and dark: gallery, player mid-outage, phone, embed', async () => {
+  const pages = [
+    ['gallery', 1280, 720, ''],
+    ['player', 1280, 720, '?s=svix-2023-06-auth-token-stampede&t=1500'],
+    ['phone', 390, 844, '?s=retry-storm&t=30'],
+    ['embed', 480, 270, '?s=showmax-2019-10-health-check-cache&t=2400&embed=1'],
+  ];
+  for (const colorScheme of ['light', 'dark']) {
+    for (const [name, width, height, query] of pages) {
+      const errors = [];
+      const page = await browser.newPage({ viewport: { width, height }, colorScheme });
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      await page.goto(`${server.url}${query}`);
+      if (query) {
+        await page.locator('.chart canvas').first().waitFor();
+        await waitCaughtUp(page);
+      } else {
+        await page.locator('.card').first().waitFor();
+      }
+      assert.deepEqual(await axeViolations(page), [], `${name}, ${colorScheme}`);
+      assert.deepEqual(errors, []);
+      await page.close();
+    }
+  }
 });

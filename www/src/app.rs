@@ -342,7 +342,9 @@ pub fn App() -> Html {
                 beat: false,
             }));
             let now_s = s.shown_us() as f64 / 1e6;
-            let specs = chart_specs(&meta.key_series);
+            let watch = crate::components::narration::current_beat(&beats, now_s)
+                .map_or("", |i| beats[i].watch.as_str());
+            let specs = chart_specs(meta, watch);
             let slots = specs.len();
             let back = {
                 let dispatch = dispatch.clone();
@@ -419,9 +421,10 @@ pub fn App() -> Html {
     }
 }
 
-/// The compact player for iframes: title, controls, the current caption, the rates chart and
-/// the scenario's first key series, fix switches if the link asks for them, and a link to the
-/// full sandbox at the same state.
+/// The compact player for iframes, filling the frame from 320×240 up: title, controls and the
+/// clock, the timeline, the verdict so far, the current beat's caption, then the outcome chart
+/// (and the watched or first key series where the frame is wide), fix switches if the link asks
+/// for them, and a link to the full sandbox at the same state.
 fn embed_view(
     player: &Player,
     session: &Rc<RefCell<crate::state::Session>>,
@@ -431,10 +434,11 @@ fn embed_view(
     let meta = &s.scenario.file.scenario;
     let now_s = s.shown_us() as f64 / 1e6;
     let beats = s.beats_in_order();
-    let caption = crate::components::narration::current_beat(&beats, now_s)
+    let current = crate::components::narration::current_beat(&beats, now_s);
+    let caption = current
         .map(|i| format!("{}: {}", beats[i].title, beats[i].caption))
         .unwrap_or_default();
-    let specs: Vec<_> = chart_specs(&meta.key_series)
+    let specs: Vec<_> = chart_specs(meta, current.map_or("", |i| beats[i].watch.as_str()))
         .into_iter()
         .enumerate()
         .filter(|(i, _)| *i != 1)
@@ -442,16 +446,21 @@ fn embed_view(
         .map(|(_, c)| c)
         .collect();
     let slots = specs.len();
+    let verdict =
+        cascade::verdict::describe(cascade::verdict::assess(s.run.shown()), &meta.started_at);
+    let markers: Vec<Marker> = beats
+        .iter()
+        .map(|b| Marker {
+            at_s: b.at_s,
+            label: b.title.clone(),
+            beat: true,
+        })
+        .collect();
     let full = player.link().map(|mut link| {
         link.embed = false;
         link.embed_fixes = false;
         format!("{}{}", share::page_url(), permalink::to_query(&link))
     });
-    let send = |action: Action| {
-        let dispatch = dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(action.clone()))
-    };
-    let play_label = if player.playing { "Pause" } else { "Play" };
     html! {
         <div class="embed-player">
             <div class="embed-head">
@@ -460,18 +469,22 @@ fn embed_view(
                     <a href={url} target="_blank" rel="noopener noreferrer">{ "Open in Cascade Lab ↗" }</a>
                 }
             </div>
-            <div class="controls" role="toolbar" aria-label="Playback">
-                <button type="button" class="primary" aria-label={play_label} onclick={send(Action::TogglePlay)}>{ if player.playing { "❚❚" } else { "▶" } }</button>
-                <button type="button" aria-label="Previous beat" onclick={send(Action::PrevBeat)}>{ "«" }</button>
-                <button type="button" aria-label="Step back" onclick={send(Action::StepBack)}>{ "‹" }</button>
-                <button type="button" aria-label="Step forward" onclick={send(Action::StepForward)}>{ "›" }</button>
-                <button type="button" aria-label="Next beat" onclick={send(Action::NextBeat)}>{ "»" }</button>
-                <span class="muted">{ cascade::verdict::clock_label(&meta.started_at, now_s) }</span>
-            </div>
+            <Controls playing={player.playing} speed={player.speed} seed={s.seed} dispatch={dispatch.clone()} compact=true>
+                <Timeline
+                    duration_s={s.end_us() as f64 / 1e6}
+                    now_s={now_s}
+                    target_s={s.target_us as f64 / 1e6}
+                    computed_s={s.computed_us() as f64 / 1e6}
+                    started_at={meta.started_at.clone()}
+                    markers={markers}
+                    dispatch={dispatch.clone()}
+                />
+            </Controls>
+            <p class="embed-verdict" role="status"><strong>{ cascade::verdict::clock_label(&meta.started_at, now_s) }</strong>{ " · so far: " }{ verdict }</p>
             <p class="current-caption" aria-live="polite">{ caption }</p>
             <div class="charts">
                 { for specs.into_iter().enumerate().map(|(slot, spec)| html! {
-                    <Chart spec={spec} session={session.clone()} frame={player.frame} revision={player.revision} compare={player.compare} playing={player.playing} slot={slot} slots={slots} />
+                    <Chart spec={spec} session={session.clone()} frame={player.frame} revision={player.revision} compare={player.compare} playing={player.playing} slot={slot} slots={slots} fill=true />
                 }) }
             </div>
             if player.embed_fixes {

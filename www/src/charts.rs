@@ -1,12 +1,15 @@
-//! Drawing series on a `<canvas>` with plotters-canvas: axes with units, a legend, the current
-//! run's lines, the run as it happened as faint lines, a cursor at the current time and beat
-//! markers. The canvas is sized for the device pixel ratio so lines stay sharp.
+//! Drawing series on a `<canvas>` with plotters-canvas: axes with units, the current run's lines
+//! and stacked outcome bands, the run as it happened as dashed lines, a cursor at the current
+//! time and beat markers (the legend is HTML beside the canvas, so it never covers the plot). The
+//! canvas is sized for the device pixel ratio so lines stay sharp.
 
 use cascade::metrics::Metrics;
+use cascade::scenario::Meta;
 use cascade::verdict::start_of_day;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters_canvas::CanvasBackend;
+use std::collections::BTreeMap;
 use web_sys::HtmlCanvasElement;
 
 /// One line of a chart: the sum of some series.
@@ -54,6 +57,11 @@ pub struct ChartSpec {
     /// Latencies of successful requests: a window in which nothing succeeded has no latency, and
     /// is left as a gap rather than drawn as 0 ms (which would read as an improvement).
     pub gaps_without_success: bool,
+    /// How many of the first lines are outcomes, drawn as bands stacked on each other, so that
+    /// they add up under the line of what was offered.
+    pub stacked: usize,
+    /// The current beat says to look at this chart.
+    pub watched: bool,
 }
 
 /// Palette that reads on light and dark backgrounds.
@@ -66,44 +74,78 @@ pub const PALETTE: [(u8, u8, u8); 6] = [
     (40, 160, 170),
 ];
 
-/// The three standard charts plus one per key series of the scenario.
-pub fn chart_specs(key_series: &[String]) -> Vec<ChartSpec> {
-    let mut specs = vec![
-        ChartSpec {
-            title: "Request rates".into(),
-            y_label: "requests/s".into(),
-            lines: vec![
-                Line::new("offered", &["offered_rps"], PALETTE[0]),
-                Line::new("success", &["success_rps"], PALETTE[1]),
-                Line::new(
-                    "failed",
-                    &["error_rps", "timeout_rps", "shed_rps"],
-                    PALETTE[2],
-                ),
-            ],
-            gaps_without_success: false,
-        },
-        ChartSpec {
-            title: "Latency of successful requests".into(),
-            y_label: "ms".into(),
-            lines: vec![
-                Line::new("p50", &["p50_ms"], PALETTE[4]),
-                Line::new("p99", &["p99_ms"], PALETTE[3]),
-            ],
-            gaps_without_success: true,
-        },
-    ];
-    for (i, name) in key_series.iter().enumerate() {
-        specs.push(ChartSpec {
-            title: describe_series(name),
-            y_label: unit_of(name).to_string(),
-            lines: vec![Line::new(
-                &metric_label(name),
-                &[name.as_str()],
-                PALETTE[(i + 5) % PALETTE.len()],
-            )],
-            gaps_without_success: false,
-        });
+/// Grey, for requests shed.
+const SHED: (u8, u8, u8) = (130, 130, 140);
+
+/// A chart title for a series: the scenario's own label, or its component and what it measures.
+pub fn series_title(labels: &BTreeMap<String, String>, name: &str) -> String {
+    labels
+        .get(name)
+        .cloned()
+        .unwrap_or_else(|| describe_series(name))
+}
+
+/// The charts of a scenario: what happened to requests (outcomes stacked under what was
+/// offered), their latency, one chart per key series, and the series the current beat says to
+/// `watch` (its chart marked; a chart of its own after the first two when no other shows it).
+pub fn chart_specs(meta: &Meta, watch: &str) -> Vec<ChartSpec> {
+    let chart = |title: String, y_label: &str, lines: Vec<Line>| ChartSpec {
+        title,
+        y_label: y_label.to_string(),
+        lines,
+        gaps_without_success: false,
+        stacked: 0,
+        watched: false,
+    };
+    let mut outcomes = chart(
+        "What happened to requests".into(),
+        "requests/s",
+        vec![
+            Line::new("succeeded", &["success_rps"], PALETTE[1]),
+            Line::new("errors", &["error_rps"], PALETTE[2]),
+            Line::new("timed out", &["timeout_rps"], PALETTE[3]),
+            Line::new("shed", &["shed_rps"], SHED),
+            Line::new("offered", &["offered_rps"], PALETTE[0]),
+        ],
+    );
+    outcomes.stacked = 4;
+    let mut latency = chart(
+        "Latency of successful requests".into(),
+        "ms",
+        vec![
+            Line::new("p50", &["p50_ms"], PALETTE[4]),
+            Line::new("p99", &["p99_ms"], PALETTE[3]),
+        ],
+    );
+    latency.gaps_without_success = true;
+    let mut specs = vec![outcomes, latency];
+    // Titled in the scenario's terms; the legend says what is measured.
+    let key_chart = |name: &str, colour| {
+        chart(
+            series_title(&meta.series_labels, name),
+            unit_of(name),
+            vec![Line {
+                label: metric_label(name),
+                parts: vec![name.to_string()],
+                colour,
+            }],
+        )
+    };
+    for (i, name) in meta.key_series.iter().enumerate() {
+        specs.push(key_chart(name, PALETTE[(i + 5) % PALETTE.len()]));
+    }
+    if !watch.is_empty() {
+        match specs
+            .iter_mut()
+            .find(|c| c.lines.iter().any(|l| l.parts.iter().any(|p| p == watch)))
+        {
+            Some(shown) => shown.watched = true,
+            None => {
+                let mut watched = key_chart(watch, PALETTE[4]);
+                watched.watched = true;
+                specs.insert(2, watched);
+            }
+        }
     }
     specs
 }
@@ -272,14 +314,14 @@ pub struct Frame<'a> {
     pub dark: bool,
 }
 
-/// A legend's sample line (one function, so that every legend entry shares its code).
-fn legend_mark(
-    colour: RGBAColor,
-    ratio: f64,
-    stroke: u32,
-) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
-    let len = (16.0 * ratio) as i32;
-    move |(x, y)| PathElement::new(vec![(x, y), (x + len, y)], colour.stroke_width(stroke))
+/// A y-axis label: whole numbers from 10 up and where whole, one decimal below ("600", "0",
+/// "2.5").
+fn axis_number(value: &f64) -> String {
+    if value.abs() >= 10.0 || *value == value.round() {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
 }
 
 /// Sizes the canvas's backing store for its CSS size and the device pixel ratio; returns the
@@ -289,7 +331,12 @@ pub fn fit_canvas(canvas: &HtmlCanvasElement) -> f64 {
         .map_or(1.0, |w| w.device_pixel_ratio())
         .clamp(1.0, 3.0);
     let css_width = canvas.client_width().max(200) as f64;
-    let css_height = (css_width * 0.42).clamp(110.0, 300.0);
+    // A chart that fills its box (an embed) takes the height the page gives it.
+    let css_height = if canvas.has_attribute("data-fill") {
+        (canvas.client_height() as f64).max(80.0)
+    } else {
+        (css_width * 0.42).clamp(110.0, 300.0)
+    };
     let width = (css_width * ratio).round() as u32;
     let height = (css_height * ratio).round() as u32;
     if canvas.width() != width || canvas.height() != height {
@@ -307,6 +354,10 @@ pub fn draw(
     ratio: f64,
 ) -> Result<(), String> {
     let width = canvas.width().max(1);
+    // A small chart gives its axes' descriptions up (the title and legend say them) and keeps
+    // its room for the plot.
+    let canvas_height_css = canvas.height() as f64 / ratio;
+    let compact = canvas_height_css < 170.0 || (width as f64 / ratio) < 360.0;
     let backend =
         CanvasBackend::with_canvas_object(canvas).ok_or("this canvas cannot be drawn on")?;
     let root = backend.into_drawing_area();
@@ -330,8 +381,30 @@ pub fn draw(
             .collect(),
         None => Vec::new(),
     };
+    // Outcome bands: each one's upper edge is the sum of it and the bands below.
+    let stacked = spec.stacked.min(lines.len());
+    let mut edges: Vec<Vec<f64>> = Vec::with_capacity(stacked);
+    for (_, values) in &lines[..stacked] {
+        let below = edges
+            .last()
+            .cloned()
+            .unwrap_or_else(|| vec![0.0; values.len()]);
+        edges.push(below.iter().zip(values).map(|(a, b)| a + b).collect());
+    }
+    // Of the run as it happened, the outcome bands are traced by their first edge only.
+    let faint: Vec<(&Line, Vec<f64>)> = faint
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| stacked == 0 || *i == 0 || *i >= stacked)
+        .map(|(_, f)| f)
+        .collect();
     let mut y_max: f64 = 0.0;
-    for (_, values) in lines.iter().chain(&faint) {
+    for values in lines[stacked..]
+        .iter()
+        .chain(&faint)
+        .map(|(_, v)| v)
+        .chain(edges.last())
+    {
         y_max = values
             .iter()
             .copied()
@@ -349,17 +422,24 @@ pub fn draw(
     let css_width = width as f64 / ratio;
     let x_ticks = ((css_width / 90.0) as usize).clamp(3, 8);
     let ticks = time_ticks(frame.started_at, x_end, x_ticks);
+    let (x_area, y_area) = if compact { (22.0, 42.0) } else { (36.0, 54.0) };
+    let plot_height_css = canvas_height_css - x_area - 16.0;
     let mut chart = ChartBuilder::on(&root)
         .margin((8.0 * ratio) as u32)
-        .x_label_area_size((36.0 * ratio) as u32)
-        .y_label_area_size((54.0 * ratio) as u32)
+        .x_label_area_size((x_area * ratio) as u32)
+        .y_label_area_size((y_area * ratio) as u32)
         .build_cartesian_2d(0.0..x_end, 0.0..y_top)
         .map_err(|e| e.to_string())?;
     let label_style = ("sans-serif", font).into_font().color(&foreground);
+    let (x_desc, y_desc) = if compact {
+        (String::new(), "")
+    } else {
+        (clock_axis(frame.started_at), spec.y_label.as_str())
+    };
     chart
         .configure_mesh()
-        .x_desc(clock_axis(frame.started_at))
-        .y_desc(spec.y_label.as_str())
+        .x_desc(x_desc)
+        .y_desc(y_desc)
         .axis_style(foreground)
         .label_style(label_style.clone())
         .axis_desc_style(label_style.clone())
@@ -367,7 +447,8 @@ pub fn draw(
         .bold_line_style(foreground.mix(0.12))
         .x_labels(0) // drawn below, on round times of the clock
         .disable_x_mesh()
-        .y_labels(6)
+        .y_labels(((plot_height_css / 30.0) as usize).clamp(2, 6))
+        .y_label_formatter(&axis_number)
         .draw()
         .map_err(|e| e.to_string())?;
 
@@ -409,22 +490,18 @@ pub fn draw(
         let (r, g, b) = line.colour;
         // Dashed: every other run of a few points (drawn with the same series type as the
         // solid lines; plotters' dashed series would add code to the module).
+        // Dashes of about 6 px, whatever the number of points (a short run has few, far apart).
         let reduced = reduce(&points, width as usize / 2);
-        let mut first = true;
-        for dash in reduced.chunks(3).step_by(2) {
-            let anno = chart
+        let segment_px = width as f64 / reduced.len().max(1) as f64;
+        let per_dash = ((6.0 * ratio / segment_px).ceil() as usize).max(1);
+        for start in (0..reduced.len()).step_by(2 * per_dash) {
+            let dash = &reduced[start..(start + per_dash + 1).min(reduced.len())];
+            chart
                 .draw_series(LineSeries::new(
                     dash.to_vec(),
                     RGBColor(r, g, b).mix(0.7).stroke_width(stroke),
                 ))
                 .map_err(|e| e.to_string())?;
-            if std::mem::take(&mut first) && line.label == spec.lines[0].label {
-                anno.label("as it happened (dashed)").legend(legend_mark(
-                    foreground.mix(0.6),
-                    ratio,
-                    1,
-                ));
-            }
         }
     }
     // Where nothing succeeded, latencies of successful requests do not exist.
@@ -437,7 +514,39 @@ pub fn draw(
     } else {
         Vec::new()
     };
-    for (line, values) in &lines {
+    let fresh_windows = frame.fresh_windows.min(t.len());
+    let zeros = vec![0.0; t.len()];
+    for (k, (line, _)) in lines[..stacked].iter().enumerate() {
+        let (r, g, b) = line.colour;
+        let colour = RGBColor(r, g, b);
+        let lower = if k == 0 { &zeros } else { &edges[k - 1] };
+        // This run's windows, then the previous run's (faint) until this one gets there.
+        for (from, to, alpha) in [
+            (0, fresh_windows, 0.6),
+            (fresh_windows.saturating_sub(1), t.len(), 0.2),
+        ] {
+            if to < from + 2 {
+                continue;
+            }
+            let edge = |values: &[f64]| {
+                let points: Vec<(f64, f64)> = t[from..to]
+                    .iter()
+                    .copied()
+                    .zip(values[from..to].iter().copied())
+                    .collect();
+                reduce(&points, width as usize / 2)
+            };
+            let mut outline = edge(&edges[k]);
+            outline.extend(edge(lower).into_iter().rev());
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    colour.mix(alpha).filled(),
+                )))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    for (line, values) in &lines[stacked..] {
         let points: Vec<(f64, f64)> = t.iter().copied().zip(values.iter().copied()).collect();
         let (r, g, b) = line.colour;
         let colour = RGBColor(r, g, b);
@@ -472,9 +581,7 @@ pub fn draw(
                 reduce(&parts[0], width as usize),
                 colour.stroke_width(stroke),
             ))
-            .map_err(|e| e.to_string())?
-            .label(line.label.clone())
-            .legend(legend_mark(colour.mix(1.0), ratio, stroke));
+            .map_err(|e| e.to_string())?;
     }
     // The cursor.
     let cursor = vec![(frame.now_s, 0.0), (frame.now_s, y_top)];
@@ -483,14 +590,6 @@ pub fn draw(
             cursor,
             foreground.mix(0.5).stroke_width(1),
         )))
-        .map_err(|e| e.to_string())?;
-    chart
-        .configure_series_labels()
-        .background_style(background.mix(0.85))
-        .border_style(foreground.mix(0.3))
-        .label_font(label_style)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
         .map_err(|e| e.to_string())?;
     root.present().map_err(|e| e.to_string())?;
     Ok(())
@@ -551,6 +650,29 @@ mod tests {
         );
         assert_eq!(describe_series("x.new_thing_count"), "x · new thing");
         assert_eq!(describe_series("success_rps"), "Successful requests");
-        assert_eq!(chart_specs(&["x.memory_mb".to_string()]).len(), 3);
+    }
+
+    #[wasm_bindgen_test]
+    fn charts_follow_the_scenario_and_the_beat() {
+        use cascade::scenario::from_tree::FromTree;
+        let mut meta = Meta::fallback();
+        meta.key_series = vec!["x.memory_mb".to_string()];
+        meta.series_labels
+            .insert("x.memory_mb".to_string(), "Echo heap".to_string());
+        let specs = chart_specs(&meta, "");
+        assert_eq!(specs.len(), 3);
+        assert_eq!(specs[2].title, "Echo heap");
+        assert!(specs.iter().all(|c| !c.watched));
+        // Outcomes add up: four stacked bands under the offered line.
+        assert_eq!(specs[0].stacked, 4);
+        assert_eq!(specs[0].lines[4].parts, vec!["offered_rps".to_string()]);
+        // A watched series already charted marks its chart; another one gets a chart, third.
+        let specs = chart_specs(&meta, "x.memory_mb");
+        assert_eq!(specs.len(), 3);
+        assert!(specs[2].watched);
+        let specs = chart_specs(&meta, "db.cpu_pct");
+        assert_eq!(specs.len(), 4);
+        assert!(specs[2].watched && specs[2].title == "db · CPU");
+        assert!(chart_specs(&meta, "timeout_rps")[0].watched);
     }
 }

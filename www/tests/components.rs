@@ -110,7 +110,7 @@ async fn the_gallery_offers_every_bundled_scenario() {
     for entry in bundled_entries() {
         let title = entry.scenario().unwrap().file.scenario.title.clone();
         assert_eq!(entry.meta.as_ref().unwrap().title, title);
-        button(&root, &format!("Open {title}"));
+        button(&root, &format!("Replay {title}"));
     }
 }
 
@@ -120,7 +120,7 @@ async fn opening_a_scenario_shows_controls_story_fixes_and_charts() {
     wait_for(&root, ".cards").await;
     click(&button(
         &root,
-        "Open Retry storm after a brief server crash",
+        "Replay Retry storm after a brief server crash",
     ));
     wait_for(&root, ".player").await;
     for label in [
@@ -146,10 +146,11 @@ async fn opening_a_scenario_shows_controls_story_fixes_and_charts() {
         5,
         "jitter, honor-timeout, retry-budget, circuit-breaker, adaptive-limit"
     );
-    let canvas: HtmlCanvasElement = wait_for(&root, "canvas[aria-label='Request rates']")
-        .await
-        .dyn_into()
-        .unwrap();
+    let canvas: HtmlCanvasElement =
+        wait_for(&root, "canvas[aria-label='What happened to requests']")
+            .await
+            .dyn_into()
+            .unwrap();
     click(&button(&root, "Play"));
     wait_until(
         || {
@@ -163,7 +164,22 @@ async fn opening_a_scenario_shows_controls_story_fixes_and_charts() {
     let text = || root.text_content().unwrap_or_default();
     // The test page is not built by Trunk, so it has no module for workers to load: the runs
     // are computed on the page from the start, and the chart is drawn all the same.
-    wait_until(|| drawn_pixels(&canvas) > 5_000, "the chart to be drawn").await;
+    // Drawn: axes, labels and the outcome bands cover more than a twelfth of the canvas.
+    let drawn = |c: &HtmlCanvasElement| drawn_pixels(c) > (c.width() * c.height() / 12) as usize;
+    for _ in 0..500 {
+        if drawn(&canvas) {
+            break;
+        }
+        yew::platform::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        drawn(&canvas),
+        "the chart has {} pixels drawn on {}×{}: {}",
+        drawn_pixels(&canvas),
+        canvas.width(),
+        canvas.height(),
+        text()
+    );
     assert!(text().contains("The system now"));
     click(&button(&root, "Pause"));
 }
@@ -319,7 +335,13 @@ fn charts_draw_and_change_with_a_fix() {
             started_at: "",
             dark: false,
         };
-        charts::draw(canvas.clone(), &chart_specs(&[])[0], &frame, 1.0).unwrap();
+        charts::draw(
+            canvas.clone(),
+            &chart_specs(&scenario.file.scenario, "")[0],
+            &frame,
+            1.0,
+        )
+        .unwrap();
         canvas
     };
     let plain = draw(&[]);

@@ -29,6 +29,9 @@ pub struct ChartProps {
     pub slot: usize,
     /// Number of charts taking turns.
     pub slots: usize,
+    /// The canvas takes the height its box gives it (an embed), rather than one from its width.
+    #[prop_or_default]
+    pub fill: bool,
 }
 
 impl PartialEq for ChartProps {
@@ -37,6 +40,7 @@ impl PartialEq for ChartProps {
             && self.revision == other.revision
             && self.compare == other.compare
             && self.playing == other.playing
+            && self.fill == other.fill
             && Rc::ptr_eq(&self.session, &other.session)
             && self.spec == other.spec
     }
@@ -160,11 +164,26 @@ pub fn Chart(props: &ChartProps) -> Html {
             .series("success_rps")
             .and_then(|s| s.last().copied())
             .is_some_and(|v| v <= 0.0);
-    let summary = if nothing_succeeded {
+    let mut summary = if nothing_succeeded {
         format!("At {at}: no successful requests, so no latency to show")
     } else {
         format!("At {at}: {} ({})", latest.join(", "), props.spec.y_label)
     };
+    // Outcomes come later than offers: what is offered and not yet answered is waiting.
+    if props.spec.stacked > 0 {
+        let newest = |v: &Option<Vec<f64>>| v.as_ref().and_then(|v| v.last().copied());
+        let answered: f64 = values[..props.spec.stacked].iter().filter_map(newest).sum();
+        let offered = values
+            .get(props.spec.stacked)
+            .and_then(newest)
+            .unwrap_or(0.0);
+        if offered - answered >= 1.0 && offered - answered >= 0.05 * offered {
+            summary.push_str(&format!(
+                "; {} a second more offered than answered: waiting in queues or for a retry",
+                format_value(offered - answered)
+            ));
+        }
+    }
     let t = metrics.series("t_s").unwrap_or_default();
     let trends: Vec<String> = props
         .spec
@@ -180,9 +199,24 @@ pub fn Chart(props: &ChartProps) -> Html {
         format!("{}: {}", props.spec.title, trends.join("; "))
     };
     html! {
-        <figure class="chart">
-            <figcaption>{ props.spec.title.clone() }</figcaption>
-            <canvas ref={canvas_ref} role="img" aria-label={props.spec.title.clone()} aria-describedby={trend_id.clone()}></canvas>
+        <figure class={classes!("chart", props.spec.watched.then_some("watched"))}>
+            <figcaption>
+                if props.spec.watched {
+                    <span class="watch-badge">{ "Watch now" }</span>
+                }
+                { props.spec.title.clone() }
+            </figcaption>
+            <canvas ref={canvas_ref} role="img" aria-label={props.spec.title.clone()} aria-describedby={trend_id.clone()} data-fill={props.fill.then_some("")}></canvas>
+            <ul class="legend" aria-hidden="true">
+                { for props.spec.lines.iter().enumerate().map(|(i, line)| {
+                    let (r, g, b) = line.colour;
+                    let kind = if i < props.spec.stacked { "band" } else { "line" };
+                    html! { <li class={kind} style={format!("--c: rgb({r}, {g}, {b})")} data-colour={format!("rgb({r}, {g}, {b})")}>{ line.label.clone() }</li> }
+                }) }
+                if props.compare {
+                    <li class="dashed">{ "as it happened" }</li>
+                }
+            </ul>
             <p id={trend_id} class="visually-hidden">{ alt }</p>
             <p class="chart-values">{ summary }</p>
             if let Some(message) = &*error {

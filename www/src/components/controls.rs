@@ -15,6 +15,12 @@ pub struct ControlsProps {
     pub seed: u64,
     /// Sends actions.
     pub dispatch: Callback<Action>,
+    /// The embed's bar: play and steps only, with `children` (its timeline) after them.
+    #[prop_or_default]
+    pub compact: bool,
+    /// Shown after the buttons.
+    #[prop_or_default]
+    pub children: Html,
 }
 
 fn speed_label(speed: f64) -> String {
@@ -61,6 +67,8 @@ pub fn Controls(props: &ControlsProps) -> Html {
             <button type="button" aria-label="Step back" aria-keyshortcuts="ArrowLeft" onclick={send(Action::StepBack)}>{ "◀" }<span class="label">{ " Step" }</span></button>
             <button type="button" aria-label="Step forward" aria-keyshortcuts="ArrowRight" onclick={send(Action::StepForward)}><span class="label">{ "Step " }</span>{ "▶" }</button>
             <button type="button" aria-label="Next beat" aria-keyshortcuts="Shift+ArrowRight" onclick={send(Action::NextBeat)}><span class="label">{ "Beat " }</span>{ "»" }</button>
+            { props.children.clone() }
+            if !props.compact {
             <button type="button" aria-label="Reset" aria-keyshortcuts="Home" onclick={send(Action::Reset)}>{ "↺" }<span class="label">{ " Reset" }</span></button>
             <label class="field">
                 { "Speed" }
@@ -75,6 +83,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
                 <input type="number" min="0" step="1" inputmode="numeric" value={props.seed.to_string()} onchange={on_seed} />
             </label>
             <button type="button" aria-label="Keyboard shortcuts" aria-keyshortcuts="?" onclick={send(Action::ToggleHelp)}>{ "?" }</button>
+            }
         </div>
     }
 }

@@ -108,7 +108,7 @@ pub fn Fixes(props: &FixesProps) -> Html {
                                 <input type="checkbox" role="switch" checked={on} onchange={toggle} />
                                 <code>{ name.clone() }</code>
                             </label>
-                            <button type="button" class="small" disabled={!can_apply_now} aria-label={format!("Apply {name} now")} onclick={now}>{ "Apply now" }</button>
+                            <button type="button" class="small" disabled={!can_apply_now} aria-label={format!("Apply now: {name}")} onclick={now}>{ "Apply now" }</button>
                             if let Some(message) = error {
                                 <p class="fix-error" role="alert">{ message }</p>
                             }

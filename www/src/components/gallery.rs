@@ -1,7 +1,9 @@
-//! The gallery: every bundled outage with its organisation, date, summary and source.
+//! The gallery: every bundled outage with its organisation, date, summary and source, in the
+//! order a course would take them (the primer first), each with its difficulty and length.
 
 use crate::components::story::split_teaser;
 use crate::state::{Action, ScenarioEntry};
+use cascade::scenario::Difficulty;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -22,14 +24,62 @@ impl PartialEq for GalleryProps {
     }
 }
 
-/// The list of scenarios.
+/// A length of time, roughly: "40 s", "47 min", "3 h 20 min".
+pub fn rough_span(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    if s < 90 {
+        format!("{s} s")
+    } else if s < 5_400 {
+        format!("{} min", (s + 30) / 60)
+    } else {
+        let minutes = (s + 30) / 60;
+        match minutes % 60 {
+            0 => format!("{} h", minutes / 60),
+            m => format!("{} h {m} min", minutes / 60),
+        }
+    }
+}
+
+/// Playback speed the player opens at, s of virtual time per s.
+const OPENING_SPEED: f64 = 60.0;
+
+/// Where a scenario sits in a course and how long it takes: "Intermediate · a 47 min incident ·
+/// plays in 55 s".
+pub fn course_line(meta: &cascade::scenario::Meta) -> String {
+    let level = match meta.difficulty {
+        Difficulty::Primer => "Primer: start here",
+        Difficulty::Intermediate => "Intermediate",
+        Difficulty::Advanced => "Advanced",
+    };
+    let incident = if meta.incident_duration_s > 0.0 {
+        format!(" · a {} incident", rough_span(meta.incident_duration_s))
+    } else {
+        String::new()
+    };
+    format!(
+        "{level}{incident} · plays in {}",
+        rough_span(meta.duration_s / OPENING_SPEED)
+    )
+}
+
+/// The list of scenarios, primers first, then by difficulty (each level in file order).
 #[component]
 pub fn Gallery(props: &GalleryProps) -> Html {
+    let mut order: Vec<usize> = (0..props.entries.len()).collect();
+    let level = |i: &usize| {
+        props.entries[*i]
+            .meta
+            .as_ref()
+            .map_or(Difficulty::Advanced, |m| m.difficulty)
+    };
+    cascade::small_sort::sort_by(&mut order, |a, b| level(a) < level(b));
     html! {
         <section class="gallery" aria-labelledby="gallery-heading">
             <h2 id="gallery-heading">{ "Outages to replay" }</h2>
-            <ul class="cards">
-                { for props.entries.iter().enumerate().map(|(i, entry)| {
+            <p class="muted">{ "New here? Take them in this order: the primer shows one loop on two servers, then each documented outage adds mechanisms." }</p>
+            <ol class="cards">
+                { for order.into_iter().map(|i| {
+                    let entry = &props.entries[i];
                     let dispatch = props.dispatch.clone();
                     let open = Callback::from(move |_: MouseEvent| dispatch.emit(Action::Open(i)));
                     match &entry.meta {
@@ -37,12 +87,13 @@ pub fn Gallery(props: &GalleryProps) -> Html {
                             let byline = [meta.organisation.as_str(), meta.date.as_str()]
                                 .iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" · ");
                             html! {
-                                <li class="card">
+                                <li class={classes!("card", meta.difficulty.name())}>
+                                    <p class="course">{ course_line(meta) }</p>
                                     <h3>{ meta.title.clone() }</h3>
                                     <p class="muted">{ byline }</p>
                                     <p>{ split_teaser(&meta.summary).0 }</p>
                                     <div class="card-actions">
-                                        <button type="button" class="primary" aria-label={format!("Open {}", meta.title)} onclick={open}>{ "Replay" }</button>
+                                        <button type="button" class="primary" aria-label={format!("Replay {}", meta.title)} onclick={open}>{ "Replay" }</button>
                                         if !meta.source_url.is_empty() {
                                             <a href={meta.source_url.clone()} target="_blank" rel="noopener noreferrer">{ "Postmortem" }</a>
                                         }
@@ -55,7 +106,21 @@ pub fn Gallery(props: &GalleryProps) -> Html {
                         },
                     }
                 }) }
-            </ul>
+            </ol>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn lengths_read_as_people_say_them() {
+        assert_eq!(rough_span(40.0), "40 s");
+        assert_eq!(rough_span(2_840.0), "47 min");
+        assert_eq!(rough_span(12_000.0), "3 h 20 min");
+        assert_eq!(rough_span(7_200.0), "2 h");
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::permalink::{Link, embed_snippet, to_query};
 use crate::state::Session;
+use cascade::verdict::clock_label;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -65,30 +66,130 @@ pub fn download_text(text: &str, mime: &str, file_name: &str) -> Result<(), JsVa
     result
 }
 
-/// Stacks every chart canvas of the page into one PNG and offers it as a download.
-pub fn download_charts_png(file_name: &str) -> Result<(), JsValue> {
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
-    let canvases = document.query_selector_all(".chart canvas")?;
-    let charts: Vec<HtmlCanvasElement> = (0..canvases.length())
-        .filter_map(|i| canvases.get(i)?.dyn_into().ok())
+/// A chart as the PNG shows it: title, drawing, legend entries (label, CSS colour).
+type SheetChart = (String, HtmlCanvasElement, Vec<(String, String)>);
+
+/// Stacks every chart of the page into one PNG and offers it as a download: a header with
+/// `stamp` (the scenario, then its fixes, seed and moment), then each chart under its title and
+/// over its legend, so the picture says what it shows once it has left the page.
+pub fn download_charts_png(file_name: &str, stamp: &[String]) -> Result<(), JsValue> {
+    let window = web_sys::window().ok_or("no window")?;
+    let document = window.document().ok_or("no document")?;
+    let ratio = window.device_pixel_ratio().clamp(1.0, 3.0);
+    let figures = document.query_selector_all(".chart")?;
+    let figures: Vec<web_sys::Element> = (0..figures.length())
+        .filter_map(|i| figures.get(i)?.dyn_into().ok())
         .collect();
-    let width = charts.iter().map(|c| c.width()).max().unwrap_or(1);
-    let height: u32 = charts.iter().map(|c| c.height()).sum::<u32>().max(1);
+    let charts: Vec<SheetChart> = figures
+        .iter()
+        .filter_map(|figure| {
+            let canvas = figure.query_selector("canvas").ok()??.dyn_into().ok()?;
+            // The title without the "Watch now" badge.
+            let title = figure
+                .query_selector("figcaption")
+                .ok()??
+                .last_child()?
+                .text_content()
+                .unwrap_or_default();
+            let items = figure.query_selector_all(".legend li").ok()?;
+            let legend = (0..items.length())
+                .filter_map(|i| {
+                    let item: web_sys::Element = items.get(i)?.dyn_into().ok()?;
+                    let colour = item
+                        .get_attribute("data-colour")
+                        .unwrap_or_else(|| "rgb(128, 128, 128)".into());
+                    Some((item.text_content().unwrap_or_default(), colour))
+                })
+                .collect();
+            Some((title, canvas, legend))
+        })
+        .collect();
+    let px = |css: f64| css * ratio;
+    let (line, title_line, pad) = (px(20.0), px(24.0), px(10.0));
+    let width = charts
+        .iter()
+        .map(|(_, c, _)| c.width() as f64)
+        .fold(px(480.0), f64::max);
+    let header = pad + title_line + line * (stamp.len().max(1) - 1) as f64 + pad;
+    let per_chart = |c: &HtmlCanvasElement| title_line + c.height() as f64 + line + pad;
+    let height = header + charts.iter().map(|(_, c, _)| per_chart(c)).sum::<f64>();
     let sheet: HtmlCanvasElement = document.create_element("canvas")?.dyn_into()?;
-    sheet.set_width(width);
-    sheet.set_height(height);
+    sheet.set_width(width as u32);
+    sheet.set_height(height as u32);
     let ctx: CanvasRenderingContext2d = sheet
         .get_context("2d")?
         .ok_or("no 2d context")?
         .dyn_into()?;
-    let mut y = 0.0;
-    for chart in &charts {
+    let (background, foreground) = if crate::components::chart::prefers_dark() {
+        ("rgb(30, 33, 40)", "rgb(220, 222, 228)")
+    } else {
+        ("rgb(255, 255, 255)", "rgb(40, 40, 48)")
+    };
+    ctx.set_fill_style_str(background);
+    ctx.fill_rect(0.0, 0.0, width, height);
+    ctx.set_text_baseline("top");
+    let font = |size: f64, bold: bool| {
+        format!(
+            "{}{}px sans-serif",
+            if bold { "bold " } else { "" },
+            px(size)
+        )
+    };
+    let mut y = pad;
+    for (i, text) in stamp.iter().enumerate() {
+        ctx.set_font(&font(if i == 0 { 17.0 } else { 13.0 }, i == 0));
+        ctx.set_fill_style_str(foreground);
+        ctx.fill_text(text, pad, y)?;
+        y += if i == 0 { title_line } else { line };
+    }
+    y += pad;
+    for (title, chart, legend) in &charts {
+        ctx.set_font(&font(14.0, true));
+        ctx.set_fill_style_str(foreground);
+        ctx.fill_text(title, pad, y)?;
+        y += title_line;
         ctx.draw_image_with_html_canvas_element(chart, 0.0, y)?;
-        y += chart.height() as f64;
+        y += chart.height() as f64 + px(4.0);
+        ctx.set_font(&font(12.0, false));
+        let mut x = pad;
+        for (label, colour) in legend {
+            ctx.set_fill_style_str(colour);
+            ctx.fill_rect(x, y + px(3.0), px(10.0), px(10.0));
+            ctx.set_fill_style_str(foreground);
+            ctx.fill_text(label, x + px(14.0), y)?;
+            x += px(14.0) + ctx.measure_text(label)?.width() + px(14.0);
+        }
+        y += line + pad;
     }
     download(&sheet.to_data_url_with_type("image/png")?, file_name)
+}
+
+/// The PNG's header: the scenario, then the run it shows (fixes, seed, moment).
+pub fn png_stamp(session: &Session) -> Vec<String> {
+    let meta = &session.scenario.file.scenario;
+    let now_s = session.shown_us() as f64 / 1e6;
+    let mut fixes: Vec<String> = session.fixes.clone();
+    fixes.extend(session.scheduled.iter().map(|(name, at_us)| {
+        format!(
+            "{name} from {}",
+            clock_label(&meta.started_at, *at_us as f64 / 1e6)
+        )
+    }));
+    let fixes = if fixes.is_empty() {
+        "none (as it happened)".to_string()
+    } else {
+        fixes.join(", ")
+    };
+    vec![
+        meta.title.clone(),
+        format!(
+            "Fixes: {fixes} · seed {} · at {} ({} of {}) · Cascade Lab",
+            session.seed,
+            clock_label(&meta.started_at, now_s),
+            clock_label("", now_s),
+            clock_label("", session.end_us() as f64 / 1e6)
+        ),
+    ]
 }
 
 /// The share panel.
@@ -142,9 +243,11 @@ pub fn Share(props: &ShareProps) -> Html {
     };
     let on_png = {
         let status = status.clone();
+        let session = props.session.clone();
         let file = format!("{base}.png");
         Callback::from(move |_: MouseEvent| {
-            if download_charts_png(&file).is_err() {
+            let stamp = png_stamp(&session.borrow());
+            if download_charts_png(&file, &stamp).is_err() {
                 status.set("The browser refused the download.".into());
             }
         })

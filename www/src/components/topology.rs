@@ -154,22 +154,37 @@ fn last(metrics: &Metrics, series: &str) -> Option<f64> {
     metrics.series(series).and_then(|v| v.last().copied())
 }
 
+/// The latest value of `<component>.<metric>` (one function for every such lookup: each
+/// `format!` written out at a call site costs the page's module bytes).
+#[inline(never)]
+fn of(metrics: &Metrics, component: &str, metric: &str) -> Option<f64> {
+    let mut name = String::with_capacity(component.len() + 1 + metric.len());
+    name.push_str(component);
+    name.push('.');
+    name.push_str(metric);
+    last(metrics, &name)
+}
+
 /// State and one line of figures for a node, from the latest window.
 pub fn status(file: &ScenarioFile, metrics: &Metrics, node: &Node) -> (Health, String) {
     let name = node.name.as_str();
     match node.kind {
         "service" => {
             let spec = &file.services[name];
-            let healthy = last(metrics, &format!("{name}.healthy_instances_count"))
-                .unwrap_or(spec.instances as f64);
-            let busy = last(metrics, &format!("{name}.busy_workers_count")).unwrap_or(0.0);
-            let queue = last(metrics, &format!("{name}.queue_depth_req")).unwrap_or(0.0);
-            let memory = last(metrics, &format!("{name}.memory_mb")).unwrap_or(0.0);
-            let arrivals = last(metrics, &format!("{name}.arrivals_rps")).unwrap_or(0.0);
-            let failed = last(metrics, &format!("{name}.failed_rps")).unwrap_or(0.0);
+            let healthy =
+                of(metrics, name, "healthy_instances_count").unwrap_or(spec.instances as f64);
+            let busy = of(metrics, name, "busy_workers_count").unwrap_or(0.0);
+            let queue = of(metrics, name, "queue_depth_req").unwrap_or(0.0);
+            let memory = of(metrics, name, "memory_mb").unwrap_or(0.0);
+            let arrivals = of(metrics, name, "arrivals_rps").unwrap_or(0.0);
+            let failed = of(metrics, name, "failed_rps").unwrap_or(0.0);
             let failing = failing_share(failed, arrivals);
             let capacity = (spec.workers * spec.instances.max(1)) as f64;
-            let health = if spec.instances > 0 && healthy < 0.5 {
+            if spec.instances == 0 && healthy < 0.5 {
+                // Not deployed, or a deploy's instances not yet in service: nothing to judge.
+                return (Health::Neutral, "none in service".to_string());
+            }
+            let health = if healthy < 0.5 {
                 Health::Down
             } else if failing >= FAILING_SHARE {
                 Health::Failing
@@ -187,8 +202,8 @@ pub fn status(file: &ScenarioFile, metrics: &Metrics, node: &Node) -> (Health, S
             (health, text)
         }
         "datastore" => {
-            let cpu = last(metrics, &format!("{name}.cpu_pct")).unwrap_or(0.0);
-            let running = last(metrics, &format!("{name}.running_queries_count")).unwrap_or(0.0);
+            let cpu = of(metrics, name, "cpu_pct").unwrap_or(0.0);
+            let running = of(metrics, name, "running_queries_count").unwrap_or(0.0);
             let health = if cpu >= 95.0 {
                 Health::Saturated
             } else {
@@ -197,13 +212,13 @@ pub fn status(file: &ScenarioFile, metrics: &Metrics, node: &Node) -> (Health, S
             (health, format!("CPU {cpu:.0}% · {running:.0} running"))
         }
         "cache" | "HTTP cache" => {
-            let hits = last(metrics, &format!("{name}.hit_ratio")).unwrap_or(0.0);
+            let hits = of(metrics, name, "hit_ratio").unwrap_or(0.0);
             (Health::Neutral, format!("hits {:.0}%", hits * 100.0))
         }
         "clients" => {
             let spec = &file.clients[name];
             if spec.kind == ClientKind::Connections {
-                let connected = last(metrics, &format!("{name}.connected_count")).unwrap_or(0.0);
+                let connected = of(metrics, name, "connected_count").unwrap_or(0.0);
                 let health = if connected < 0.5 * spec.population as f64 {
                     Health::Saturated
                 } else {
@@ -213,32 +228,29 @@ pub fn status(file: &ScenarioFile, metrics: &Metrics, node: &Node) -> (Health, S
                     health,
                     format!("{connected:.0}/{} connected", spec.population),
                 )
-            } else if file
-                .clients
-                .values()
-                .filter(|c| c.kind != ClientKind::Connections)
-                .count()
-                > 1
-            {
-                // The outcome series are for all clients together: with several populations
-                // they would say the same of each.
-                (Health::Neutral, format!("{} rps base", spec.rate_rps))
             } else {
-                let offered = last(metrics, "offered_rps").unwrap_or(0.0);
-                let failed = ["error_rps", "timeout_rps", "shed_rps"]
-                    .iter()
-                    .map(|s| last(metrics, s).unwrap_or(0.0))
-                    .sum::<f64>();
-                let failing = failing_share(failed, offered);
+                // With several populations each has its own outcome series.
+                let several = file.clients.len() > 1;
+                let rate = |outcome: &str| {
+                    if several {
+                        of(metrics, name, outcome)
+                    } else {
+                        last(metrics, outcome)
+                    }
+                    .unwrap_or(0.0)
+                };
+                let failed = rate("error_rps") + rate("timeout_rps") + rate("shed_rps");
+                let ended = failed + rate("success_rps");
+                let failing = failing_share(failed, ended);
                 let health = if failing >= FAILING_SHARE {
                     Health::Failing
                 } else {
                     Health::Neutral
                 };
                 let text = if failing > 0.0 {
-                    format!("{offered:.0}/s · {:.0}% fail", failing * 100.0)
+                    format!("{ended:.0}/s · {:.0}% fail", failing * 100.0)
                 } else {
-                    format!("{offered:.0}/s")
+                    format!("{ended:.0}/s")
                 };
                 (health, text)
             }
@@ -264,7 +276,7 @@ impl PartialEq for TopologyProps {
 
 const NODE_W: f64 = 188.0;
 const NODE_H: f64 = 50.0;
-const GAP_ALONG: f64 = 60.0;
+const GAP_ALONG: f64 = 84.0;
 const GAP_ACROSS: f64 = 22.0;
 
 /// One drawing of the diagram: `vertical` lays the columns out as rows (requests flow down).
@@ -280,8 +292,18 @@ fn diagram(view: &View, vertical: bool) -> Html {
         description,
     } = view;
     let layers = nodes.iter().map(|n| n.column).max().map_or(1, |c| c + 1);
+    // Top to bottom (a phone), a layer wider than two nodes wraps onto more rows, so the
+    // diagram keeps a legible scale instead of shrinking to its widest layer.
+    let per_row = if vertical { 2 } else { usize::MAX };
+    let count = |c: usize| nodes.iter().filter(|n| n.column == c).count();
+    // Rows before each layer, along the flow.
+    let mut first_row = vec![0usize; layers + 1];
+    for c in 0..layers {
+        first_row[c + 1] = first_row[c] + count(c).div_ceil(per_row).max(1);
+    }
+    let rows = first_row[layers] as f64;
     let widest = (0..layers)
-        .map(|c| nodes.iter().filter(|n| n.column == c).count())
+        .map(|c| count(c).min(per_row))
         .max()
         .unwrap_or(1) as f64;
     // Along the flow: layers; across it: the nodes of a layer, centred.
@@ -292,18 +314,18 @@ fn diagram(view: &View, vertical: bool) -> Html {
     };
     let gap_across = step_across - if vertical { NODE_W } else { NODE_H };
     let extent_across = widest * step_across - gap_across;
-    let extent_along =
-        layers as f64 * step_along - (step_along - if vertical { NODE_H } else { NODE_W });
+    let extent_along = rows * step_along - (step_along - if vertical { NODE_H } else { NODE_W });
     let (width, height) = if vertical {
         (extent_across + 8.0, extent_along + 8.0)
     } else {
         (extent_along + 8.0, extent_across + 8.0)
     };
     let position = |n: &Node| {
-        let in_layer = nodes.iter().filter(|m| m.column == n.column).count() as f64;
-        let offset = (extent_across - (in_layer * step_across - gap_across)) / 2.0;
-        let along = 4.0 + n.column as f64 * step_along;
-        let across = 4.0 + offset + n.row as f64 * step_across;
+        let (sub_row, slot) = (n.row / per_row, n.row % per_row);
+        let in_row = (count(n.column) - sub_row * per_row).min(per_row) as f64;
+        let offset = (extent_across - (in_row * step_across - gap_across)) / 2.0;
+        let along = 4.0 + (first_row[n.column] + sub_row) as f64 * step_along;
+        let across = 4.0 + offset + slot as f64 * step_across;
         if vertical {
             (across, along)
         } else {
@@ -353,17 +375,17 @@ fn diagram(view: &View, vertical: bool) -> Html {
             let marks = shown.iter().enumerate().map(|(k, (outcome, rate))| {
                 let shift = (k as f64 - (lanes - 1.0) / 2.0) * 4.0;
                 let (dx, dy) = if vertical { (shift, 0.0) } else { (0.0, shift) };
-                let spacing = (120.0 / rate.sqrt().sqrt()).clamp(9.0, 120.0);
+                let spacing = (64.0 / rate.sqrt().sqrt()).clamp(9.0, 64.0);
                 let style = format!(
                     "--spacing:{spacing:.0}px;stroke-dasharray:0 {spacing:.0};animation-duration:{:.2}s",
-                    spacing / 45.0
+                    spacing / 60.0
                 );
                 html! {
                     <line class={classes!("flow", *outcome)} x1={(x1 + dx).to_string()} y1={(y1 + dy).to_string()} x2={(x2 + dx).to_string()} y2={(y2 + dy).to_string()} {style} />
                 }
             });
             html! {
-                <g class={classes!("link", lit.then_some("lit"))}>
+                <g class={classes!("link", lit.then_some("lit"))} data-link={format!("{}->{}", nodes[l.from].name, nodes[l.to].name)}>
                     <line x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} marker-end={if vertical { "url(#arrow-v)" } else { "url(#arrow)" }} />
                     { for marks }
                     <text x={lx.to_string()} y={ly.to_string()} class={if vertical { "link-rate" } else { "link-rate end" }}>{ label.clone() }</text>
@@ -407,10 +429,10 @@ fn inflow(metrics: &Metrics, nodes: &[Node], links: &[Link], node: usize) -> Opt
     let name = &nodes[node].name;
     match nodes[node].kind {
         "service" => Some((
-            last(metrics, &format!("{name}.arrivals_rps"))?,
-            last(metrics, &format!("{name}.failed_rps")).unwrap_or(0.0),
+            of(metrics, name, "arrivals_rps")?,
+            of(metrics, name, "failed_rps").unwrap_or(0.0),
         )),
-        "datastore" => Some((last(metrics, &format!("{name}.queries_rps"))?, 0.0)),
+        "datastore" => Some((of(metrics, name, "queries_rps")?, 0.0)),
         "balancer" => links
             .iter()
             .filter(|l| l.from == node)
@@ -421,9 +443,10 @@ fn inflow(metrics: &Metrics, nodes: &[Node], links: &[Link], node: usize) -> Opt
 }
 
 /// What the requests along `link` end in, per second, by outcome (`success`, `error`,
-/// `timeout`, `shed`): the run's outcomes on the link from its only population of request
-/// clients; elsewhere what its target receives and fails, where the link is the target's only
-/// way in (a shared target's series cannot say which caller a request came from).
+/// `timeout`, `shed`): from a population of clients, what became of its requests (its own series
+/// where there are several, the run's where it is the only one); elsewhere what the target
+/// receives and fails, where the link is the target's only way in (a shared target's series
+/// cannot say which caller a request came from).
 fn flows(
     file: &ScenarioFile,
     metrics: &Metrics,
@@ -431,24 +454,25 @@ fn flows(
     links: &[Link],
     link: &Link,
 ) -> Vec<(&'static str, f64)> {
+    const OUTCOMES: [(&str, &str); 4] = [
+        ("success", "success_rps"),
+        ("error", "error_rps"),
+        ("timeout", "timeout_rps"),
+        ("shed", "shed_rps"),
+    ];
     let from = &nodes[link.from];
-    let request_clients = file
-        .clients
-        .values()
-        .filter(|c| c.kind == ClientKind::Requests)
-        .count();
-    let from_requests =
-        from.kind == "clients" && file.clients[&from.name].kind == ClientKind::Requests;
-    if from_requests && request_clients == 1 {
-        return [
-            ("success", "success_rps"),
-            ("error", "error_rps"),
-            ("timeout", "timeout_rps"),
-            ("shed", "shed_rps"),
-        ]
-        .iter()
-        .map(|(outcome, series)| (*outcome, last(metrics, series).unwrap_or(0.0)))
-        .collect();
+    if from.kind == "clients" {
+        return OUTCOMES
+            .iter()
+            .map(|(outcome, series)| {
+                let rate = if file.clients.len() > 1 {
+                    of(metrics, &from.name, series)
+                } else {
+                    last(metrics, series)
+                };
+                (*outcome, rate.unwrap_or(0.0))
+            })
+            .collect();
     }
     if links.iter().filter(|l| l.to == link.to).count() != 1 {
         return Vec::new();
@@ -472,8 +496,8 @@ impl View {
             .map(|l| {
                 let target = &nodes[l.to];
                 let rate = match target.kind {
-                    "service" => last(metrics, &format!("{}.arrivals_rps", target.name)),
-                    "datastore" => last(metrics, &format!("{}.queries_rps", target.name)),
+                    "service" => of(metrics, &target.name, "arrivals_rps"),
+                    "datastore" => of(metrics, &target.name, "queries_rps"),
                     _ => None,
                 };
                 rate.map(|r| format!("{r:.0}/s")).unwrap_or_default()
@@ -540,7 +564,16 @@ pub fn Topology(props: &TopologyProps) -> Html {
     let view = View::new(&file, session.run.shown(), highlight);
     html! {
         <figure class="topology">
-            <figcaption>{ "The system now" }</figcaption>
+            <figcaption>
+                { "The system now" }
+                <span class="flow-legend" aria-hidden="true">
+                    { "Requests: " }
+                    <span class="dot success"></span>{ "succeeded " }
+                    <span class="dot error"></span>{ "failed " }
+                    <span class="dot timeout"></span>{ "timed out " }
+                    <span class="dot shed"></span>{ "shed" }
+                </span>
+            </figcaption>
             { diagram(&view, false) }
             { diagram(&view, true) }
         </figure>
