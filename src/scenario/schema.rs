@@ -737,6 +737,23 @@ pub enum Action {
     KillQueries,
 }
 
+impl Action {
+    /// Its name, as written in a scenario file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::StopAccepting => "stop_accepting",
+            Action::Resume => "resume",
+            Action::Crash => "crash",
+            Action::Restart => "restart",
+            Action::Stop => "stop",
+            Action::Start => "start",
+            Action::Set => "set",
+            Action::Deploy => "deploy",
+            Action::KillQueries => "kill_queries",
+        }
+    }
+}
+
 /// A deploy controller: brings up the new build's instances beside the running ones and puts
 /// them in the load balancer only once every one has passed a readiness check; if that has not
 /// happened by the deadline, it removes them again (an automatic rollback to the last build that

@@ -222,3 +222,31 @@ test('the CSV download holds exactly what the CLI prints, and the PNG is an imag
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('the PNG of a phone-sized page keeps every text on the sheet, long titles wrapped', async () => {
+  const errors = [];
+  const page = await browser.newPage({ acceptDownloads: true, viewport: { width: 390, height: 844 } });
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(`${server.url}?s=svix-2023-06-auth-token-stampede&fix=single-flight&at=index-query@1500&t=1800`);
+  await waitCaughtUp(page);
+  await page.evaluate(() => {
+    window.overflowing = [];
+    window.drawnTexts = [];
+    const fillText = CanvasRenderingContext2D.prototype.fillText;
+    CanvasRenderingContext2D.prototype.fillText = function (text, x, y, ...rest) {
+      window.drawnTexts.push(String(text));
+      const right = x + this.measureText(text).width;
+      if (right > this.canvas.width + 0.5 || x < 0) window.overflowing.push(`${text} (${x}…${right} of ${this.canvas.width})`);
+      return fillText.call(this, text, x, y, ...rest);
+    };
+  });
+  const [png] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download charts (PNG)' }).click()]);
+  assert.deepEqual([...readFileSync(await png.path()).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+  assert.deepEqual(await page.evaluate(() => window.overflowing), []);
+  const texts = await page.evaluate(() => window.drawnTexts);
+  // The title took more than one line, and the stamp names both fixes.
+  assert.ok(texts[0].length < 'An OR query loses its indexes: auth-token cache stampede in the US region'.length, texts[0]);
+  assert.ok(texts.some((t) => t.includes('single-flight')) && texts.some((t) => t.includes('index-query from 15:49')), JSON.stringify(texts.slice(0, 6)));
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -335,7 +335,7 @@ pub fn App() -> Html {
             markers.extend(file.timeline.iter().map(|e| Marker {
                 at_s: e.at_s,
                 label: if e.label.is_empty() {
-                    format!("{:?}", e.action)
+                    format!("{} {}", e.action.name(), e.target)
                 } else {
                     e.label.clone()
                 },

@@ -211,7 +211,7 @@ pub fn Chart(props: &ChartProps) -> Html {
                 { for props.spec.lines.iter().enumerate().map(|(i, line)| {
                     let (r, g, b) = line.colour;
                     let kind = if i < props.spec.stacked { "band" } else { "line" };
-                    html! { <li class={kind} style={format!("--c: rgb({r}, {g}, {b})")} data-colour={format!("rgb({r}, {g}, {b})")}>{ line.label.clone() }</li> }
+                    html! { <li class={kind} style={format!("--c: rgb({r}, {g}, {b})")}>{ line.label.clone() }</li> }
                 }) }
                 if props.compare {
                     <li class="dashed">{ "as it happened" }</li>

@@ -95,8 +95,11 @@ pub fn download_charts_png(file_name: &str, stamp: &[String]) -> Result<(), JsVa
             let legend = (0..items.length())
                 .filter_map(|i| {
                     let item: web_sys::Element = items.get(i)?.dyn_into().ok()?;
+                    // The swatch's colour, from the item's `--c: rgb(…)` (none: the dashed
+                    // comparison, grey).
                     let colour = item
-                        .get_attribute("data-colour")
+                        .get_attribute("style")
+                        .and_then(|s| s.strip_prefix("--c: ").map(str::to_string))
                         .unwrap_or_else(|| "rgb(128, 128, 128)".into());
                     Some((item.text_content().unwrap_or_default(), colour))
                 })
@@ -104,64 +107,107 @@ pub fn download_charts_png(file_name: &str, stamp: &[String]) -> Result<(), JsVa
             Some((title, canvas, legend))
         })
         .collect();
-    let px = |css: f64| css * ratio;
-    let (line, title_line, pad) = (px(20.0), px(24.0), px(10.0));
     let width = charts
         .iter()
         .map(|(_, c, _)| c.width() as f64)
-        .fold(px(480.0), f64::max);
-    let header = pad + title_line + line * (stamp.len().max(1) - 1) as f64 + pad;
-    let per_chart = |c: &HtmlCanvasElement| title_line + c.height() as f64 + line + pad;
-    let height = header + charts.iter().map(|(_, c, _)| per_chart(c)).sum::<f64>();
+        .fold(480.0 * ratio, f64::max);
     let sheet: HtmlCanvasElement = document.create_element("canvas")?.dyn_into()?;
     sheet.set_width(width as u32);
-    sheet.set_height(height as u32);
     let ctx: CanvasRenderingContext2d = sheet
         .get_context("2d")?
         .ok_or("no 2d context")?
         .dyn_into()?;
+    // Laid out twice: once to measure the sheet's height, once to draw on it.
+    let height = lay_out_sheet(&ctx, stamp, &charts, width, ratio, false)?;
+    sheet.set_height(height as u32);
+    lay_out_sheet(&ctx, stamp, &charts, width, ratio, true)?;
+    download(&sheet.to_data_url_with_type("image/png")?, file_name)
+}
+
+/// Lays the PNG out on `ctx` (`width` px wide, `ratio` px per CSS px): the header, then each
+/// chart under its title and over its legend, texts wrapped at the sheet's edge so that nothing
+/// is cut off. Draws only if `draw` (else only measures); returns the height used.
+fn lay_out_sheet(
+    ctx: &CanvasRenderingContext2d,
+    stamp: &[String],
+    charts: &[SheetChart],
+    width: f64,
+    ratio: f64,
+    draw: bool,
+) -> Result<f64, JsValue> {
+    let px = |css: f64| css * ratio;
+    let pad = px(10.0);
     let (background, foreground) = if crate::components::chart::prefers_dark() {
         ("rgb(30, 33, 40)", "rgb(220, 222, 228)")
     } else {
         ("rgb(255, 255, 255)", "rgb(40, 40, 48)")
     };
-    ctx.set_fill_style_str(background);
-    ctx.fill_rect(0.0, 0.0, width, height);
+    if draw {
+        ctx.set_fill_style_str(background);
+        ctx.fill_rect(0.0, 0.0, width, 1e6);
+    }
     ctx.set_text_baseline("top");
-    let font = |size: f64, bold: bool| {
-        format!(
+    let mut y = pad;
+    // A text in `size` px (bold or not), wrapped at the sheet's edge, from `x`; moves `y` down.
+    let text = |words: &str, size: f64, bold: bool, x: f64, y: &mut f64| -> Result<(), JsValue> {
+        ctx.set_font(&format!(
             "{}{}px sans-serif",
             if bold { "bold " } else { "" },
             px(size)
-        )
+        ));
+        ctx.set_fill_style_str(foreground);
+        let mut line = String::new();
+        for word in words.split(' ') {
+            let longer = if line.is_empty() {
+                word.to_string()
+            } else {
+                format!("{line} {word}")
+            };
+            if !line.is_empty() && x + ctx.measure_text(&longer)?.width() > width - pad {
+                if draw {
+                    ctx.fill_text(&line, x, *y)?;
+                }
+                *y += px(size * 1.45);
+                line = word.to_string();
+            } else {
+                line = longer;
+            }
+        }
+        if draw {
+            ctx.fill_text(&line, x, *y)?;
+        }
+        *y += px(size * 1.45);
+        Ok(())
     };
-    let mut y = pad;
-    for (i, text) in stamp.iter().enumerate() {
-        ctx.set_font(&font(if i == 0 { 17.0 } else { 13.0 }, i == 0));
-        ctx.set_fill_style_str(foreground);
-        ctx.fill_text(text, pad, y)?;
-        y += if i == 0 { title_line } else { line };
+    for (i, line) in stamp.iter().enumerate() {
+        text(line, if i == 0 { 17.0 } else { 13.0 }, i == 0, pad, &mut y)?;
     }
-    y += pad;
-    for (title, chart, legend) in &charts {
-        ctx.set_font(&font(14.0, true));
-        ctx.set_fill_style_str(foreground);
-        ctx.fill_text(title, pad, y)?;
-        y += title_line;
-        ctx.draw_image_with_html_canvas_element(chart, 0.0, y)?;
+    for (title, chart, legend) in charts {
+        y += pad;
+        text(title, 14.0, true, pad, &mut y)?;
+        if draw {
+            ctx.draw_image_with_html_canvas_element(chart, 0.0, y)?;
+        }
         y += chart.height() as f64 + px(4.0);
-        ctx.set_font(&font(12.0, false));
+        // The legend: entries after their colours, in rows that fit the sheet.
+        ctx.set_font(&format!("{}px sans-serif", px(12.0)));
         let mut x = pad;
         for (label, colour) in legend {
-            ctx.set_fill_style_str(colour);
-            ctx.fill_rect(x, y + px(3.0), px(10.0), px(10.0));
-            ctx.set_fill_style_str(foreground);
-            ctx.fill_text(label, x + px(14.0), y)?;
-            x += px(14.0) + ctx.measure_text(label)?.width() + px(14.0);
+            let entry = px(14.0) + ctx.measure_text(label)?.width() + px(16.0);
+            if x > pad && x + entry > width - pad {
+                (x, y) = (pad, y + px(17.0));
+            }
+            if draw {
+                ctx.set_fill_style_str(colour);
+                ctx.fill_rect(x, y + px(3.0), px(10.0), px(10.0));
+                ctx.set_fill_style_str(foreground);
+                ctx.fill_text(label, x + px(14.0), y)?;
+            }
+            x += entry;
         }
-        y += line + pad;
+        y += px(17.0);
     }
-    download(&sheet.to_data_url_with_type("image/png")?, file_name)
+    Ok(y + pad)
 }
 
 /// The PNG's header: the scenario, then the run it shows (fixes, seed, moment).
