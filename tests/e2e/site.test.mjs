@@ -380,6 +380,17 @@ for (const { id } of titles) {
       // Requests move along the links, and some of them fail: customers feel the outage.
       assert.ok(shown.flows.length > 0 && shown.flows.every(([, animation]) => animation === 'flow'), `${where}: moving requests ${JSON.stringify(shown.flows)}`);
       assert.ok(shown.flows.some(([outcome]) => outcome !== 'success'), `${where}: no failing requests drawn ${JSON.stringify(shown.flows)}`);
+      // They move while the replay plays, and stand still while it is paused.
+      const motion = () => page.evaluate(() => getComputedStyle([...document.querySelectorAll('.topology svg')]
+        .find((s) => s.getBoundingClientRect().width > 0).querySelector('.flow')).animationPlayState);
+      assert.equal(await motion(), 'paused', `${where}: dots move while paused`);
+      if (width > 500) {
+        await page.getByRole('button', { name: 'Play' }).click();
+        await page.getByRole('button', { name: 'Pause' }).waitFor();
+        assert.equal(await motion(), 'running', `${where}: dots still while playing`);
+        await page.getByRole('button', { name: 'Pause' }).click();
+        await page.getByRole('button', { name: 'Play' }).waitFor();
+      }
       if (beat.watch) {
         assert.equal(shown.watched.length, 1, `${where}: one chart marked for ${beat.watch}`);
         const label = seriesLabel(id, beat.watch);

@@ -381,7 +381,7 @@ pub fn App() -> Html {
                                     markers={markers}
                                     dispatch={dispatch.clone()}
                                 />
-                                <Topology session={session.clone()} frame={player.frame} />
+                                <Topology session={session.clone()} frame={player.frame} playing={player.playing} />
                                 <div class="panels">
                                     <aside class="side">
                                         <Narration beats={beats} now_s={now_s} started_at={meta.started_at.clone()} dispatch={dispatch.clone()} />

@@ -266,11 +266,17 @@ pub struct TopologyProps {
     pub session: Rc<RefCell<Session>>,
     /// Changes whenever the run may have advanced.
     pub frame: u64,
+    /// Whether playback runs: requests move along the links only then (time stands still
+    /// otherwise, and a still picture costs the page no repaint per frame).
+    #[prop_or_default]
+    pub playing: bool,
 }
 
 impl PartialEq for TopologyProps {
     fn eq(&self, other: &Self) -> bool {
-        self.frame == other.frame && Rc::ptr_eq(&self.session, &other.session)
+        self.frame == other.frame
+            && self.playing == other.playing
+            && Rc::ptr_eq(&self.session, &other.session)
     }
 }
 
@@ -563,7 +569,7 @@ pub fn Topology(props: &TopologyProps) -> Html {
         .unwrap_or_default();
     let view = View::new(&file, session.run.shown(), highlight);
     html! {
-        <figure class="topology">
+        <figure class={classes!("topology", (!props.playing).then_some("still"))}>
             <figcaption>
                 { "The system now" }
                 <span class="flow-legend" aria-hidden="true">
