@@ -107,16 +107,7 @@ impl Timeline {
     /// A patch turns the parameter tree `old` into `new`: the entries already run are put back
     /// as they were in `new` (what operators did before now stays done).
     pub fn keep_the_past(&self, new: &mut Value, old: &Value) {
-        if let (Value::Table(new), Value::Table(old)) = (new, old)
-            && let (Some(Value::Array(new)), Some(Value::Array(old))) =
-                (new.get_mut("timeline"), old.get("timeline"))
-        {
-            for (i, done) in self.done.iter().enumerate() {
-                if *done && let (Some(new), Some(old)) = (new.get_mut(i), old.get(i)) {
-                    *new = old.clone();
-                }
-            }
-        }
+        keep_the_past(new, old, &self.done);
     }
 
     /// The entries not yet run whose time a patch changes from `before` to `after`, with when
@@ -153,6 +144,21 @@ impl Timeline {
     /// Bytes held.
     pub fn heap_bytes(&self) -> usize {
         self.done.capacity() + self.epochs.capacity() * std::mem::size_of::<u32>()
+    }
+}
+
+/// Puts back in `new` the timeline entries of `old` marked `done` (by index): the rule by which
+/// a patch never rewrites what operators already did.
+pub fn keep_the_past(new: &mut Value, old: &Value, done: &[bool]) {
+    if let (Value::Table(new), Value::Table(old)) = (new, old)
+        && let (Some(Value::Array(new)), Some(Value::Array(old))) =
+            (new.get_mut("timeline"), old.get("timeline"))
+    {
+        for (i, done) in done.iter().enumerate() {
+            if *done && let (Some(new), Some(old)) = (new.get_mut(i), old.get(i)) {
+                *new = old.clone();
+            }
+        }
     }
 }
 

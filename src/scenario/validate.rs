@@ -1039,22 +1039,26 @@ fn check_steps(file: &ScenarioFile, path: &str, steps: &[Step]) -> Check {
 /// names components and calls `from->to` between two.
 #[cfg(feature = "validation")]
 pub fn check_story(file: &ScenarioFile) -> Check {
+    let components = super::graph::components(file);
+    let calls = super::graph::calls(file);
     for (i, beat) in file.beats.iter().enumerate() {
-        check_highlight(file, &beat.highlight)
+        check_highlight(&components, &calls, &beat.highlight)
             .map_err(|(j, message)| (format!("beats.{i}.highlight.{j}"), message))?;
     }
     Ok(())
 }
 
 #[cfg(feature = "validation")]
-/// Checks a beat's highlight: each entry names a component or a call `from->to` between two;
-/// the error gives the entry's index.
-fn check_highlight(file: &ScenarioFile, entries: &[String]) -> Result<(), (usize, String)> {
+/// Checks a beat's highlight against the scenario's components and calls: each entry names a
+/// component or a call `from->to` between two; the error gives the entry's index.
+fn check_highlight(
+    components: &[&str],
+    calls: &[(&str, &str)],
+    entries: &[String],
+) -> Result<(), (usize, String)> {
     if entries.len() > 64 {
         return Err((64, "expected at most 64 entries".to_string()));
     }
-    let components = super::graph::components(file);
-    let calls = super::graph::calls(file);
     for (j, entry) in entries.iter().enumerate() {
         let ok = match entry.split_once("->") {
             Some((from, to)) => calls.contains(&(from.trim(), to.trim())),

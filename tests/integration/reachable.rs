@@ -6,7 +6,7 @@
 //! refused.
 
 use cascade::Scenario;
-use cascade::model::deploy;
+use cascade::model::{deploy, timeline};
 use cascade::scenario::{Action, Value, bundled, check_live, patch_tree, read_tree, tree};
 use std::collections::BTreeSet;
 
@@ -27,21 +27,6 @@ enum Phase {
     Idle,
     Rolling,
     Live,
-}
-
-/// Puts back, in `new`, the timeline entries that have already run (a patch never rewrites the
-/// past: the engine does the same with `Timeline::keep_the_past`).
-fn keep_the_past(new: &mut Value, old: &Value, done: &[bool]) {
-    if let (Value::Table(new), Value::Table(old)) = (new, old)
-        && let (Some(Value::Array(new)), Some(Value::Array(old))) =
-            (new.get_mut("timeline"), old.get("timeline"))
-    {
-        for (i, done) in done.iter().enumerate() {
-            if *done {
-                new[i] = old[i].clone();
-            }
-        }
-    }
 }
 
 /// The states one step after `state`: the next timeline entry runs, or one more fix is applied.
@@ -114,7 +99,7 @@ fn successors(scenario: &Scenario, state: &State) -> Vec<State> {
         let mut after = state.clone();
         after.fixes |= 1 << bit;
         patch_tree(&mut after.tree, &fix.set).unwrap();
-        keep_the_past(&mut after.tree, &state.tree, &state.done);
+        timeline::keep_the_past(&mut after.tree, &state.tree, &state.done);
         out.push(after);
     }
     out

@@ -324,14 +324,7 @@ pub fn App() -> Html {
             let file = &s.scenario.file;
             let meta = &file.scenario;
             let beats = s.beats_in_order();
-            let mut markers: Vec<Marker> = beats
-                .iter()
-                .map(|b| Marker {
-                    at_s: b.at_s,
-                    label: b.title.clone(),
-                    beat: true,
-                })
-                .collect();
+            let mut markers = beat_markers(&beats);
             markers.extend(file.timeline.iter().map(|e| Marker {
                 at_s: e.at_s,
                 label: if e.label.is_empty() {
@@ -372,15 +365,7 @@ pub fn App() -> Html {
                                     <Story summary={meta.summary.clone()} />
                                 </div>
                                 <Controls playing={player.playing} speed={player.speed} seed={s.seed} dispatch={dispatch.clone()} />
-                                <Timeline
-                                    duration_s={s.end_us() as f64 / 1e6}
-                                    now_s={now_s}
-                                    target_s={s.target_us as f64 / 1e6}
-                                    computed_s={s.computed_us() as f64 / 1e6}
-                                    started_at={meta.started_at.clone()}
-                                    markers={markers}
-                                    dispatch={dispatch.clone()}
-                                />
+                                { timeline(&s, markers, &dispatch) }
                                 <Topology session={session.clone()} frame={player.frame} playing={player.playing} />
                                 <div class="panels">
                                     <aside class="side">
@@ -421,6 +406,33 @@ pub fn App() -> Html {
     }
 }
 
+/// The timeline's markers for the story's beats.
+fn beat_markers(beats: &[cascade::scenario::Beat]) -> Vec<Marker> {
+    beats
+        .iter()
+        .map(|b| Marker {
+            at_s: b.at_s,
+            label: b.title.clone(),
+            beat: true,
+        })
+        .collect()
+}
+
+/// The timeline of the open session, with `markers`.
+fn timeline(s: &crate::state::Session, markers: Vec<Marker>, dispatch: &Callback<Action>) -> Html {
+    html! {
+        <Timeline
+            duration_s={s.end_us() as f64 / 1e6}
+            now_s={s.shown_us() as f64 / 1e6}
+            target_s={s.target_us as f64 / 1e6}
+            computed_s={s.computed_us() as f64 / 1e6}
+            started_at={s.scenario.file.scenario.started_at.clone()}
+            markers={markers}
+            dispatch={dispatch.clone()}
+        />
+    }
+}
+
 /// The compact player for iframes, filling the frame from 320×240 up: title, controls and the
 /// clock, the timeline, the verdict so far, the current beat's caption, then the outcome chart
 /// (and the watched or first key series where the frame is wide), fix switches if the link asks
@@ -448,14 +460,7 @@ fn embed_view(
     let slots = specs.len();
     let verdict =
         cascade::verdict::describe(cascade::verdict::assess(s.run.shown()), &meta.started_at);
-    let markers: Vec<Marker> = beats
-        .iter()
-        .map(|b| Marker {
-            at_s: b.at_s,
-            label: b.title.clone(),
-            beat: true,
-        })
-        .collect();
+    let markers = beat_markers(&beats);
     let full = player.link().map(|mut link| {
         link.embed = false;
         link.embed_fixes = false;
@@ -470,15 +475,7 @@ fn embed_view(
                 }
             </div>
             <Controls playing={player.playing} speed={player.speed} seed={s.seed} dispatch={dispatch.clone()} compact=true>
-                <Timeline
-                    duration_s={s.end_us() as f64 / 1e6}
-                    now_s={now_s}
-                    target_s={s.target_us as f64 / 1e6}
-                    computed_s={s.computed_us() as f64 / 1e6}
-                    started_at={meta.started_at.clone()}
-                    markers={markers}
-                    dispatch={dispatch.clone()}
-                />
+                { timeline(&s, markers, dispatch) }
             </Controls>
             <p class="embed-verdict" role="status"><strong>{ cascade::verdict::clock_label(&meta.started_at, now_s) }</strong>{ " · so far: " }{ verdict }</p>
             <p class="current-caption" aria-live="polite">{ caption }</p>

@@ -5,7 +5,6 @@
 use crate::state::Session;
 use cascade::metrics::Metrics;
 use cascade::scenario::{ClientKind, ScenarioFile, Step};
-use cascade::time::s_to_us;
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -154,6 +153,17 @@ fn last(metrics: &Metrics, series: &str) -> Option<f64> {
     metrics.series(series).and_then(|v| v.last().copied())
 }
 
+/// What became of a population's requests, per second (`outcome` is a run-wide series name:
+/// `success_rps`…): its own series where the scenario has several populations, else the run's.
+fn population_rate(file: &ScenarioFile, metrics: &Metrics, client: &str, outcome: &str) -> f64 {
+    if file.clients.len() > 1 {
+        of(metrics, client, outcome)
+    } else {
+        last(metrics, outcome)
+    }
+    .unwrap_or(0.0)
+}
+
 /// The latest value of `<component>.<metric>` (one function for every such lookup: each
 /// `format!` written out at a call site costs the page's module bytes).
 #[inline(never)]
@@ -230,15 +240,7 @@ pub fn status(file: &ScenarioFile, metrics: &Metrics, node: &Node) -> (Health, S
                 )
             } else {
                 // With several populations each has its own outcome series.
-                let several = file.clients.len() > 1;
-                let rate = |outcome: &str| {
-                    if several {
-                        of(metrics, name, outcome)
-                    } else {
-                        last(metrics, outcome)
-                    }
-                    .unwrap_or(0.0)
-                };
+                let rate = |outcome: &str| population_rate(file, metrics, name, outcome);
                 let failed = rate("error_rps") + rate("timeout_rps") + rate("shed_rps");
                 let ended = failed + rate("success_rps");
                 let failing = failing_share(failed, ended);
@@ -470,14 +472,7 @@ fn flows(
     if from.kind == "clients" {
         return OUTCOMES
             .iter()
-            .map(|(outcome, series)| {
-                let rate = if file.clients.len() > 1 {
-                    of(metrics, &from.name, series)
-                } else {
-                    last(metrics, series)
-                };
-                (*outcome, rate.unwrap_or(0.0))
-            })
+            .map(|(outcome, series)| (*outcome, population_rate(file, metrics, &from.name, series)))
             .collect();
     }
     if links.iter().filter(|l| l.to == link.to).count() != 1 {
@@ -564,7 +559,7 @@ pub fn Topology(props: &TopologyProps) -> Html {
     let highlight = beats
         .iter()
         .rev()
-        .find(|b| s_to_us(b.at_s) <= now)
+        .find(|b| cascade::time::s_to_us(b.at_s) <= now)
         .map(|b| b.highlight.as_slice())
         .unwrap_or_default();
     let view = View::new(&file, session.run.shown(), highlight);
