@@ -3,6 +3,14 @@
 //! Each processed event folds its time, kind and identifiers into a 64-bit FNV-1a style hash.
 //! Two runs of the same scenario, fixes and seed must end with the same hash, natively and in wasm.
 
+/// The 64-bit FNV-1a hash of some bytes: the checksum of a precompiled scenario file, computed
+/// when the page is built and checked when the page fetches the file.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(FNV_OFFSET, |h, &b| (h ^ b as u64).wrapping_mul(FNV_PRIME))
+}
+
 /// A running 64-bit hash over the processed events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TraceHash(u64);

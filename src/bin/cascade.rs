@@ -74,6 +74,12 @@ enum Command {
         #[arg(long)]
         seeds: Option<String>,
     },
+    /// Write every bundled scenario in the compact binary form the web app loads (one
+    /// `<id>.bin` per scenario) into a directory; Trunk's build runs it for the site.
+    Precompile {
+        /// The directory to write into (created if missing).
+        out: std::path::PathBuf,
+    },
     /// Measure simulation speed: medians over several runs.
     Bench {
         /// Bundled scenario ids or paths (default: all bundled).
@@ -130,6 +136,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 .transpose()?;
             check_all(&scenarios, seeds.as_deref())
         }
+        Command::Precompile { out } => precompile(&out),
         Command::Bench {
             scenarios,
             runs,
@@ -174,6 +181,18 @@ fn load_many(references: &[String]) -> Result<Vec<Scenario>, String> {
     } else {
         references.iter().map(|r| load(r)).collect()
     }
+}
+
+fn precompile(out: &std::path::Path) -> Result<ExitCode, String> {
+    std::fs::create_dir_all(out)
+        .map_err(|err| format!("{}: cannot create: {err}", out.display()))?;
+    for scenario in all_bundled()? {
+        let stem = scenario.source_name().trim_end_matches(".toml");
+        let path = out.join(format!("{stem}.bin"));
+        std::fs::write(&path, scenario.precompile())
+            .map_err(|err| format!("{}: cannot write: {err}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn list(format: Format) -> Result<ExitCode, String> {

@@ -163,6 +163,18 @@ impl Scenario {
         tree::encode(&tree)
     }
 
+    /// Only the `[scenario]` section in the compact binary form: what a gallery needs to list
+    /// the scenario (read by [`Scenario::precompiled_meta`]) before its whole file is loaded.
+    pub fn precompile_meta(&self) -> Vec<u8> {
+        let mut table = BTreeMap::new();
+        if let Value::Table(all) = &self.tree
+            && let Some(meta) = all.get("scenario")
+        {
+            table.insert("scenario".to_string(), meta.clone());
+        }
+        tree::encode(&Value::Table(table))
+    }
+
     /// Reads a scenario written by [`Scenario::precompile`] and validates it again (its fixes
     /// and timeline were checked when it was precompiled). Errors carry no line numbers.
     pub fn from_precompiled(name: &str, bytes: &[u8]) -> Result<Scenario, ScenarioError> {

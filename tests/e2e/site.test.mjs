@@ -94,6 +94,37 @@ test('the gallery lists every bundled outage, with no failed requests from a sub
   await page.close();
 });
 
+test("a scenario's file is fetched when opened; a missing or altered file gives a message, not a stuck page", async () => {
+  const errors = [];
+  const page = await openPage(browser, server.url, errors);
+  const fetched = [];
+  page.on('request', (r) => r.url().includes('/scenarios/') && fetched.push(new URL(r.url()).pathname));
+  await page.getByRole('heading', { name: 'Outages to replay' }).waitFor();
+  assert.deepEqual(fetched, [], 'the gallery fetches no scenario file');
+  // Missing on the server.
+  await page.route('**/scenarios/retry-storm.bin*', (route) => route.fulfill({ status: 404, body: 'gone' }));
+  await page.getByRole('button', { name: 'Replay Retry storm after a brief server crash' }).click();
+  await page.getByText(/cannot be opened: could not fetch scenarios\/retry-storm\.bin\?v=[0-9a-f]{16} \(the server answered 404\)/).waitFor();
+  await page.getByRole('heading', { name: 'Outages to replay' }).waitFor();
+  // Another build's file (or one altered on the way).
+  await page.unroute('**/scenarios/retry-storm.bin*');
+  await page.route('**/scenarios/retry-storm.bin*', async (route) => {
+    const response = await route.fetch();
+    const body = Buffer.from(await response.body());
+    body[body.length - 1] ^= 1;
+    await route.fulfill({ response, body });
+  });
+  await page.getByRole('button', { name: 'Replay Retry storm after a brief server crash' }).click();
+  await page.getByText(/not the one this page was built with: reload the page/).waitFor();
+  // The real file opens.
+  await page.unroute('**/scenarios/retry-storm.bin*');
+  await page.getByRole('button', { name: 'Replay Retry storm after a brief server crash' }).click();
+  await page.getByRole('heading', { level: 2, name: /Retry storm/ }).waitFor();
+  assert.ok(fetched.every((p) => p.endsWith('/scenarios/retry-storm.bin')), fetched.join(' '));
+  assert.deepEqual(errors.filter((e) => !/404/.test(e)), []);
+  await page.close();
+});
+
 for (const { id, title } of titles.filter((t) => !only || only.includes(t.id))) {
   test(`replay ${id}: play, beats, seek both ways, every fix`, async () => {
     const errors = [];
@@ -252,6 +283,8 @@ test('the keyboard help lists the shortcuts and Escape closes it', async () => {
   const errors = [];
   const page = await openPage(browser, server.url, errors);
   await page.getByRole('button', { name: 'Replay Retry storm after a brief server crash' }).click();
+  // The scenario's file is fetched when it is opened: keys act once the player is there.
+  await page.getByRole('heading', { level: 2, name: /Retry storm/ }).waitFor();
   await page.keyboard.press('?');
   const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
   await dialog.waitFor();

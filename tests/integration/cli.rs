@@ -314,3 +314,23 @@ fn a_reader_that_stops_early_ends_the_run_quietly() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn precompile_writes_each_bundled_scenario_as_the_page_reads_it() {
+    let dir = std::env::temp_dir().join(format!("cascade-precompile-{}", std::process::id()));
+    let (code, _, err) = cascade(&["precompile", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    for bundled in cascade::scenario::bundled() {
+        let stem = bundled.file_name.trim_end_matches(".toml");
+        let bytes = std::fs::read(dir.join(format!("{stem}.bin"))).expect("a file per scenario");
+        let parsed = cascade::Scenario::parse(bundled.file_name, bundled.source).unwrap();
+        assert_eq!(
+            bytes,
+            parsed.precompile(),
+            "{stem}: the bytes the page's checksum is of"
+        );
+        let read = cascade::Scenario::from_precompiled(bundled.file_name, &bytes).unwrap();
+        assert_eq!(read.file.scenario, parsed.file.scenario);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -154,6 +154,28 @@ fn key_action(event: &KeyboardEvent) -> Option<Action> {
     }
 }
 
+/// The bytes at `url` (relative to the page), or why they could not be fetched.
+async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    use wasm_bindgen_futures::JsFuture;
+    let failed = |what: &str| format!("could not fetch {url} ({what}).");
+    let window = web_sys::window().ok_or_else(|| failed("no window"))?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|_| failed("network error"))?
+        .unchecked_into();
+    if !response.ok() {
+        return Err(failed(&format!(
+            "the server answered {}",
+            response.status()
+        )));
+    }
+    let promise = response.array_buffer().map_err(|_| failed("unreadable"))?;
+    let buffer = JsFuture::from(promise)
+        .await
+        .map_err(|_| failed("interrupted"))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
 /// The whole page.
 #[component]
 pub fn App() -> Html {
@@ -235,6 +257,18 @@ pub fn App() -> Html {
                         listener.as_ref().unchecked_ref(),
                     );
                 }
+            }
+        });
+    }
+    // Fetch a scenario's file when one is asked for and not here yet.
+    {
+        let dispatcher = player.dispatcher();
+        use_effect_with(player.fetching.clone(), move |fetching| {
+            if let Some(fetch) = fetching {
+                let url = fetch.url.clone();
+                yew::platform::spawn_local(async move {
+                    dispatcher.dispatch(Action::Fetched(fetch_bytes(&url).await));
+                });
             }
         });
     }

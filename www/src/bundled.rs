@@ -1,17 +1,27 @@
-//! The bundled scenarios as the web app receives them: precompiled by `build.rs` (no TOML).
+//! The bundled scenarios as the web app receives them: precompiled by `build.rs` (no TOML). The
+//! module holds what the gallery lists; a scenario's whole file is fetched when it is opened
+//! (embedded instead with the `embedded-scenarios` feature, as the component tests build it).
 
-use cascade::Scenario;
-use cascade::scenario::ScenarioError;
+/// One bundled scenario.
+pub struct Bundled {
+    /// Its file name, such as `retry-storm.toml`.
+    pub file_name: &'static str,
+    /// Its `[scenario]` section, precompiled.
+    pub meta: &'static [u8],
+    /// The FNV-1a checksum of its whole precompiled file.
+    pub checksum: u64,
+    /// The whole precompiled file, when the module embeds it.
+    pub embedded: Option<&'static [u8]>,
+}
 
-/// Every bundled scenario: its file name and precompiled bytes, sorted by file name.
-pub fn precompiled() -> &'static [(&'static str, &'static [u8])] {
+/// Every bundled scenario, sorted by file name.
+pub fn precompiled() -> &'static [Bundled] {
     include!(concat!(env!("OUT_DIR"), "/precompiled.rs"))
 }
 
-/// Reads the bundled scenario with this id, if there is one.
-pub fn load(id: &str) -> Option<Result<Scenario, ScenarioError>> {
-    precompiled()
-        .iter()
-        .find(|(name, _)| name.strip_suffix(".toml") == Some(id))
-        .map(|(name, bytes)| Scenario::from_precompiled(name, bytes))
+/// Where the page fetches a bundled scenario's whole file from, relative to the page (the
+/// checksum in the query makes a new build's file a new URL for every cache on the way).
+pub fn url(bundled: &Bundled) -> String {
+    let stem = bundled.file_name.trim_end_matches(".toml");
+    format!("scenarios/{stem}.bin?v={:016x}", bundled.checksum)
 }

@@ -29,25 +29,57 @@ pub struct ScenarioEntry {
     /// Its `[scenario]` section (title, organisation, summary), or why it could not be read.
     pub meta: Result<Rc<scenario::Meta>, String>,
     file_name: &'static str,
-    bytes: &'static [u8],
+    /// Where its whole file is fetched from, relative to the page.
+    pub url: String,
+    checksum: u64,
+    /// Its whole precompiled file, once fetched (or embedded).
+    bytes: Rc<std::cell::OnceCell<Rc<[u8]>>>,
     /// The whole scenario, read when it is first opened.
     parsed: Rc<std::cell::OnceCell<Result<Rc<Scenario>, String>>>,
 }
 
 impl PartialEq for ScenarioEntry {
-    /// Entries are built once from the bundled files: the same id and bytes are the same entry.
+    /// Entries are built once from the bundled files: the same id and file are the same entry.
     fn eq(&self, other: &Self) -> bool {
-        self.id == other.id && std::ptr::eq(self.bytes, other.bytes)
+        self.id == other.id && Rc::ptr_eq(&self.bytes, &other.bytes)
     }
 }
 
 impl ScenarioEntry {
+    /// Whether its whole file is here (fetched or embedded).
+    pub fn loaded(&self) -> bool {
+        self.bytes.get().is_some()
+    }
+
+    /// Keeps the fetched file if it is the one this page was built with.
+    pub fn accept(&self, bytes: Vec<u8>) -> Result<(), String> {
+        if cascade::trace::fnv1a64(&bytes) != self.checksum {
+            return Err(format!(
+                "The file of “{}” on the server is not the one this page was built with: reload the page.",
+                self.id
+            ));
+        }
+        let _ = self.bytes.set(bytes.into());
+        Ok(())
+    }
+
+    /// Its whole precompiled file (empty until fetched).
+    pub fn bytes(&self) -> Rc<[u8]> {
+        self.bytes
+            .get()
+            .cloned()
+            .unwrap_or_else(|| Rc::from(Vec::new()))
+    }
+
     /// The whole scenario, or the reason it could not be read (read once, on first use: the
     /// gallery needs only the metadata, and opening the page stays quick).
     pub fn scenario(&self) -> Result<Rc<Scenario>, String> {
+        let Some(bytes) = self.bytes.get() else {
+            return Err(format!("“{}” is not loaded yet.", self.id));
+        };
         self.parsed
             .get_or_init(|| {
-                Scenario::from_precompiled(self.file_name, self.bytes)
+                Scenario::from_precompiled(self.file_name, bytes)
                     .map(Rc::new)
                     .map_err(|e| e.to_string())
             })
@@ -59,14 +91,22 @@ impl ScenarioEntry {
 pub fn bundled_entries() -> Vec<ScenarioEntry> {
     crate::bundled::precompiled()
         .iter()
-        .map(|&(file_name, bytes)| ScenarioEntry {
-            id: file_name.trim_end_matches(".toml").to_string(),
-            meta: Scenario::precompiled_meta(bytes)
-                .map(Rc::new)
-                .map_err(|e| format!("{file_name}: {e}")),
-            file_name,
-            bytes,
-            parsed: Rc::default(),
+        .map(|bundled| {
+            let bytes = std::cell::OnceCell::new();
+            if let Some(embedded) = bundled.embedded {
+                let _ = bytes.set(Rc::from(embedded));
+            }
+            ScenarioEntry {
+                id: bundled.file_name.trim_end_matches(".toml").to_string(),
+                meta: Scenario::precompiled_meta(bundled.meta)
+                    .map(Rc::new)
+                    .map_err(|e| format!("{}: {e}", bundled.file_name)),
+                file_name: bundled.file_name,
+                url: crate::bundled::url(bundled),
+                checksum: bundled.checksum,
+                bytes: Rc::new(bytes),
+                parsed: Rc::default(),
+            }
         })
         .collect()
 }
@@ -161,8 +201,10 @@ pub struct Feed {
 impl Feed {
     /// Starts computing a run of `scenario` with `fixes` from the start (whose variant is
     /// `file`), a seed and fixes applied at moments.
+    #[allow(clippy::too_many_arguments)]
     fn start(
         scenario: &Rc<Scenario>,
+        source: &Rc<[u8]>,
         file: &ScenarioFile,
         fixes: &[String],
         seed: u64,
@@ -179,7 +221,8 @@ impl Feed {
             Some((workers, slot)) => {
                 workers.0[slot as usize].send(ToWorker::Start {
                     job,
-                    scenario: scenario.id().to_string(),
+                    name: scenario.source_name().to_string(),
+                    scenario: source.to_vec(),
                     fixes: fixes.to_vec(),
                     seed,
                     at: at.to_vec(),
@@ -365,6 +408,8 @@ pub struct Session {
     pub entry: usize,
     /// The scenario.
     pub scenario: Rc<Scenario>,
+    /// Its precompiled file, which the workers read.
+    source: Rc<[u8]>,
     /// The seed of both runs.
     pub seed: u64,
     /// Fixes applied from the start, in the scenario's order.
@@ -387,9 +432,11 @@ pub struct Session {
 }
 
 impl Session {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         entry: usize,
         scenario: Rc<Scenario>,
+        source: Rc<[u8]>,
         seed: u64,
         fixes: Vec<String>,
         scheduled: Vec<(String, TimeUs)>,
@@ -405,6 +452,7 @@ impl Session {
         let variant = Rc::new(scenario.with_fixes(&fixes).map_err(|e| e.to_string())?);
         let run = Feed::start(
             &scenario,
+            &source,
             &variant.file,
             &fixes,
             seed,
@@ -420,6 +468,7 @@ impl Session {
         } else {
             Some(Feed::start(
                 &scenario,
+                &source,
                 &scenario.file,
                 &[],
                 seed,
@@ -432,6 +481,7 @@ impl Session {
         Ok(Session {
             entry,
             scenario,
+            source,
             seed,
             fixes,
             scheduled,
@@ -531,6 +581,7 @@ impl Session {
         let mut fresh = Session::new(
             self.entry,
             self.scenario.clone(),
+            self.source.clone(),
             self.seed,
             self.fixes.clone(),
             self.scheduled.clone(),
@@ -573,6 +624,7 @@ impl Session {
             let workers = self.workers.clone().map(|w| (w, Slot::Baseline));
             self.baseline = Some(Feed::start(
                 &scenario,
+                &self.source,
                 &scenario.file,
                 &[],
                 self.seed,
@@ -689,6 +741,19 @@ pub struct Player {
     pub workers: Option<Rc<Workers>>,
     /// A permalink is about to open (the page shows neither the gallery nor a player yet).
     pub opening: bool,
+    /// A scenario's file being fetched, and what to do once it is here.
+    pub fetching: Option<Fetch>,
+}
+
+/// A scenario's file the page is fetching before it can do `then`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fetch {
+    /// The entry in the gallery.
+    pub index: usize,
+    /// Where from.
+    pub url: String,
+    /// What was asked for (opening the scenario, or a link to it).
+    pub then: Box<Action>,
 }
 
 impl Player {
@@ -709,6 +774,7 @@ impl Player {
             embed_fixes: false,
             workers: None,
             opening: false,
+            fetching: None,
         }
     }
 
@@ -760,6 +826,7 @@ impl Player {
         let mut session = Session::new(
             index,
             scenario.clone(),
+            self.entries[index].bytes(),
             seed,
             fixes,
             at,
@@ -830,6 +897,8 @@ pub enum Action {
     UseWorkers(Rc<Workers>),
     /// A worker's answer for one of the runs.
     Worker(Slot, FromWorker),
+    /// The file of the scenario being fetched has arrived (or could not be fetched).
+    Fetched(Result<Vec<u8>, String>),
 }
 
 impl Player {
@@ -857,12 +926,18 @@ impl Player {
                 shown: Some(shown),
                 baseline,
             };
-            (s.entry, s.scenario.clone(), s.target_us, carried)
+            (
+                s.entry,
+                (s.scenario.clone(), s.source.clone()),
+                s.target_us,
+                carried,
+            )
         };
         // The previous run stays on the charts until the new one has been computed past it.
         match Session::new(
             entry,
-            scenario,
+            scenario.0,
+            scenario.1,
             seed,
             fixes,
             Vec::new(),
@@ -889,7 +964,36 @@ impl Reducible for Player {
         let mut next = (*self).clone();
         next.frame += 1;
         let session = next.session.clone();
+        // A scenario whose file is not here yet is fetched first; the page says it is opening.
+        let needs = match &action {
+            Action::Open(index) => Some(*index),
+            Action::OpenLink(link) => next.entries.iter().position(|e| e.id == link.scenario),
+            _ => None,
+        };
+        if let Some(index) = needs
+            && next.entries.get(index).is_some_and(|e| !e.loaded())
+        {
+            next.fetching = Some(Fetch {
+                index,
+                url: next.entries[index].url.clone(),
+                then: Box::new(action),
+            });
+            return Rc::new(next);
+        }
         match action {
+            Action::Fetched(result) => {
+                let Some(fetch) = next.fetching.take() else {
+                    return self;
+                };
+                let entry = &next.entries[fetch.index];
+                match result.and_then(|bytes| entry.accept(bytes)) {
+                    Ok(()) => return Rc::new(next).reduce(*fetch.then),
+                    Err(err) => {
+                        next.opening = false;
+                        next.message = Some(format!("This scenario cannot be opened: {err}"));
+                    }
+                }
+            }
             Action::Open(index) => {
                 let Some(entry) = next.entries.get(index) else {
                     return self;
@@ -898,6 +1002,7 @@ impl Reducible for Player {
                     Ok(scenario) => match Session::new(
                         index,
                         scenario.clone(),
+                        entry.bytes(),
                         scenario.file.scenario.seed,
                         Vec::new(),
                         Vec::new(),

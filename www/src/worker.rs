@@ -84,13 +84,16 @@ pub fn fork_replay(
 /// What the page asks of a worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ToWorker {
-    /// Compute a run from the start: a bundled scenario, fixes from the start, a seed, and
-    /// fixes applied at moments (name, µs). Replaces whatever the worker was doing.
+    /// Compute a run from the start: a scenario (its file name and precompiled file), fixes
+    /// from the start, a seed, and fixes applied at moments (name, µs). Replaces whatever the
+    /// worker was doing.
     Start {
         /// The job's id.
         job: u32,
-        /// Bundled scenario id.
-        scenario: String,
+        /// The scenario's file name (for messages).
+        name: String,
+        /// The scenario's precompiled file.
+        scenario: Vec<u8>,
         /// Fixes from the start.
         fixes: Vec<String>,
         /// Seed.
@@ -185,8 +188,8 @@ pub struct RunWorker {
     running: Option<Running>,
     ticker: Option<Ticker>,
     tick_pending: bool,
-    /// The last scenario parsed, by id (parsing costs more than a slice).
-    parsed: Option<(String, Rc<Scenario>)>,
+    /// The last scenario parsed, by its file (parsing costs more than a slice).
+    parsed: Option<(Vec<u8>, Rc<Scenario>)>,
 }
 
 impl RunWorker {
@@ -201,29 +204,27 @@ impl RunWorker {
         }
     }
 
-    fn scenario(&mut self, id: &str) -> Result<Rc<Scenario>, String> {
-        if let Some((parsed_id, scenario)) = &self.parsed
-            && parsed_id == id
+    fn scenario(&mut self, name: &str, bytes: Vec<u8>) -> Result<Rc<Scenario>, String> {
+        if let Some((parsed_bytes, scenario)) = &self.parsed
+            && *parsed_bytes == bytes
         {
             return Ok(scenario.clone());
         }
-        let scenario = match crate::bundled::load(id) {
-            Some(Ok(scenario)) => Rc::new(scenario),
-            Some(Err(err)) => return Err(err.to_string()),
-            None => return Err(format!("no bundled scenario `{id}`")),
-        };
-        self.parsed = Some((id.to_string(), scenario.clone()));
+        let scenario =
+            Rc::new(Scenario::from_precompiled(name, &bytes).map_err(|e| e.to_string())?);
+        self.parsed = Some((bytes, scenario.clone()));
         Ok(scenario)
     }
 
     fn start(
         &mut self,
-        scenario_id: &str,
+        name: &str,
+        bytes: Vec<u8>,
         fixes: &[String],
         seed: u64,
         at: &[(String, u64)],
     ) -> Result<(Rc<Scenario>, Replay), String> {
-        let scenario = self.scenario(scenario_id)?;
+        let scenario = self.scenario(name, bytes)?;
         let replay = new_replay(&scenario, fixes, seed, at)?;
         Ok((scenario, replay))
     }
@@ -295,11 +296,12 @@ impl Worker for RunWorker {
         match message {
             ToWorker::Start {
                 job,
+                name,
                 scenario,
                 fixes,
                 seed,
                 at,
-            } => match self.start(&scenario, &fixes, seed, &at) {
+            } => match self.start(&name, scenario, &fixes, seed, &at) {
                 Ok((scenario, replay)) => {
                     self.running = Some(Running {
                         job,
