@@ -5,6 +5,7 @@
 //! [`scenario::Scenario`].
 
 pub mod check;
+pub mod drill;
 pub mod heap;
 pub mod metrics;
 pub mod model;

@@ -210,15 +210,26 @@ impl Replay {
         fix: &str,
         at_us: TimeUs,
     ) -> Result<(), SimError> {
-        if at_us == self.sim.now_us() {
-            return self.apply_fix_now(scenario, fix);
-        }
         let Some(spec) = scenario.file.fixes.get(fix) else {
             return Err(SimError::BadChange(format!("there is no fix `{fix}`")));
         };
+        self.schedule_patch(fix, &spec.set, at_us)
+    }
+
+    /// Schedules a named change of parameters at `at_us` (after the start, from now until the
+    /// end of the run): applied now if that is now, else when the run gets there.
+    pub fn schedule_patch(
+        &mut self,
+        name: &str,
+        set: &BTreeMap<String, crate::scenario::Value>,
+        at_us: TimeUs,
+    ) -> Result<(), SimError> {
+        if at_us == self.sim.now_us() {
+            return self.apply_patch_now(name, set);
+        }
         if at_us == 0 || at_us < self.sim.now_us() || at_us > self.sim.end_us() {
             return Err(SimError::BadChange(format!(
-                "`{fix}` can be scheduled only after the start, from now until the end of the run"
+                "`{name}` can be scheduled only after the start, from now until the end of the run"
             )));
         }
         let index = self.scheduled.partition_point(|f| f.at_us <= at_us);
@@ -226,8 +237,8 @@ impl Replay {
             index,
             ScheduledFix {
                 at_us,
-                name: fix.to_string(),
-                set: spec.set.clone(),
+                name: name.to_string(),
+                set: set.clone(),
             },
         );
         self.truncate_checkpoints(at_us.div_ceil(self.interval_us) as usize);
@@ -238,23 +249,32 @@ impl Replay {
     /// applies it. Checkpoints from now on no longer describe this run and are dropped. A fix at
     /// the very start belongs in the variant instead, and is refused here.
     pub fn apply_fix_now(&mut self, scenario: &Scenario, fix: &str) -> Result<(), SimError> {
-        let now = self.sim.now_us();
         let Some(spec) = scenario.file.fixes.get(fix) else {
             return Err(SimError::BadChange(format!("there is no fix `{fix}`")));
         };
+        self.apply_patch_now(fix, &spec.set)
+    }
+
+    /// Applies a named change of parameters at the current moment, as [`Replay::apply_fix_now`].
+    pub fn apply_patch_now(
+        &mut self,
+        name: &str,
+        set: &BTreeMap<String, crate::scenario::Value>,
+    ) -> Result<(), SimError> {
+        let now = self.sim.now_us();
         if now == 0 {
             return Err(SimError::BadChange(format!(
-                "`{fix}` would apply at the start: choose it as a fix from the start instead"
+                "`{name}` would apply at the start: choose it as a fix from the start instead"
             )));
         }
-        self.sim.apply_patch(&spec.set)?;
+        self.sim.apply_patch(set)?;
         let index = self.scheduled.partition_point(|f| f.at_us <= now);
         self.scheduled.insert(
             index,
             ScheduledFix {
                 at_us: now,
-                name: fix.to_string(),
-                set: spec.set.clone(),
+                name: name.to_string(),
+                set: set.clone(),
             },
         );
         self.applied = index + 1;

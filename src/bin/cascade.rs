@@ -74,6 +74,20 @@ enum Command {
         #[arg(long)]
         seeds: Option<String>,
     },
+    /// Score an on-call drill: runbook actions taken at moments, against the run as it happened.
+    Drill {
+        /// A bundled scenario id, or the path of a scenario file.
+        scenario: String,
+        /// A runbook action taken at a moment (repeatable), e.g. --action revert-deploy@15m.
+        #[arg(long = "action", value_name = "NAME@DURATION")]
+        actions: Vec<String>,
+        /// Seed of both runs (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output format (text or json).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Write every bundled scenario in the compact binary form the web app loads (one
     /// `<id>.bin` per scenario) into a directory; Trunk's build runs it for the site.
     Precompile {
@@ -137,6 +151,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             check_all(&scenarios, seeds.as_deref())
         }
         Command::Precompile { out } => precompile(&out),
+        Command::Drill {
+            scenario,
+            actions,
+            seed,
+            format,
+        } => drill(&scenario, &actions, seed, format),
         Command::Bench {
             scenarios,
             runs,
@@ -181,6 +201,132 @@ fn load_many(references: &[String]) -> Result<Vec<Scenario>, String> {
     } else {
         references.iter().map(|r| load(r)).collect()
     }
+}
+
+fn drill(
+    reference: &str,
+    actions: &[String],
+    seed: Option<u64>,
+    format: Format,
+) -> Result<ExitCode, String> {
+    use cascade::drill::{self, DrillPlan, Taken};
+    let scenario = load(reference)?;
+    let plan = DrillPlan::new(&scenario).map_err(|err| err.to_string())?;
+    let names: Vec<&str> = plan.names().collect();
+    if names.is_empty() {
+        return Err(format!(
+            "{}: this scenario has no drill runbook",
+            scenario.id()
+        ));
+    }
+    let mut taken = Vec::new();
+    for spec in actions {
+        let (name, at) = spec.split_once('@').ok_or_else(|| {
+            format!(
+                "--action {spec}: expected NAME@DURATION, like {}@10m",
+                names[0]
+            )
+        })?;
+        if !names.contains(&name) {
+            return Err(format!(
+                "--action {spec}: there is no runbook action `{name}`; this drill's actions are: {}",
+                names.join(", ")
+            ));
+        }
+        let at_us = parse_duration(at).map_err(|err| format!("--action {spec}: {err}"))?;
+        let end_us = cascade::time::s_to_us(scenario.file.scenario.duration_s);
+        if at_us == 0 || at_us >= end_us {
+            return Err(format!(
+                "--action {spec}: expected a moment after the start and before the end ({})",
+                format_clock(end_us)
+            ));
+        }
+        taken.push(Taken {
+            name: name.to_string(),
+            at_us,
+        });
+    }
+    let seed = seed.unwrap_or(scenario.file.scenario.seed);
+    let yours = plan.run(seed, &taken).map_err(|err| err.to_string())?;
+    let mut documented = Simulation::new(
+        &scenario.with_fixes(&[]).map_err(|err| err.to_string())?,
+        seed,
+    );
+    documented.run_to_end().map_err(|err| err.to_string())?;
+    let (mine, theirs) = (
+        drill::impact(yours.sim().metrics()),
+        drill::impact(documented.metrics()),
+    );
+    let alerts = &scenario.file.drill.alerts;
+    let pages = drill::pages(yours.sim().metrics(), alerts);
+    let recorded = DrillPlan::documented(&scenario);
+    match format {
+        Format::Json => {
+            let list = |taken: &[Taken]| -> Vec<Value> {
+                taken
+                    .iter()
+                    .map(|t| json!({ "name": t.name, "at_s": us_to_s(t.at_us) }))
+                    .collect()
+            };
+            let report = json!({
+                "scenario": scenario.id(),
+                "seed": seed,
+                "actions": list(&taken),
+                "yours": { "impact_minutes": mine.impact_minutes, "failed_requests": mine.failed_requests },
+                "documented": { "impact_minutes": theirs.impact_minutes, "failed_requests": theirs.failed_requests },
+                "documented_actions": list(&recorded),
+                "pages": pages.iter().map(|p| json!({
+                    "alert": alerts[p.alert].name, "fired_at_s": p.fired_at_s, "resolved_at_s": p.resolved_at_s,
+                })).collect::<Vec<_>>(),
+            });
+            outln!("{}", serde_json::to_string_pretty(&report).expect("JSON"));
+        }
+        _ => {
+            let m = &scenario.file.scenario;
+            outln!("{} — {} (drill, seed {seed})", m.id, m.title);
+            let line = |taken: &[Taken]| {
+                if taken.is_empty() {
+                    return "none".to_string();
+                }
+                taken
+                    .iter()
+                    .map(|t| format!("{} at {}", t.name, format_clock(t.at_us)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            outln!("your actions:       {}", line(&taken));
+            outln!("documented actions: {}", line(&recorded));
+            outln!(
+                "{:<16} {:>22} {:>16}",
+                "",
+                "customer-impact min",
+                "requests failed"
+            );
+            outln!(
+                "{:<16} {:>22.1} {:>16.0}",
+                "your run",
+                mine.impact_minutes,
+                mine.failed_requests
+            );
+            outln!(
+                "{:<16} {:>22.1} {:>16.0}",
+                "as it happened",
+                theirs.impact_minutes,
+                theirs.failed_requests
+            );
+            for p in &pages {
+                let resolved = p.resolved_at_s.map_or(String::new(), |r| {
+                    format!(" (resolved {})", format_clock(cascade::time::s_to_us(r)))
+                });
+                outln!(
+                    "paged at {}: {}{resolved}",
+                    format_clock(cascade::time::s_to_us(p.fired_at_s)),
+                    alerts[p.alert].name
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn precompile(out: &std::path::Path) -> Result<ExitCode, String> {

@@ -300,7 +300,7 @@ macro_rules! tagged {
 
 tables! {
     ScenarioFile { scenario, clients, load_balancers, http_caches, services, caches, datastores,
-        dependencies, probes, deploys, timeline, beats, fixes, expectations }
+        dependencies, probes, deploys, timeline, beats, fixes, expectations, questions, drill }
     DeploySpec { service, replaces, balancer, instances, deadline_s, retries, retry_after_s }
     Meta { id, title, organisation, date, source_url, summary, started_at, incident_duration_s,
         duration_s, window_ms, seed, key_series, series_labels, difficulty }
@@ -329,6 +329,10 @@ tables! {
     Beat { at_s, title, caption, watch, highlight }
     Fix { description, tradeoff, set }
     Expectation { name, fixes, seeds, series, from_s, to_s, stat, at_least, at_most }
+    Question { beat, prompt, choices, answer, curves, reveal_s, explanation, watch, highlight }
+    Drill { brief, impact_tolerance, alerts, runbook }
+    Alert { name, series, above, below, for_s }
+    RunbookAction { name, title, delay_s, fix, timeline, steps }
 }
 
 names! {

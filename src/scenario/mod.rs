@@ -71,7 +71,7 @@ pub struct Scenario {
     /// The scenario as written (defaults filled in).
     pub file: ScenarioFile,
     /// The same, as the tree of parameters that fixes and overrides patch.
-    tree: Value,
+    pub(crate) tree: Value,
     name: String,
     text: String,
     /// Finds a parameter path in `text`. A scenario read from its precompiled form has no text
@@ -326,7 +326,14 @@ pub fn read_tree(tree: Value) -> Result<ScenarioFile, String> {
 
 /// Sections of a scenario a running system cannot change: they describe the replay itself. (The
 /// timeline can change: the run applies such a change to the entries that have not run yet.)
-const FROZEN_WHILE_RUNNING: [&str; 4] = ["scenario", "beats", "fixes", "expectations"];
+const FROZEN_WHILE_RUNNING: [&str; 6] = [
+    "scenario",
+    "beats",
+    "fixes",
+    "expectations",
+    "questions",
+    "drill",
+];
 
 /// Like [`patched`], for a running system: the replay's own sections cannot change, and neither
 /// can a client population's kind.

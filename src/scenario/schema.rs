@@ -52,6 +52,12 @@ pub struct ScenarioFile {
     /// Checks that the tests and `cascade check` run.
     #[serde(default)]
     pub expectations: Vec<Expectation>,
+    /// Prediction questions: the replay pauses at a beat and asks what happens next.
+    #[serde(default)]
+    pub questions: Vec<Question>,
+    /// The on-call drill: what paged, and what the on-call engineer could do.
+    #[serde(default)]
+    pub drill: Drill,
 }
 
 /// Scenario metadata.
@@ -905,4 +911,110 @@ fn default_at_least() -> f64 {
 }
 fn default_at_most() -> f64 {
     f64::MAX
+}
+
+/// A prediction question, asked when a beat becomes current; the answer and the mechanism
+/// behind it are shown when the replay reaches `reveal_s`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    /// The beat (index into `beats`) at which the replay pauses and asks.
+    pub beat: u32,
+    /// The question, in our own words.
+    pub prompt: String,
+    /// The choices offered (for a sketch question, the curves' labels).
+    pub choices: Vec<String>,
+    /// The right choice (index into `choices`).
+    pub answer: u32,
+    /// For a sketch question: one curve per choice, each a few values from 0 (bottom) to 1 (top).
+    #[serde(default)]
+    pub curves: Vec<Vec<f64>>,
+    /// When the answer is shown, in seconds (the replay plays on until then).
+    pub reveal_s: f64,
+    /// Why: the mechanism that gives the answer.
+    pub explanation: String,
+    /// The series that shows the answer.
+    #[serde(default)]
+    pub watch: String,
+    /// The part of the system the answer is about (as a beat's `highlight`).
+    #[serde(default)]
+    pub highlight: Vec<String>,
+}
+
+/// The on-call drill: the story is hidden, alerts page the trainee, and the runbook's actions
+/// fork the run at the moment they are taken.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Drill {
+    /// What the on-call engineer knows at the start (shown instead of the story).
+    #[serde(default)]
+    pub brief: String,
+    /// How close (relative) the documented actions at the documented moments come to the
+    /// documented run's customer impact.
+    #[serde(default = "default_impact_tolerance")]
+    pub impact_tolerance: f64,
+    /// Alert rules.
+    #[serde(default)]
+    pub alerts: Vec<Alert>,
+    /// What the trainee can do.
+    #[serde(default)]
+    pub runbook: Vec<RunbookAction>,
+}
+
+impl Default for Drill {
+    fn default() -> Self {
+        Drill {
+            brief: String::new(),
+            impact_tolerance: default_impact_tolerance(),
+            alerts: Vec::new(),
+            runbook: Vec::new(),
+        }
+    }
+}
+
+fn default_impact_tolerance() -> f64 {
+    0.25
+}
+
+/// An alert rule: a series above (or below) a threshold for a while.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Alert {
+    /// What the page says.
+    pub name: String,
+    /// The series watched.
+    pub series: String,
+    /// Fires when the series stays above this.
+    #[serde(default = "default_at_most")]
+    pub above: f64,
+    /// Fires when the series stays below this.
+    #[serde(default = "default_at_least")]
+    pub below: f64,
+    /// How long the condition must hold, in seconds.
+    #[serde(default)]
+    pub for_s: f64,
+}
+
+/// One action of the drill's runbook: a fix, operator actions the incident recorded, or
+/// operator actions it offered; it takes effect `delay_s` after the trainee takes it.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RunbookAction {
+    /// Its id (in permalinks and `cascade drill --action`).
+    pub name: String,
+    /// What the button says.
+    pub title: String,
+    /// From the decision to its effect, in seconds.
+    #[serde(default)]
+    pub delay_s: f64,
+    /// A fix of the scenario.
+    #[serde(default)]
+    pub fix: String,
+    /// The timeline entries (indices) that were this action in the incident: in a drill they
+    /// happen only if the trainee takes it, shifted to when it takes effect.
+    #[serde(default)]
+    pub timeline: Vec<u32>,
+    /// Operator actions the incident offered but nobody took (times relative to its effect).
+    #[serde(default)]
+    pub steps: Vec<TimelineEvent>,
 }

@@ -651,70 +651,7 @@ pub fn check(file: &ScenarioFile) -> Check {
     }
 
     for (i, event) in file.timeline.iter().enumerate() {
-        in_range(
-            format!("timeline.{i}.at_s"),
-            event.at_s,
-            0.0,
-            meta.duration_s,
-            "s",
-        )?;
-        if event.action == Action::Set {
-            if event.set.is_empty() {
-                return fail(
-                    format!("timeline.{i}.set"),
-                    "a `set` action needs at least one parameter to set",
-                );
-            }
-            continue;
-        }
-        if event.action == Action::KillQueries {
-            let (name, query) = event.target_parts();
-            let Some(datastore) = file.datastores.get(name) else {
-                return fail(
-                    format!("timeline.{i}.target"),
-                    format!("`{name}` is not a datastore of this scenario"),
-                );
-            };
-            if let Some(query) = query
-                && !datastore.queries.contains_key(query)
-            {
-                return fail(
-                    format!("timeline.{i}.target"),
-                    format!("datastore `{name}` has no query `{query}`"),
-                );
-            }
-            continue;
-        }
-        if event.action == Action::Deploy {
-            if !file.deploys.contains_key(&event.target) {
-                return fail(
-                    format!("timeline.{i}.target"),
-                    format!("`{}` is not a deploy of this scenario", event.target),
-                );
-            }
-            continue;
-        }
-        let (service, instance) = event.target_parts();
-        let Some(spec) = file.services.get(service) else {
-            return fail(
-                format!("timeline.{i}.target"),
-                format!("`{service}` is not a service of this scenario"),
-            );
-        };
-        if let Some(n) = instance {
-            match n.parse::<u32>() {
-                Ok(n) if n < spec.instances => {}
-                _ => {
-                    return fail(
-                        format!("timeline.{i}.target"),
-                        format!(
-                            "`{}`: expected an instance number below {}",
-                            event.target, spec.instances
-                        ),
-                    );
-                }
-            }
-        }
+        check_entry(file, &format!("timeline.{i}"), event)?;
     }
 
     let series = super::series::names(file);
@@ -801,10 +738,276 @@ pub fn check(file: &ScenarioFile) -> Check {
             );
         }
     }
+    check_questions(file, &series)?;
+    check_drill(file, &series)
+}
+
+#[cfg(feature = "validation")]
+/// The most choices a question may offer, and the most points of a sketched curve.
+const MAX_CHOICES: usize = 6;
+#[cfg(feature = "validation")]
+const MAX_CURVE_POINTS: usize = 24;
+
+#[cfg(feature = "validation")]
+/// A text a trainee reads: present and of a sensible length.
+fn text_ok(path: String, text: &str, max_chars: usize) -> Check {
+    let n = text.trim().chars().count();
+    if n == 0 || n > max_chars {
+        return fail(
+            path,
+            format!("expected a text of 1 to {max_chars} characters"),
+        );
+    }
     Ok(())
 }
 
 #[cfg(feature = "validation")]
+/// Prediction questions: a beat that exists, choices and the right one, curves that can be
+/// drawn, a reveal after the question and within the run, series that exist.
+fn check_questions(file: &ScenarioFile, series: &[String]) -> Check {
+    let duration_s = file.scenario.duration_s;
+    for (i, q) in file.questions.iter().enumerate() {
+        let at = |field: &str| format!("questions.{i}.{field}");
+        let Some(beat) = file.beats.get(q.beat as usize) else {
+            return fail(
+                at("beat"),
+                format!(
+                    "expected the index of one of the {} beats (0 to {})",
+                    file.beats.len(),
+                    file.beats.len().saturating_sub(1)
+                ),
+            );
+        };
+        text_ok(at("prompt"), &q.prompt, 400)?;
+        if !(2..=MAX_CHOICES).contains(&q.choices.len()) {
+            return fail(
+                at("choices"),
+                format!("expected 2 to {MAX_CHOICES} choices"),
+            );
+        }
+        for (j, choice) in q.choices.iter().enumerate() {
+            text_ok(format!("questions.{i}.choices.{j}"), choice, 200)?;
+        }
+        if q.answer as usize >= q.choices.len() {
+            return fail(
+                at("answer"),
+                format!(
+                    "expected the index of the right choice, 0 to {}",
+                    q.choices.len() - 1
+                ),
+            );
+        }
+        if !q.curves.is_empty() && q.curves.len() != q.choices.len() {
+            return fail(
+                at("curves"),
+                format!("expected one curve per choice ({})", q.choices.len()),
+            );
+        }
+        for (j, curve) in q.curves.iter().enumerate() {
+            if !(2..=MAX_CURVE_POINTS).contains(&curve.len()) {
+                return fail(
+                    format!("questions.{i}.curves.{j}"),
+                    format!("expected 2 to {MAX_CURVE_POINTS} points"),
+                );
+            }
+            for (k, &v) in curve.iter().enumerate() {
+                in_range(format!("questions.{i}.curves.{j}.{k}"), v, 0.0, 1.0, "")?;
+            }
+        }
+        in_range(
+            at("reveal_s"),
+            q.reveal_s,
+            beat.at_s,
+            duration_s,
+            "s (from the question's beat to the end of the run)",
+        )?;
+        text_ok(at("explanation"), &q.explanation, 1200)?;
+        if !q.watch.is_empty() && !series.iter().any(|s| *s == q.watch) {
+            return fail(at("watch"), unknown_series(&q.watch, series));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(feature = "validation")]
+/// The drill: alerts on series that exist, with one threshold; runbook actions with unique
+/// names, each one kind (a fix, recorded timeline entries, or offered steps), no timeline entry
+/// claimed twice.
+fn check_drill(file: &ScenarioFile, series: &[String]) -> Check {
+    let drill = &file.drill;
+    let duration_s = file.scenario.duration_s;
+    if drill.brief.chars().count() > 600 {
+        return fail("drill.brief", "expected at most 600 characters");
+    }
+    if !(drill.impact_tolerance > 0.0 && drill.impact_tolerance <= 1.0) {
+        return fail(
+            "drill.impact_tolerance",
+            "expected a share above 0 and at most 1",
+        );
+    }
+    if drill.alerts.len() > 16 {
+        return fail("drill.alerts", "expected at most 16 alerts");
+    }
+    for (i, alert) in drill.alerts.iter().enumerate() {
+        let at = |field: &str| format!("drill.alerts.{i}.{field}");
+        text_ok(at("name"), &alert.name, 80)?;
+        if !series.iter().any(|s| *s == alert.series) {
+            return fail(at("series"), unknown_series(&alert.series, series));
+        }
+        let above = alert.above != f64::MAX;
+        let below = alert.below != f64::MIN;
+        if above == below {
+            return fail(
+                at("above"),
+                "an alert needs exactly one of `above` and `below`",
+            );
+        }
+        in_range(at("for_s"), alert.for_s, 0.0, duration_s, "s")?;
+    }
+    if drill.runbook.len() > 16 {
+        return fail("drill.runbook", "expected at most 16 actions");
+    }
+    let mut claimed: Vec<(u32, usize)> = Vec::new();
+    for (i, action) in drill.runbook.iter().enumerate() {
+        let at = |field: &str| format!("drill.runbook.{i}.{field}");
+        name_ok(at("name"), &action.name)?;
+        if drill.runbook[..i].iter().any(|a| a.name == action.name) {
+            return fail(
+                at("name"),
+                format!("another runbook action is already named `{}`", action.name),
+            );
+        }
+        if file.fixes.contains_key(&action.name) && action.fix != action.name {
+            return fail(
+                at("name"),
+                format!(
+                    "`{}` is the name of a fix: a runbook action named after a fix must apply it",
+                    action.name
+                ),
+            );
+        }
+        text_ok(at("title"), &action.title, 120)?;
+        // A delay may outlast the run: an action that cannot land in time is a lesson too.
+        in_range(at("delay_s"), action.delay_s, 0.0, MAX_DURATION_S, "s")?;
+        let kinds = [
+            !action.fix.is_empty(),
+            !action.timeline.is_empty(),
+            !action.steps.is_empty(),
+        ];
+        if kinds.iter().filter(|k| **k).count() != 1 {
+            return fail(
+                at("fix"),
+                "a runbook action needs exactly one of `fix`, `timeline` and `steps`",
+            );
+        }
+        if !action.fix.is_empty() && !file.fixes.contains_key(&action.fix) {
+            return fail(
+                at("fix"),
+                format!("there is no fix `{}` in this scenario", action.fix),
+            );
+        }
+        for (j, &entry) in action.timeline.iter().enumerate() {
+            if entry as usize >= file.timeline.len() {
+                return fail(
+                    format!("drill.runbook.{i}.timeline.{j}"),
+                    format!(
+                        "expected the index of one of the {} timeline entries",
+                        file.timeline.len()
+                    ),
+                );
+            }
+            if let Some((_, other)) = claimed.iter().find(|(e, _)| *e == entry) {
+                return fail(
+                    format!("drill.runbook.{i}.timeline.{j}"),
+                    format!(
+                        "timeline entry {entry} is already the runbook action `{}`",
+                        drill.runbook[*other].name
+                    ),
+                );
+            }
+            claimed.push((entry, i));
+        }
+        if action.steps.len() > 16 {
+            return fail(at("steps"), "expected at most 16 steps");
+        }
+        for (j, step) in action.steps.iter().enumerate() {
+            check_entry(file, &format!("drill.runbook.{i}.steps.{j}"), step)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(feature = "validation")]
+/// One timeline entry (or a runbook step, written the same way) at `at`: its time, and that its
+/// target exists for its action.
+fn check_entry(file: &ScenarioFile, at: &str, event: &TimelineEvent) -> Check {
+    in_range(
+        format!("{at}.at_s"),
+        event.at_s,
+        0.0,
+        file.scenario.duration_s,
+        "s",
+    )?;
+    if event.action == Action::Set {
+        if event.set.is_empty() {
+            return fail(
+                format!("{at}.set"),
+                "a `set` action needs at least one parameter to set",
+            );
+        }
+        return Ok(());
+    }
+    if event.action == Action::KillQueries {
+        let (name, query) = event.target_parts();
+        let Some(datastore) = file.datastores.get(name) else {
+            return fail(
+                format!("{at}.target"),
+                format!("`{name}` is not a datastore of this scenario"),
+            );
+        };
+        if let Some(query) = query
+            && !datastore.queries.contains_key(query)
+        {
+            return fail(
+                format!("{at}.target"),
+                format!("datastore `{name}` has no query `{query}`"),
+            );
+        }
+        return Ok(());
+    }
+    if event.action == Action::Deploy {
+        if !file.deploys.contains_key(&event.target) {
+            return fail(
+                format!("{at}.target"),
+                format!("`{}` is not a deploy of this scenario", event.target),
+            );
+        }
+        return Ok(());
+    }
+    let (service, instance) = event.target_parts();
+    let Some(spec) = file.services.get(service) else {
+        return fail(
+            format!("{at}.target"),
+            format!("`{service}` is not a service of this scenario"),
+        );
+    };
+    if let Some(n) = instance {
+        match n.parse::<u32>() {
+            Ok(n) if n < spec.instances => {}
+            _ => {
+                return fail(
+                    format!("{at}.target"),
+                    format!(
+                        "`{}`: expected an instance number below {}",
+                        event.target, spec.instances
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 fn unknown_series(name: &str, series: &[String]) -> String {
     format!(
         "`{name}` is not a series of this scenario; known series: {}",
@@ -1044,6 +1247,10 @@ pub fn check_story(file: &ScenarioFile) -> Check {
     for (i, beat) in file.beats.iter().enumerate() {
         check_highlight(&components, &calls, &beat.highlight)
             .map_err(|(j, message)| (format!("beats.{i}.highlight.{j}"), message))?;
+    }
+    for (i, question) in file.questions.iter().enumerate() {
+        check_highlight(&components, &calls, &question.highlight)
+            .map_err(|(j, message)| (format!("questions.{i}.highlight.{j}"), message))?;
     }
     Ok(())
 }

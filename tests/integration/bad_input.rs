@@ -325,3 +325,109 @@ fn series_labels_name_series_the_run_makes() {
     assert!(err.message.contains("primer"), "{err}");
     Scenario::parse("tiny.toml", &text.replace("\"expert\"", "\"primer\"")).unwrap();
 }
+
+/// GOOD with a beat, a timeline entry, a question and a drill that are all valid.
+fn trained() -> String {
+    format!(
+        r#"{GOOD}
+[[timeline]]
+at_s = 5
+action = "restart"
+target = "api"
+
+[[beats]]
+at_s = 1
+title = "t"
+caption = "c"
+
+[[questions]]
+beat = 0
+prompt = "What happens next?"
+choices = ["this", "that"]
+answer = 1
+reveal_s = 4
+explanation = "Because."
+
+[drill]
+[[drill.alerts]]
+name = "few successes"
+series = "success_rps"
+below = 5
+for_s = 2
+
+[[drill.runbook]]
+name = "restart"
+title = "Restart the API"
+timeline = [0]
+
+[[drill.runbook]]
+name = "add-workers"
+title = "Add workers"
+delay_s = 3
+fix = "more-workers"
+"#
+    )
+}
+
+#[test]
+fn questions_and_drills_are_checked_with_their_path_and_line() {
+    Scenario::parse("tiny.toml", &trained()).unwrap();
+    let cases: [(&str, &str, &str, &str); 8] = [
+        (
+            "answer = 1",
+            "answer = 2",
+            "questions.0.answer",
+            "index of the right choice",
+        ),
+        (
+            "beat = 0",
+            "beat = 3",
+            "questions.0.beat",
+            "one of the 1 beats",
+        ),
+        (
+            "reveal_s = 4",
+            "reveal_s = 0.5",
+            "questions.0.reveal_s",
+            "from the question's beat",
+        ),
+        (
+            "below = 5",
+            "below = 5\nabove = 9",
+            "drill.alerts.0.above",
+            "exactly one of `above` and `below`",
+        ),
+        (
+            "series = \"success_rps\"",
+            "series = \"sucess_rps\"",
+            "drill.alerts.0.series",
+            "not a series",
+        ),
+        (
+            "fix = \"more-workers\"",
+            "fix = \"more-workers\"\ntimeline = [0]",
+            "drill.runbook.1.fix",
+            "exactly one of",
+        ),
+        (
+            "fix = \"more-workers\"",
+            "fix = \"less-workers\"",
+            "drill.runbook.1.fix",
+            "no fix `less-workers`",
+        ),
+        (
+            "timeline = [0]\n\n",
+            "timeline = [0]\n\n[[drill.runbook]]\nname = \"again\"\ntitle = \"Again\"\ntimeline = [0]\n\n",
+            "drill.runbook.1.timeline.0",
+            "already the runbook action `restart`",
+        ),
+    ];
+    for (from, to, path, message) in cases {
+        let text = trained().replacen(from, to, 1);
+        assert_ne!(text, trained(), "{from}");
+        let err = error(&text);
+        assert_eq!(err.path.as_deref(), Some(path), "{err}");
+        assert!(err.message.contains(message), "{err}");
+        assert!(err.location.is_some(), "{err}: a line to point at");
+    }
+}

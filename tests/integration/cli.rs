@@ -334,3 +334,40 @@ fn precompile_writes_each_bundled_scenario_as_the_page_reads_it() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn drill_scores_actions_with_the_library_s_numbers_and_refuses_unknown_ones() {
+    let (code, out, err) = cascade(&[
+        "drill",
+        "retry-storm",
+        "--action",
+        "circuit-breaker@12s",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let scenario = cascade::scenario::find_bundled("retry-storm")
+        .unwrap()
+        .unwrap();
+    let plan = cascade::drill::DrillPlan::new(&scenario).unwrap();
+    let taken = [cascade::drill::Taken {
+        name: "circuit-breaker".into(),
+        at_us: 12_000_000,
+    }];
+    let mine = cascade::drill::impact(plan.run(1, &taken).unwrap().sim().metrics());
+    assert_eq!(report["yours"]["impact_minutes"], mine.impact_minutes);
+    assert_eq!(report["yours"]["failed_requests"], mine.failed_requests);
+    assert_eq!(report["actions"][0]["name"], "circuit-breaker");
+    assert!(report["pages"].as_array().unwrap().len() >= 2, "{out}");
+
+    let (code, _, err) = cascade(&["drill", "retry-storm", "--action", "reboot@10s"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no runbook action `reboot`") && err.contains("circuit-breaker"),
+        "{err}"
+    );
+    let (code, _, err) = cascade(&["drill", "retry-storm", "--action", "circuit-breaker@2h"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("before the end"), "{err}");
+}

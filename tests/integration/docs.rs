@@ -68,10 +68,36 @@ set = {}
 name = "n"
 series = "success_rps"
 at_least = 0
+
+[[questions]]
+beat = 0
+prompt = "p"
+choices = ["a", "b"]
+answer = 0
+reveal_s = 1
+explanation = "e"
+
+[[drill.alerts]]
+name = "a"
+series = "success_rps"
+below = 1
+
+[[drill.runbook]]
+name = "r"
+title = "t"
+steps = [{ at_s = 0, action = "restart", target = "s" }]
 "#;
 
 /// Fields that EVERYTHING sets although they have a default (to reach what is inside them).
-const SET_ABOVE: [&str; 2] = ["clients.<name>.rate_changes", "timeline.<i>.target"];
+const SET_ABOVE: [&str; 7] = [
+    "clients.<name>.rate_changes",
+    "drill.alerts",
+    "drill.runbook",
+    "timeline.<i>.target",
+    "drill.alerts.<i>.below",
+    "drill.runbook.<i>.steps",
+    "drill.runbook.<i>.steps.<i>.target",
+];
 
 const NAMED_MAPS: [&str; 12] = [
     "clients",

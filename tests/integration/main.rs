@@ -5,6 +5,7 @@ mod bad_input;
 mod cli;
 mod determinism;
 mod docs;
+mod drill;
 mod invariants;
 mod mechanisms;
 mod reachable;

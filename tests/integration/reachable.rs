@@ -172,3 +172,28 @@ fn every_configuration_the_player_can_reach_is_valid() {
         println!("{}: {} states", bundled.file_name, seen.len());
     }
 }
+
+/// The page does not validate a drill's changes either: every runbook action of every bundled
+/// scenario, taken a third of the way into the drill, changes the running system into a
+/// configuration the checks accept (natively, `apply_patch` validates what it applies).
+#[test]
+fn every_runbook_action_taken_in_a_drill_is_valid() {
+    use cascade::drill::DrillPlan;
+    for bundled in cascade::scenario::bundled() {
+        let scenario = Scenario::parse(bundled.file_name, bundled.source).unwrap();
+        let plan = DrillPlan::new(&scenario).unwrap();
+        let mut replay = cascade::Replay::new(&plan.variant, 1, u64::MAX);
+        let third = replay.sim().end_us() / 3;
+        replay.seek(third).unwrap();
+        for name in plan.names() {
+            let mut forked = replay.clone();
+            plan.take(&mut forked, name)
+                .unwrap_or_else(|e| panic!("{}: {name}: {e}", scenario.id()));
+            // Past the action's effect (its delay at most a third of the run here or never).
+            let end = forked.sim().end_us();
+            forked
+                .seek((third * 2).min(end))
+                .unwrap_or_else(|e| panic!("{}: {name}: {e}", scenario.id()));
+        }
+    }
+}
