@@ -102,17 +102,18 @@ impl DrillPlan {
                     .fixes
                     .get(&action.fix)
                     .ok_or_else(|| error(format!("there is no fix `{}`", action.fix)))?;
-                let set = fix
-                    .set
-                    .iter()
-                    .filter(|(path, _)| {
-                        !owned.iter().any(|i| {
-                            path.strip_prefix(&format!("timeline.{i}"))
-                                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-                        })
-                    })
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
+                // Inserted one by one (in order already): collecting into a map would sort, and
+                // the page pays for a sort in bytes.
+                let mut set = BTreeMap::new();
+                for (path, value) in &fix.set {
+                    let owned_entry = owned.iter().any(|i| {
+                        path.strip_prefix(&format!("timeline.{i}"))
+                            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+                    });
+                    if !owned_entry {
+                        set.insert(path.clone(), value.clone());
+                    }
+                }
                 Effect::Set(set)
             } else if !action.timeline.is_empty() {
                 let first = file.timeline[action.timeline[0] as usize].at_s;
@@ -158,13 +159,18 @@ impl DrillPlan {
     /// Takes the runbook action `name` at the replay's current moment: it takes effect after
     /// its delay (an action whose effect would come after the end changes nothing).
     pub fn take(&self, replay: &mut Replay, name: &str) -> Result<(), SimError> {
+        let now = replay.now_us();
+        self.schedule(replay, name, now)
+    }
+
+    /// Schedules the runbook action `name` as taken at `at_us` (now or later in the run).
+    pub fn schedule(&self, replay: &mut Replay, name: &str, at_us: TimeUs) -> Result<(), SimError> {
         let Some(action) = self.actions.iter().find(|a| a.name == name) else {
             return Err(SimError::BadChange(format!(
                 "there is no runbook action `{name}`"
             )));
         };
-        let now = replay.now_us();
-        let effect_us = now.saturating_add(action.delay_us);
+        let effect_us = at_us.saturating_add(action.delay_us);
         if effect_us >= replay.sim().end_us() {
             return Ok(());
         }
@@ -172,14 +178,12 @@ impl DrillPlan {
             Effect::Set(set) => replay.schedule_patch(name, set, effect_us),
             Effect::Move(entries) => {
                 let effect_s = effect_us as f64 / 1e6;
-                let set = entries
-                    .iter()
-                    .map(|(i, offset_s)| {
-                        let at_s = (effect_s + offset_s).min(self.duration_s);
-                        (format!("timeline.{i}.at_s"), Value::Float(at_s))
-                    })
-                    .collect();
-                replay.apply_patch_now(name, &set)
+                let mut set = BTreeMap::new();
+                for (i, offset_s) in entries {
+                    let at_s = (effect_s + offset_s).min(self.duration_s);
+                    set.insert(format!("timeline.{i}.at_s"), Value::Float(at_s));
+                }
+                replay.schedule_patch(name, &set, at_us)
             }
         }
     }

@@ -40,4 +40,25 @@ fn main() {
     }
     index.push(']');
     std::fs::write(Path::new(&out_dir).join("precompiled.rs"), index).expect("write the index");
+
+    // The glossary, fetched (or embedded) the same way.
+    use cascade::scenario::glossary::{Glossary, SOURCE};
+    let glossary = Glossary::parse(SOURCE)
+        .and_then(|g| g.precompile())
+        .unwrap_or_else(|err| panic!("scenarios/glossary.toml: {err}"));
+    let embedded = if embed {
+        let bin = Path::new(&out_dir).join("glossary.bin");
+        std::fs::write(&bin, &glossary).expect("write the glossary");
+        format!("Some(include_bytes!({:?}))", bin.display().to_string())
+    } else {
+        "None".to_string()
+    };
+    std::fs::write(
+        Path::new(&out_dir).join("glossary.rs"),
+        format!(
+            "Bundled {{ file_name: \"glossary.toml\", meta: &[], checksum: {:#x}, embedded: {embedded} }}",
+            cascade::trace::fnv1a64(&glossary)
+        ),
+    )
+    .expect("write the glossary's entry");
 }

@@ -89,7 +89,7 @@ enum Command {
         format: Format,
     },
     /// Write every bundled scenario in the compact binary form the web app loads (one
-    /// `<id>.bin` per scenario) into a directory; Trunk's build runs it for the site.
+    /// `<id>.bin` per scenario, and `glossary.bin`) into a directory; Trunk's build runs it.
     Precompile {
         /// The directory to write into (created if missing).
         out: std::path::PathBuf,
@@ -338,6 +338,13 @@ fn precompile(out: &std::path::Path) -> Result<ExitCode, String> {
         std::fs::write(&path, scenario.precompile())
             .map_err(|err| format!("{}: cannot write: {err}", path.display()))?;
     }
+    let glossary =
+        cascade::scenario::glossary::Glossary::parse(cascade::scenario::glossary::SOURCE)
+            .and_then(|g| g.precompile())
+            .map_err(|err| format!("scenarios/glossary.toml: {err}"))?;
+    let path = out.join("glossary.bin");
+    std::fs::write(&path, glossary)
+        .map_err(|err| format!("{}: cannot write: {err}", path.display()))?;
     Ok(ExitCode::SUCCESS)
 }
 

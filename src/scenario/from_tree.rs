@@ -5,6 +5,7 @@
 //! A tree read here was written from a complete, typed scenario (every default filled in) and
 //! then patched value by value, so a missing or extra field is an error, not a default.
 
+use super::glossary::{Glossary, Term};
 use super::schema::*;
 use super::tree::Value;
 use std::collections::BTreeMap;
@@ -303,7 +304,7 @@ tables! {
         dependencies, probes, deploys, timeline, beats, fixes, expectations, questions, drill }
     DeploySpec { service, replaces, balancer, instances, deadline_s, retries, retry_after_s }
     Meta { id, title, organisation, date, source_url, summary, started_at, incident_duration_s,
-        duration_s, window_ms, seed, key_series, series_labels, difficulty }
+        duration_s, window_ms, seed, key_series, series_labels, difficulty, objectives }
     ClientSpec { kind, target, endpoint, arrival, rate_rps, rate_changes, timeout_ms, max_retries,
         backoff, backoff_base_ms, backoff_cap_ms, jitter, retry_budget_percent, retry_budget_burst,
         breaker_window, breaker_failure_percent, breaker_open_ms, keys, users, population,
@@ -333,6 +334,8 @@ tables! {
     Drill { brief, impact_tolerance, alerts, runbook }
     Alert { name, series, above, below, for_s }
     RunbookAction { name, title, delay_s, fix, timeline, steps }
+    Glossary { terms }
+    Term { term, also, definition }
 }
 
 names! {

@@ -5,6 +5,7 @@
 //! overrides through one patch mechanism and validates the result again.
 
 pub mod from_tree;
+pub mod glossary;
 pub mod graph;
 mod patch;
 pub mod schema;

@@ -104,6 +104,9 @@ pub struct Meta {
     /// Where the scenario sits in a course: the gallery lists primers first.
     #[serde(default)]
     pub difficulty: Difficulty,
+    /// What a trainee should take away: one or two learning objectives.
+    #[serde(default)]
+    pub objectives: Vec<String>,
 }
 
 /// How much a scenario asks of a newcomer.

@@ -766,6 +766,12 @@ fn text_ok(path: String, text: &str, max_chars: usize) -> Check {
 /// drawn, a reveal after the question and within the run, series that exist.
 fn check_questions(file: &ScenarioFile, series: &[String]) -> Check {
     let duration_s = file.scenario.duration_s;
+    if file.scenario.objectives.len() > 4 {
+        return fail("scenario.objectives", "expected at most 4 objectives");
+    }
+    for (i, objective) in file.scenario.objectives.iter().enumerate() {
+        text_ok(format!("scenario.objectives.{i}"), objective, 200)?;
+    }
     for (i, q) in file.questions.iter().enumerate() {
         let at = |field: &str| format!("questions.{i}.{field}");
         let Some(beat) = file.beats.get(q.beat as usize) else {
@@ -822,7 +828,7 @@ fn check_questions(file: &ScenarioFile, series: &[String]) -> Check {
             "s (from the question's beat to the end of the run)",
         )?;
         text_ok(at("explanation"), &q.explanation, 1200)?;
-        if !q.watch.is_empty() && !series.iter().any(|s| *s == q.watch) {
+        if !q.watch.is_empty() && !series.contains(&q.watch) {
             return fail(at("watch"), unknown_series(&q.watch, series));
         }
     }
@@ -851,7 +857,7 @@ fn check_drill(file: &ScenarioFile, series: &[String]) -> Check {
     for (i, alert) in drill.alerts.iter().enumerate() {
         let at = |field: &str| format!("drill.alerts.{i}.{field}");
         text_ok(at("name"), &alert.name, 80)?;
-        if !series.iter().any(|s| *s == alert.series) {
+        if !series.contains(&alert.series) {
             return fail(at("series"), unknown_series(&alert.series, series));
         }
         let above = alert.above != f64::MAX;

@@ -28,6 +28,10 @@ fn every_bundled_scenario_asks_questions_and_has_a_drill_whose_alerts_page() {
         let file = &scenario.file;
         assert!(file.questions.len() >= 2, "{id}: at least two questions");
         assert!(
+            (1..=2).contains(&file.scenario.objectives.len()),
+            "{id}: one or two learning objectives"
+        );
+        assert!(
             file.questions.iter().any(|q| !q.curves.is_empty()),
             "{id}: a sketch question"
         );
@@ -165,4 +169,38 @@ fn an_unused_recorded_decision_never_happens() {
         .series("api.healthy_instances_count")
         .unwrap();
     assert_eq!(healthy.last().copied(), Some(0.0), "the operators did");
+}
+
+#[test]
+fn the_glossary_defines_the_terms_a_trainee_meets() {
+    use cascade::scenario::glossary::{Glossary, SOURCE};
+    let glossary = Glossary::parse(SOURCE).unwrap();
+    let forms: Vec<String> = glossary.forms().into_iter().map(|(f, _)| f).collect();
+    for needed in [
+        "metastable failure",
+        "thundering herd",
+        "retry storm",
+        "exponential backoff",
+        "jitter",
+        "single-flight",
+        "request coalescing",
+        "look-aside cache",
+        "ttl",
+        "cache stampede",
+        "surrogate-control",
+        "liveness probe",
+        "readiness probe",
+        "load shedding",
+        "processor sharing",
+        "statement timeout",
+        "pagination",
+        "oom kill",
+        "circuit breaker",
+        "retry budget",
+    ] {
+        assert!(
+            forms.iter().any(|f| f == needed),
+            "the glossary does not define `{needed}`"
+        );
+    }
 }

@@ -4,15 +4,23 @@
 use crate::charts::chart_specs;
 use crate::components::chart::Chart;
 use crate::components::controls::Controls;
+#[cfg(feature = "training")]
+use crate::components::drill::{Debrief, DrillPanel};
 use crate::components::fixes::Fixes;
 use crate::components::gallery::Gallery;
+#[cfg(feature = "training")]
+use crate::components::glossary::GlossaryDialog;
+use crate::components::glossary::Terms;
 use crate::components::help::Help;
+#[cfg(feature = "training")]
+use crate::components::lesson::LessonCard;
 use crate::components::narration::Narration;
 use crate::components::share::{self, Share};
 use crate::components::story::Story;
 use crate::components::timeline::{Marker, Timeline};
 use crate::components::topology::Topology;
 use crate::permalink;
+use crate::permalink::Mode;
 use crate::state::{Action, Player, Slot, Workers, bundled_entries};
 use crate::worker::RunWorker;
 use gloo_worker::Spawnable;
@@ -118,7 +126,7 @@ fn spawn_workers(dispatcher: &UseReducerDispatcher<Player>) -> Option<Rc<Workers
 }
 
 /// The page URL's query (with `?`), or nothing.
-fn location_search() -> String {
+pub fn location_search() -> String {
     web_sys::window()
         .and_then(|w| w.location().search().ok())
         .unwrap_or_default()
@@ -272,6 +280,26 @@ pub fn App() -> Html {
             }
         });
     }
+    // The glossary: embedded in component tests, fetched (once, after the first render) on the site.
+    {
+        let dispatcher = player.dispatcher();
+        use_effect_with((), move |_| {
+            #[cfg(not(feature = "training"))]
+            let _ = dispatcher;
+            #[cfg(feature = "training")]
+            let bundled = crate::bundled::glossary();
+            #[cfg(feature = "training")]
+            match bundled.embedded {
+                Some(bytes) => dispatcher.dispatch(Action::GlossaryFetched(Ok(bytes.to_vec()))),
+                None => {
+                    let url = crate::bundled::url(bundled);
+                    yew::platform::spawn_local(async move {
+                        dispatcher.dispatch(Action::GlossaryFetched(fetch_bytes(&url).await));
+                    });
+                }
+            }
+        });
+    }
     // Open what the URL's permalink describes, once.
     {
         let dispatcher = player.dispatcher();
@@ -351,93 +379,262 @@ pub fn App() -> Html {
         None if player.opening => {
             html! { <p class="muted opening" role="status">{ "Opening the link…" }</p> }
         }
-        None => html! { <Gallery entries={player.entries.clone()} dispatch={dispatch.clone()} /> },
-        Some(session) if player.embed => embed_view(&player, &session, &dispatch),
-        Some(session) => {
-            let s = session.borrow();
-            let file = &s.scenario.file;
-            let meta = &file.scenario;
-            let beats = s.beats_in_order();
-            let mut markers = beat_markers(&beats);
-            markers.extend(file.timeline.iter().map(|e| Marker {
-                at_s: e.at_s,
-                label: if e.label.is_empty() {
-                    format!("{} {}", e.action.name(), e.target)
-                } else {
-                    e.label.clone()
-                },
-                beat: false,
-            }));
-            let now_s = s.shown_us() as f64 / 1e6;
-            let watch = crate::components::narration::current_beat(&beats, now_s)
-                .map_or("", |i| beats[i].watch.as_str());
-            let specs = chart_specs(meta, watch);
-            let slots = specs.len();
-            let back = {
-                let dispatch = dispatch.clone();
-                Callback::from(move |_: MouseEvent| dispatch.emit(Action::Close))
-            };
-            let byline = [meta.organisation.as_str(), meta.date.as_str()]
-                .iter()
-                .filter(|x| !x.is_empty())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" · ");
-            // For diagnostics and the browser benchmark: the wasm memory of the page and its workers.
-            let memory = s.wasm_memory_bytes().to_string();
-            html! {
-                            <div class="player" data-wasm-memory-bytes={memory}>
-                                <div class="scenario-head">
-                                    <button type="button" class="small" onclick={back}>{ "← All outages" }</button>
-                                    <h2 ref={heading.clone()} tabindex="-1">{ meta.title.clone() }</h2>
-                                    <p class="muted">
-                                        { byline }
-                                        if !meta.source_url.is_empty() {
-                                            { " · " }<a href={meta.source_url.clone()} target="_blank" rel="noopener noreferrer">{ "Postmortem" }</a>
-                                        }
-                                    </p>
-                                    <Story summary={meta.summary.clone()} />
-                                </div>
-                                <Controls playing={player.playing} speed={player.speed} seed={s.seed} dispatch={dispatch.clone()} />
-                                { timeline(&s, markers, &dispatch) }
-                                <Topology session={session.clone()} frame={player.frame} playing={player.playing} />
-                                <div class="panels">
-                                    <aside class="side">
-                                        <Narration beats={beats} now_s={now_s} started_at={meta.started_at.clone()} dispatch={dispatch.clone()} />
-                                        <Fixes session={session.clone()} frame={player.frame} compare={player.compare} error={player.fix_error.clone()} dispatch={dispatch.clone()} />
-                                    </aside>
-                                    <div class="main">
-                                        <div class="charts">
-            { for specs.into_iter().enumerate().map(|(slot, spec)| html! {
-                                                <Chart spec={spec} session={session.clone()} frame={player.frame} revision={player.revision} compare={player.compare} playing={player.playing} slot={slot} slots={slots} />
-                                            }) }
-                                        </div>
-                                        if let Some(link) = link.clone() {
-                                            <Share session={session.clone()} link={link} />
-                                        }
-                                    </div>
-                                </div>
-                            </div>
-                        }
+        None => {
+            html! { <Gallery entries={player.entries.clone()} dispatch={dispatch.clone()} revision={player.frame} /> }
         }
+        Some(session) if player.embed => embed_view(&player, &session, &dispatch),
+        Some(session) => player_view(&player, &session, &dispatch, heading.clone(), link.clone()),
     };
 
+    let terms = player
+        .glossary
+        .clone()
+        .map(|g| Terms::new(g, dispatch.clone()));
     if player.embed && player.session.is_some() {
-        return html! { <div class="embed">{ for message }{ body }</div> };
+        return html! {
+            <ContextProvider<Option<Terms>> context={terms}>
+                <div class="embed">{ for message }{ body }</div>
+            </ContextProvider<Option<Terms>>>
+        };
     }
+    // The glossary lives in the training module: the player's module loads it for the glossary.
+    #[cfg(feature = "training")]
+    let open_glossary = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |_: MouseEvent| dispatch.emit(Action::ShowTerm(Some(String::new()))))
+    };
+    #[cfg(not(feature = "training"))]
+    let open_glossary = {
+        let link = link.clone();
+        Callback::from(move |_: MouseEvent| {
+            let query = link.as_ref().map_or("?".to_string(), permalink::to_query);
+            if let Some(location) = web_sys::window().map(|w| w.location()) {
+                let _ = location.set_search(&format!("{query}&glossary=1"));
+            }
+        })
+    };
     html! {
-        <>
+        <ContextProvider<Option<Terms>> context={terms}>
             <header class="site-header">
                 <h1>{ "Cascade Lab" }</h1>
                 <p class="tagline">{ "Replay documented outages, toggle the fixes, watch the cascade." }</p>
+                if player.glossary.is_some() || cfg!(not(feature = "training")) {
+                    <button type="button" class="small glossary-button" onclick={open_glossary}>{ "Glossary" }</button>
+                }
             </header>
             { for message }
             { body }
             if player.help {
                 <Help dispatch={dispatch.clone()} />
             }
+            { glossary_dialog(&player, &dispatch) }
+        </ContextProvider<Option<Terms>>>
+    }
+}
+
+/// The full player: a replay, a lesson (questions in the side panel, future beats' titles
+/// hidden) or a drill (the story, the beats and the operators' actions hidden until it is over;
+/// the runbook instead of the fixes; the debrief at the end).
+fn player_view(
+    player: &Player,
+    session: &Rc<RefCell<crate::state::Session>>,
+    dispatch: &Callback<Action>,
+    heading: NodeRef,
+    link: Option<permalink::Link>,
+) -> Html {
+    let s = session.borrow();
+    let file = &s.scenario.file;
+    let meta = &file.scenario;
+    let drill = player.mode == Mode::Drill;
+    let over = s.target_us >= s.end_us();
+    let on_call = drill && !over;
+    let beats = s.beats_in_order();
+    let now_s = s.shown_us() as f64 / 1e6;
+    let mut markers = Vec::new();
+    if on_call {
+        // Only what the trainee did: the real timeline would give the story away.
+        markers.extend(s.scheduled.iter().map(|(name, at_us)| {
+            Marker {
+                at_s: *at_us as f64 / 1e6,
+                label: file
+                    .drill
+                    .runbook
+                    .iter()
+                    .find(|a| a.name == *name)
+                    .map_or(name.clone(), |a| a.title.clone()),
+                beat: false,
+            }
+        }));
+    } else {
+        markers = beat_markers(&beats);
+        markers.extend(file.timeline.iter().map(|e| Marker {
+            at_s: e.at_s,
+            label: if e.label.is_empty() {
+                format!("{} {}", e.action.name(), e.target)
+            } else {
+                e.label.clone()
+            },
+            beat: false,
+        }));
+    }
+    // What to watch and highlight: a lesson's answer being shown, else the current beat (nothing
+    // while on call).
+    let revealing = player
+        .lesson
+        .as_ref()
+        .and_then(|l| l.revealing)
+        .and_then(|q| file.questions.get(q));
+    let beat_watch = crate::components::narration::current_beat(&beats, now_s)
+        .map_or("", |i| beats[i].watch.as_str());
+    let watch = match revealing {
+        Some(q) if !q.watch.is_empty() => q.watch.as_str(),
+        _ if on_call => "",
+        _ => beat_watch,
+    };
+    let highlight = match revealing {
+        Some(q) => Some(q.highlight.clone()),
+        None if on_call => Some(Vec::new()),
+        None => None,
+    };
+    let specs = chart_specs(meta, watch);
+    let slots = specs.len();
+    let back = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |_: MouseEvent| dispatch.emit(Action::Close))
+    };
+    let byline = [meta.organisation.as_str(), meta.date.as_str()]
+        .iter()
+        .filter(|x| !x.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let badge = match player.mode {
+        Mode::Replay => None,
+        Mode::Lesson => Some("Lesson"),
+        Mode::Drill => Some("On-call drill"),
+    };
+    // For diagnostics and the browser benchmark: the wasm memory of the page and its workers.
+    let memory = s.wasm_memory_bytes().to_string();
+    html! {
+        <div class={classes!("player", badge.map(|_| format!("mode-{}", if drill { "drill" } else { "lesson" })))} data-wasm-memory-bytes={memory}>
+            <div class="scenario-head">
+                <button type="button" class="small" onclick={back}>{ "← All outages" }</button>
+                if let Some(badge) = badge { <p class="mode-badge">{ badge }</p> }
+                <h2 ref={heading} tabindex="-1">{ meta.title.clone() }</h2>
+                if !on_call {
+                    <p class="muted">
+                        { byline }
+                        if !meta.source_url.is_empty() {
+                            { " · " }<a href={meta.source_url.clone()} target="_blank" rel="noopener noreferrer">{ "Postmortem" }</a>
+                        }
+                    </p>
+                    if player.mode == Mode::Lesson && !meta.objectives.is_empty() {
+                        <ul class="objectives" aria-label="You will learn">
+                            { for meta.objectives.iter().map(|o| html! { <li>{ o.clone() }</li> }) }
+                        </ul>
+                    }
+                    if player.mode == Mode::Replay {
+                        <Story summary={meta.summary.clone()} />
+                    }
+                }
+            </div>
+            <Controls playing={player.playing} speed={player.speed} seed={s.seed} dispatch={dispatch.clone()} drill={on_call} />
+            if on_call { { drill_banner(player, session) } }
+            { timeline(&s, markers, dispatch) }
+            <Topology session={session.clone()} frame={player.frame} playing={player.playing} highlight={highlight} />
+            <div class="panels">
+                <aside class="side">
+                    { training_side(player, session, dispatch) }
+                    if !drill {
+                        <Narration beats={beats} now_s={now_s} started_at={meta.started_at.clone()} dispatch={dispatch.clone()} hide_future={player.mode == Mode::Lesson} />
+                        <Fixes session={session.clone()} frame={player.frame} compare={player.compare} error={player.fix_error.clone()} dispatch={dispatch.clone()} />
+                    }
+                </aside>
+                <div class="main">
+                    if drill && over {
+                        { debrief(player, session, dispatch) }
+                    }
+                    <div class="charts">
+                        { for specs.into_iter().enumerate().map(|(slot, spec)| html! {
+                            <Chart spec={spec} session={session.clone()} frame={player.frame} revision={player.revision} compare={player.compare} playing={player.playing} slot={slot} slots={slots} />
+                        }) }
+                    </div>
+                    if let Some(link) = link {
+                        if !on_call {
+                            <Share session={session.clone()} link={link} />
+                        }
+                    }
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// The glossary, when it is open (the training module only).
+#[cfg(feature = "training")]
+fn glossary_dialog(player: &Player, dispatch: &Callback<Action>) -> Html {
+    match (player.glossary.clone(), player.glossary_term.clone()) {
+        (Some(glossary), Some(term)) => {
+            html! { <GlossaryDialog glossary={glossary} term={term} dispatch={dispatch.clone()} /> }
+        }
+        _ => Html::default(),
+    }
+}
+
+#[cfg(not(feature = "training"))]
+fn glossary_dialog(_: &Player, _: &Callback<Action>) -> Html {
+    Html::default()
+}
+
+/// A lesson's questions or the drill's panel (the training module only).
+#[cfg(feature = "training")]
+fn training_side(
+    player: &Player,
+    session: &Rc<RefCell<crate::state::Session>>,
+    dispatch: &Callback<Action>,
+) -> Html {
+    let questions = session.borrow().scenario.file.questions.clone();
+    html! {
+        <>
+            if let Some(lesson) = player.lesson.clone() {
+                <LessonCard questions={questions} lesson={lesson} dispatch={dispatch.clone()} />
+            }
+            if player.mode == Mode::Drill {
+                <DrillPanel session={session.clone()} frame={player.frame} error={player.fix_error.clone()} dispatch={dispatch.clone()} />
+            }
         </>
     }
+}
+
+#[cfg(not(feature = "training"))]
+fn training_side(_: &Player, _: &Rc<RefCell<crate::state::Session>>, _: &Callback<Action>) -> Html {
+    Html::default()
+}
+
+/// The latest page, while it fires (the training module only).
+#[cfg(feature = "training")]
+fn drill_banner(player: &Player, session: &Rc<RefCell<crate::state::Session>>) -> Html {
+    html! { <crate::components::drill::Pager session={session.clone()} frame={player.frame} dispatch={Callback::noop()} /> }
+}
+
+#[cfg(not(feature = "training"))]
+fn drill_banner(_: &Player, _: &Rc<RefCell<crate::state::Session>>) -> Html {
+    Html::default()
+}
+
+/// The drill's debrief (the training module only).
+#[cfg(feature = "training")]
+fn debrief(
+    player: &Player,
+    session: &Rc<RefCell<crate::state::Session>>,
+    dispatch: &Callback<Action>,
+) -> Html {
+    html! { <Debrief session={session.clone()} frame={player.frame} dispatch={dispatch.clone()} /> }
+}
+
+#[cfg(not(feature = "training"))]
+fn debrief(_: &Player, _: &Rc<RefCell<crate::state::Session>>, _: &Callback<Action>) -> Html {
+    Html::default()
 }
 
 /// The timeline's markers for the story's beats.
@@ -454,6 +651,7 @@ fn beat_markers(beats: &[cascade::scenario::Beat]) -> Vec<Marker> {
 
 /// The timeline of the open session, with `markers`.
 fn timeline(s: &crate::state::Session, markers: Vec<Marker>, dispatch: &Callback<Action>) -> Html {
+    let locked = s.drill.is_some() && s.target_us < s.end_us();
     html! {
         <Timeline
             duration_s={s.end_us() as f64 / 1e6}
@@ -463,6 +661,7 @@ fn timeline(s: &crate::state::Session, markers: Vec<Marker>, dispatch: &Callback
             started_at={s.scenario.file.scenario.started_at.clone()}
             markers={markers}
             dispatch={dispatch.clone()}
+            locked={locked}
         />
     }
 }

@@ -25,3 +25,20 @@ pub fn url(bundled: &Bundled) -> String {
     let stem = bundled.file_name.trim_end_matches(".toml");
     format!("scenarios/{stem}.bin?v={:016x}", bundled.checksum)
 }
+
+/// Reads fetched bytes if they are the file this page was built with.
+pub fn checked(bundled: &Bundled, bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+    if cascade::trace::fnv1a64(&bytes) != bundled.checksum {
+        return Err(format!(
+            "The file {} on the server is not the one this page was built with: reload the page.",
+            bundled.file_name.trim_end_matches(".toml")
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The glossary (its `file_name` is `glossary.toml`; no metadata).
+pub fn glossary() -> &'static Bundled {
+    const GLOSSARY: Bundled = include!(concat!(env!("OUT_DIR"), "/glossary.rs"));
+    &GLOSSARY
+}

@@ -9,6 +9,8 @@ pub mod charts;
 pub mod clock;
 pub mod components;
 pub mod permalink;
+#[cfg(feature = "training")]
+pub mod progress;
 pub mod state;
 pub mod worker;
 
@@ -44,9 +46,20 @@ pub fn in_worker() -> bool {
     !js_sys::Reflect::has(&js_sys::global(), &"document".into()).unwrap_or(false)
 }
 
-/// Mounts the app on the page's `<main id="app">` (or the body).
+/// Mounts the app on the page's `<main id="app">` (or the body). The player's module hands a
+/// link to a lesson or a drill over to the training module instead.
 pub fn start() {
     install_panic_screen();
+    #[cfg(not(feature = "training"))]
+    if app::location_search().contains("glossary=")
+        || matches!(
+            permalink::parse(&app::location_search()),
+            Ok(Some(link)) if link.mode != permalink::Mode::Replay
+        )
+    {
+        load_training();
+        return;
+    }
     let document = web_sys::window()
         .and_then(|w| w.document())
         .expect("a browser document");
@@ -54,4 +67,21 @@ pub fn start() {
         Some(root) => yew::Renderer::<app::App>::with_root(root).render(),
         None => yew::Renderer::<app::App>::new().render(),
     };
+}
+
+/// Imports the training module that Trunk builds beside the player's (`cascade-web-training`,
+/// not preloaded: only lessons and drills need it); its start mounts the whole app. If it cannot
+/// load, the page says so.
+#[cfg(not(feature = "training"))]
+pub fn load_training() {
+    let load = js_sys::Function::new_with_args(
+        "u",
+        "return import(new URL(u, document.baseURI)).then((m) => m.default()).catch((e) => { \
+           const root = document.getElementById('app') || document.body; \
+           root.textContent = 'Cascade Lab could not load its lessons and drills (' + e + '). Reload the page to try again.'; })",
+    );
+    let _ = load.call1(
+        &wasm_bindgen::JsValue::NULL,
+        &"cascade-web-training.js".into(),
+    );
 }

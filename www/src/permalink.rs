@@ -4,7 +4,7 @@
 //! `v=1`, `s=<scenario id>`, `fix=<name,name>` (fixes from the start), `at=<name@seconds,…>` (to the µs)
 //! (fixes applied mid-run), `seed=<n>`, `t=<seconds>`, `speed=<virtual s per wall s>`,
 //! `cmp=0|1` (compare mode), `embed=1` (compact player), `controls=fixes` (fix switches in the
-//! embed). A link without `v` is read as version 1. Anything that does not check out is refused
+//! embed), `mode=lesson|drill` (questions; the on-call drill, where `at` names runbook actions). A link without `v` is read as version 1. Anything that does not check out is refused
 //! with a message naming what is wrong; nothing in a link is ever rendered as HTML.
 
 use crate::state::SPEEDS;
@@ -35,6 +35,20 @@ pub struct Link {
     pub embed: bool,
     /// Fix switches in the compact player.
     pub embed_fixes: bool,
+    /// Replay, lesson or drill.
+    pub mode: Mode,
+}
+
+/// How a scenario is opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// The narrated replay with its fixes.
+    #[default]
+    Replay,
+    /// The replay pauses to ask what happens next.
+    Lesson,
+    /// The on-call drill: the story hidden, alerts page, runbook actions.
+    Drill,
 }
 
 fn is_name(text: &str) -> bool {
@@ -157,6 +171,17 @@ pub fn parse(query: &str) -> Result<Option<Link>, String> {
             }
         };
     }
+    link.mode = match params.get("mode").as_deref() {
+        None | Some("replay") => Mode::Replay,
+        Some("lesson") => Mode::Lesson,
+        Some("drill") => Mode::Drill,
+        Some(other) => {
+            return Err(format!(
+                "The link's mode {} is none of replay, lesson and drill.",
+                quote(other)
+            ));
+        }
+    };
     link.embed = params.get("embed").as_deref() == Some("1");
     link.embed_fixes = params.get("controls").as_deref() == Some("fixes");
     Ok(Some(link))
@@ -165,11 +190,28 @@ pub fn parse(query: &str) -> Result<Option<Link>, String> {
 /// Checks a link against the scenario it names: its fixes exist and its times fit the run.
 pub fn check_against(link: &Link, scenario: &Scenario) -> Result<(), String> {
     let duration = scenario.file.scenario.duration_s;
-    for name in link
-        .fixes
-        .iter()
-        .chain(link.fixes_at.iter().map(|(n, _)| n))
-    {
+    if link.mode == Mode::Drill {
+        let runbook = &scenario.file.drill.runbook;
+        if runbook.is_empty() {
+            return Err(format!("“{}” has no drill.", scenario.file.scenario.title));
+        }
+        if !link.fixes.is_empty() {
+            return Err("A drill starts without fixes: the link names some.".into());
+        }
+        if let Some((name, _)) = link
+            .fixes_at
+            .iter()
+            .find(|(n, _)| !runbook.iter().any(|a| a.name == *n))
+        {
+            return Err(format!(
+                "The link takes the action {}, which the runbook of “{}” does not have.",
+                quote(name),
+                scenario.file.scenario.title
+            ));
+        }
+    }
+    let fixes_at = link.fixes_at.iter().filter(|_| link.mode != Mode::Drill);
+    for name in link.fixes.iter().chain(fixes_at.map(|(n, _)| n)) {
         if !scenario.file.fixes.contains_key(name) {
             return Err(format!(
                 "The link asks for the fix {}, which “{}” does not have.",
@@ -238,6 +280,11 @@ pub fn to_query(link: &Link) -> String {
     }
     if let Some(compare) = link.compare {
         params.append("cmp", if compare { "1" } else { "0" });
+    }
+    match link.mode {
+        Mode::Replay => {}
+        Mode::Lesson => params.append("mode", "lesson"),
+        Mode::Drill => params.append("mode", "drill"),
     }
     if link.embed {
         params.append("embed", "1");

@@ -9,11 +9,13 @@
 //! The runs live in a `RefCell` shared between successive states; `frame` increments whenever
 //! anything a view shows may have changed.
 
-use crate::permalink::Link;
+use crate::permalink::{Link, Mode};
 use crate::worker::{FromWorker, RunWorker, ToWorker, compute_for, fork_replay, new_replay};
 use cascade::Replay;
 use cascade::Scenario;
+use cascade::drill::DrillPlan;
 use cascade::metrics::Metrics;
+use cascade::scenario::glossary::Glossary;
 use cascade::scenario::{self, ScenarioFile};
 use cascade::time::{TimeUs, s_to_us};
 use gloo_worker::WorkerBridge;
@@ -111,6 +113,9 @@ pub fn bundled_entries() -> Vec<ScenarioEntry> {
         .collect()
 }
 
+/// The paces of a drill: real time, 10× and 60×.
+pub const DRILL_SPEEDS: [f64; 3] = [1.0, 10.0, 60.0];
+
 /// Playback speeds offered, in seconds of virtual time per second of wall time.
 pub const SPEEDS: [f64; 8] = [1.0, 10.0, 60.0, 300.0, 1_000.0, 3_000.0, 10_000.0, 30_000.0];
 
@@ -175,6 +180,8 @@ enum Engine {
 /// windows up to the playhead, which the views draw.
 pub struct Feed {
     job: u32,
+    /// In a drill, the plan its runbook actions follow.
+    drill: Option<Rc<DrillPlan>>,
     /// Every window computed so far.
     all: Metrics,
     /// The windows up to the playhead.
@@ -205,6 +212,7 @@ impl Feed {
     fn start(
         scenario: &Rc<Scenario>,
         source: &Rc<[u8]>,
+        drill: Option<Rc<DrillPlan>>,
         file: &ScenarioFile,
         fixes: &[String],
         seed: u64,
@@ -223,6 +231,7 @@ impl Feed {
                     job,
                     name: scenario.source_name().to_string(),
                     scenario: source.to_vec(),
+                    drill: drill.is_some(),
                     fixes: fixes.to_vec(),
                     seed,
                     at: at.to_vec(),
@@ -230,7 +239,7 @@ impl Feed {
                 Engine::Worker(workers, slot)
             }
             None => Engine::Local {
-                replay: Box::new(new_replay(scenario, fixes, seed, at)?),
+                replay: Box::new(new_replay(scenario, drill.as_deref(), fixes, seed, at)?),
                 sent: 0,
             },
         };
@@ -240,6 +249,7 @@ impl Feed {
         };
         Ok(Feed {
             job,
+            drill,
             all: empty,
             shown,
             shown_valid: 0,
@@ -289,7 +299,7 @@ impl Feed {
                 self.waiting_since_ms = Some(crate::clock::now_ms());
             }
             Engine::Local { replay, sent, .. } => {
-                fork_replay(replay, scenario, fix, at_us)?;
+                fork_replay(replay, scenario, self.drill.as_deref(), fix, at_us)?;
                 *sent = replay.sim().metrics().len();
                 self.all.truncate(*sent);
             }
@@ -429,6 +439,8 @@ pub struct Session {
     file_now: RefCell<Option<(usize, Rc<ScenarioFile>)>>,
     /// The scenario with the session's fixes from the start.
     variant: Rc<scenario::Variant>,
+    /// In a drill: the plan (the story hidden, `scheduled` holds the trainee's runbook actions).
+    pub drill: Option<Rc<DrillPlan>>,
 }
 
 impl Session {
@@ -437,6 +449,7 @@ impl Session {
         entry: usize,
         scenario: Rc<Scenario>,
         source: Rc<[u8]>,
+        drill: Option<Rc<DrillPlan>>,
         seed: u64,
         fixes: Vec<String>,
         scheduled: Vec<(String, TimeUs)>,
@@ -449,10 +462,14 @@ impl Session {
         };
         let with = |slot| workers.clone().map(|w| (w, slot));
         // The variant is read once per session: every render asks for the scenario in force.
-        let variant = Rc::new(scenario.with_fixes(&fixes).map_err(|e| e.to_string())?);
+        let variant = match &drill {
+            Some(plan) => Rc::new(plan.variant.clone()),
+            None => Rc::new(scenario.with_fixes(&fixes).map_err(|e| e.to_string())?),
+        };
         let run = Feed::start(
             &scenario,
             &source,
+            drill.clone(),
             &variant.file,
             &fixes,
             seed,
@@ -460,7 +477,8 @@ impl Session {
             with(Slot::Run),
             previous_run,
         )?;
-        let baseline = if fixes.is_empty() && scheduled.is_empty() {
+        // A drill's debrief compares with the run as it happened: it is computed from the start.
+        let baseline = if fixes.is_empty() && scheduled.is_empty() && drill.is_none() {
             None
         } else if let Some(kept) = carried.baseline.take() {
             // The run as it happened does not change with the fixes: keep it as computed.
@@ -469,6 +487,7 @@ impl Session {
             Some(Feed::start(
                 &scenario,
                 &source,
+                None,
                 &scenario.file,
                 &[],
                 seed,
@@ -492,6 +511,7 @@ impl Session {
             workers,
             file_now: RefCell::new(None),
             variant,
+            drill,
         })
     }
 
@@ -582,6 +602,7 @@ impl Session {
             self.entry,
             self.scenario.clone(),
             self.source.clone(),
+            self.drill.clone(),
             self.seed,
             self.fixes.clone(),
             self.scheduled.clone(),
@@ -613,7 +634,11 @@ impl Session {
                 "`{name}` would apply at the start: choose it as a fix from the start instead"
             ));
         }
-        if !self.scenario.file.fixes.contains_key(name) {
+        let known = match &self.drill {
+            Some(plan) => plan.names().any(|n| n == name),
+            None => self.scenario.file.fixes.contains_key(name),
+        };
+        if !known {
             return Err(format!("there is no fix `{name}`"));
         }
         let scenario = self.scenario.clone();
@@ -625,6 +650,7 @@ impl Session {
             self.baseline = Some(Feed::start(
                 &scenario,
                 &self.source,
+                None,
                 &scenario.file,
                 &[],
                 self.seed,
@@ -704,6 +730,10 @@ impl Session {
 
     /// Times of the beats, s, in order (each chart asks on every draw: no beat is cloned).
     pub fn beat_times_s(&self) -> Vec<f64> {
+        // On call, the story's moments would give it away.
+        if self.drill.is_some() && self.target_us < self.end_us {
+            return Vec::new();
+        }
         let mut times: Vec<f64> = self.scenario.file.beats.iter().map(|b| b.at_s).collect();
         cascade::small_sort::sort_by(&mut times, |a, b| a < b);
         times
@@ -743,6 +773,66 @@ pub struct Player {
     pub opening: bool,
     /// A scenario's file being fetched, and what to do once it is here.
     pub fetching: Option<Fetch>,
+    /// Replay, lesson or drill.
+    pub mode: Mode,
+    /// In a lesson: the questions' state.
+    pub lesson: Option<Lesson>,
+    /// The glossary, once fetched.
+    pub glossary: Option<Rc<Glossary>>,
+    /// The glossary dialog, open at a term (empty: at the top).
+    pub glossary_term: Option<String>,
+    /// In a drill: how many pages the trainee has seen (a new one pauses the drill).
+    pub pages_seen: usize,
+}
+
+/// A lesson's questions for the open scenario: what the trainee chose, which answers were
+/// shown, and the one being asked or answered now.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Lesson {
+    /// The choice made for each question.
+    pub answers: Vec<Option<u32>>,
+    /// Whether each answer has been shown.
+    pub revealed: Vec<bool>,
+    /// The question asked now (the replay waits).
+    pub asking: Option<usize>,
+    /// The question whose answer is shown now (the replay waits).
+    pub revealing: Option<usize>,
+}
+
+#[cfg(feature = "training")]
+impl Lesson {
+    /// A lesson over `scenario`'s questions, with the answers given before.
+    pub fn new(scenario: &Scenario) -> Lesson {
+        let answers = crate::progress::answers(scenario.id(), scenario.file.questions.len());
+        let revealed = answers.iter().map(Option::is_some).collect();
+        Lesson {
+            answers,
+            revealed,
+            asking: None,
+            revealing: None,
+        }
+    }
+
+    /// The moments the replay stops at (µs): each unanswered question's beat, each answered
+    /// one's reveal; as (µs, question, is a reveal).
+    fn stops(&self, scenario: &Scenario) -> Vec<(TimeUs, usize, bool)> {
+        let file = &scenario.file;
+        let mut stops = Vec::new();
+        for (q, question) in file.questions.iter().enumerate() {
+            match self.answers.get(q).copied().flatten() {
+                None => {
+                    let beat = file.beats.get(question.beat as usize);
+                    stops.push((s_to_us(beat.map_or(0.0, |b| b.at_s)), q, false));
+                }
+                Some(_) if !self.revealed.get(q).copied().unwrap_or(true) => {
+                    stops.push((s_to_us(question.reveal_s), q, true));
+                }
+                Some(_) => {}
+            }
+        }
+        cascade::small_sort::sort_by_key(&mut stops, |s| s.0);
+        stops
+    }
 }
 
 /// A scenario's file the page is fetching before it can do `then`.
@@ -775,6 +865,11 @@ impl Player {
             workers: None,
             opening: false,
             fetching: None,
+            mode: Mode::Replay,
+            lesson: None,
+            glossary: None,
+            glossary_term: None,
+            pages_seen: 0,
         }
     }
 
@@ -796,6 +891,7 @@ impl Player {
             compare: (!self.compare).then_some(false),
             embed: self.embed,
             embed_fixes: self.embed_fixes,
+            mode: self.mode,
         })
     }
 
@@ -823,10 +919,17 @@ impl Player {
             .map(|(name, t)| (name.clone(), s_to_us(*t)))
             .collect();
         cascade::small_sort::sort_by_key(&mut at, |(_, t)| *t);
+        let drill = match link.mode {
+            Mode::Drill => Some(Rc::new(
+                DrillPlan::new(&scenario).map_err(|e| e.to_string())?,
+            )),
+            _ => None,
+        };
         let mut session = Session::new(
             index,
             scenario.clone(),
             self.entries[index].bytes(),
+            drill,
             seed,
             fixes,
             at,
@@ -841,6 +944,19 @@ impl Player {
         self.embed_fixes = link.embed_fixes;
         self.playing = false;
         self.revision += 1;
+        self.mode = link.mode;
+        #[cfg(feature = "training")]
+        {
+            self.lesson = (link.mode == Mode::Lesson).then(|| Lesson::new(&scenario));
+        }
+        self.pages_seen = 0;
+        if link.mode == Mode::Drill {
+            // The story stays hidden, and so does the run as it happened, until the debrief.
+            self.compare = false;
+            if !DRILL_SPEEDS.contains(&self.speed) {
+                self.speed = 60.0;
+            }
+        }
         Ok(())
     }
 }
@@ -899,6 +1015,23 @@ pub enum Action {
     Worker(Slot, FromWorker),
     /// The file of the scenario being fetched has arrived (or could not be fetched).
     Fetched(Result<Vec<u8>, String>),
+    /// Open a scenario by gallery index as a lesson or a drill (or a plain replay).
+    OpenIn(usize, Mode),
+    #[cfg(feature = "training")]
+    /// The trainee's choice for a question.
+    Answer(usize, u32),
+    #[cfg(feature = "training")]
+    /// Go on after an answer was shown.
+    ContinueLesson,
+    #[cfg(feature = "training")]
+    /// The glossary's file has arrived (or could not be fetched).
+    GlossaryFetched(Result<Vec<u8>, String>),
+    #[cfg(feature = "training")]
+    /// Open the glossary at a term (empty: at the top), or close it (none).
+    ShowTerm(Option<String>),
+    #[cfg(feature = "training")]
+    /// Forget every lesson's answers and drill.
+    ResetProgress,
 }
 
 impl Player {
@@ -928,7 +1061,7 @@ impl Player {
             };
             (
                 s.entry,
-                (s.scenario.clone(), s.source.clone()),
+                (s.scenario.clone(), s.source.clone(), s.drill.clone()),
                 s.target_us,
                 carried,
             )
@@ -938,6 +1071,7 @@ impl Player {
             entry,
             scenario.0,
             scenario.1,
+            scenario.2,
             seed,
             fixes,
             Vec::new(),
@@ -980,7 +1114,117 @@ impl Reducible for Player {
             });
             return Rc::new(next);
         }
+        // A drill cannot be rewound or skipped through until it is over, nor fixed from the start.
+        let drilling = next.mode == Mode::Drill
+            && session
+                .as_ref()
+                .is_some_and(|s| s.borrow().target_us < s.borrow().end_us());
+        if drilling
+            && matches!(
+                action,
+                Action::Seek(_)
+                    | Action::StepBack
+                    | Action::StepForward
+                    | Action::PrevBeat
+                    | Action::NextBeat
+                    | Action::Reset
+                    | Action::ToggleFix(_)
+                    | Action::SetSeed(_)
+                    | Action::ToggleCompare
+                    | Action::SetCompare(_)
+            )
+        {
+            return self;
+        }
+        if let Action::SetSpeed(speed) = action
+            && drilling
+            && !DRILL_SPEEDS.contains(&speed)
+        {
+            return self;
+        }
         match action {
+            Action::OpenIn(index, mode) => {
+                let Some(entry) = next.entries.get(index) else {
+                    return self;
+                };
+                let link = Link {
+                    scenario: entry.id.clone(),
+                    mode,
+                    ..Link::default()
+                };
+                // The player's module has no lessons or drills: the page loads again with the
+                // link, and hands it to the training module.
+                #[cfg(not(feature = "training"))]
+                if mode != Mode::Replay {
+                    if let Some(location) = web_sys::window().map(|w| w.location()) {
+                        let _ = location.set_search(&crate::permalink::to_query(&link));
+                    }
+                    return self;
+                }
+                return Rc::new(next).reduce(Action::OpenLink(link));
+            }
+            #[cfg(feature = "training")]
+            Action::Answer(q, choice) => {
+                let (Some(session), Some(lesson)) = (session, next.lesson.as_mut()) else {
+                    return self;
+                };
+                let s = session.borrow();
+                let questions = &s.scenario.file.questions;
+                if lesson.asking != Some(q) || q >= questions.len() {
+                    return self;
+                }
+                lesson.answers[q] = Some(choice);
+                lesson.asking = None;
+                let saved: Vec<Option<(u32, bool)>> = lesson
+                    .answers
+                    .iter()
+                    .zip(questions)
+                    .map(|(a, question)| a.map(|c| (c, c == question.answer)))
+                    .collect();
+                crate::progress::save_answers(s.scenario.id(), &saved);
+                next.playing = true;
+            }
+            #[cfg(feature = "training")]
+            Action::ContinueLesson => {
+                let Some(lesson) = next.lesson.as_mut() else {
+                    return self;
+                };
+                if let Some(q) = lesson.revealing.take() {
+                    lesson.revealed[q] = true;
+                }
+                next.playing = true;
+            }
+            #[cfg(feature = "training")]
+            Action::GlossaryFetched(result) => {
+                let glossary = result
+                    .and_then(|b| crate::bundled::checked(crate::bundled::glossary(), b))
+                    .and_then(|b| Glossary::from_precompiled(&b));
+                match glossary {
+                    Ok(g) => {
+                        next.glossary = Some(Rc::new(g));
+                        // The player's module sends its "Glossary" button here with `glossary=1`.
+                        if crate::app::location_search().contains("glossary=") {
+                            next.glossary_term = Some(String::new());
+                        }
+                    }
+                    // Without it texts are shown without links; the page says why once.
+                    Err(err) => {
+                        next.message = Some(format!("The glossary could not be loaded: {err}"))
+                    }
+                }
+            }
+            #[cfg(feature = "training")]
+            Action::ShowTerm(term) => {
+                next.glossary_term = term;
+                next.playing = false;
+            }
+            #[cfg(feature = "training")]
+            Action::ResetProgress => {
+                crate::progress::reset();
+                if let (Some(session), Some(_)) = (&session, &next.lesson) {
+                    next.lesson = Some(Lesson::new(&session.borrow().scenario));
+                }
+            }
             Action::Fetched(result) => {
                 let Some(fetch) = next.fetching.take() else {
                     return self;
@@ -998,11 +1242,14 @@ impl Reducible for Player {
                 let Some(entry) = next.entries.get(index) else {
                     return self;
                 };
+                next.mode = Mode::Replay;
+                next.lesson = None;
                 match &entry.scenario() {
                     Ok(scenario) => match Session::new(
                         index,
                         scenario.clone(),
                         entry.bytes(),
+                        None,
                         scenario.file.scenario.seed,
                         Vec::new(),
                         Vec::new(),
@@ -1032,6 +1279,8 @@ impl Reducible for Player {
             Action::Close => {
                 next.session = None;
                 next.playing = false;
+                next.mode = Mode::Replay;
+                next.lesson = None;
             }
             Action::TogglePlay => {
                 let Some(session) = session else { return self };
@@ -1047,10 +1296,52 @@ impl Reducible for Player {
                 let Some(session) = session else { return self };
                 let mut s = session.borrow_mut();
                 let before = (s.target_us, s.shown_us());
+                // A lesson stops where a question is asked or its answer shown.
+                #[cfg(not(feature = "training"))]
+                let stops: Vec<(TimeUs, usize, bool)> = Vec::new();
+                #[cfg(feature = "training")]
+                let stops = next
+                    .lesson
+                    .as_ref()
+                    .filter(|l| l.asking.is_none() && l.revealing.is_none())
+                    .map(|l| l.stops(&s.scenario))
+                    .unwrap_or_default();
+                #[cfg(feature = "training")]
+                if let Some(&(_, q, reveal)) = stops.iter().find(|(at, ..)| *at <= s.shown_us())
+                    && let Some(lesson) = next.lesson.as_mut()
+                {
+                    if reveal {
+                        lesson.revealing = Some(q);
+                    } else {
+                        lesson.asking = Some(q);
+                    }
+                    next.playing = false;
+                    return Rc::new(next);
+                }
+                if next
+                    .lesson
+                    .as_ref()
+                    .is_some_and(|l| l.asking.is_some() || l.revealing.is_some())
+                {
+                    next.playing = false;
+                }
+                // A drill pauses when an alert pages.
+                #[cfg(feature = "training")]
+                if next.mode == Mode::Drill {
+                    let paged =
+                        cascade::drill::pages(s.run.shown(), &s.scenario.file.drill.alerts).len();
+                    if paged > next.pages_seen {
+                        next.pages_seen = paged;
+                        next.playing = false;
+                        return Rc::new(next);
+                    }
+                }
                 if next.playing {
-                    // The playhead moves at the chosen speed, but never past what is computed.
+                    // The playhead moves at the chosen speed, but never past what is computed
+                    // (nor past a lesson's next stop).
                     let advance = (next.speed * wall_ms.clamp(0.0, 250.0) * 1_000.0) as TimeUs;
-                    let wanted = (s.target_us + advance).min(s.end_us());
+                    let stop = stops.first().map_or(TimeUs::MAX, |s| s.0);
+                    let wanted = (s.target_us + advance).min(s.end_us()).min(stop);
                     let computed = s.computed_us();
                     s.target_us = wanted.min(computed.max(s.target_us));
                 }

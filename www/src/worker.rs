@@ -8,6 +8,7 @@
 //! itself, which are microtasks), so a new job or a fork is seen within a slice.
 
 use crate::clock::now_ms;
+use cascade::drill::DrillPlan;
 use cascade::{Replay, Scenario};
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 use serde::{Deserialize, Serialize};
@@ -33,18 +34,24 @@ const CHECKPOINT_EVERY_US: u64 = 10_000_000;
 /// µs, in any order): what a worker computes, and what the page computes when it has no worker.
 pub fn new_replay(
     scenario: &Scenario,
+    drill: Option<&DrillPlan>,
     fixes: &[String],
     seed: u64,
     at: &[(String, u64)],
 ) -> Result<Replay, String> {
-    let variant = scenario.with_fixes(fixes).map_err(|e| e.to_string())?;
+    let variant = match drill {
+        Some(plan) => plan.variant.clone(),
+        None => scenario.with_fixes(fixes).map_err(|e| e.to_string())?,
+    };
     let mut replay = Replay::new(&variant, seed, CHECKPOINT_EVERY_US);
     let mut at = at.to_vec();
     cascade::small_sort::sort_by_key(&mut at, |(_, t)| *t);
     for (name, at_us) in &at {
-        replay
-            .schedule_fix(scenario, name, *at_us)
-            .map_err(|e| e.to_string())?;
+        match drill {
+            Some(plan) => plan.schedule(&mut replay, name, *at_us),
+            None => replay.schedule_fix(scenario, name, *at_us),
+        }
+        .map_err(|e| e.to_string())?;
     }
     Ok(replay)
 }
@@ -68,17 +75,21 @@ pub fn compute_for(
     }
 }
 
-/// Forks `replay` at `at_us` with `fix` applied from then on ("apply now").
+/// Forks `replay` at `at_us` with `fix` applied from then on ("apply now"), or in a drill the
+/// runbook action `fix` taken then.
 pub fn fork_replay(
     replay: &mut Replay,
     scenario: &Scenario,
+    drill: Option<&DrillPlan>,
     fix: &str,
     at_us: u64,
 ) -> Result<(), String> {
     replay.seek(at_us).map_err(|e| e.to_string())?;
-    replay
-        .apply_fix_now(scenario, fix)
-        .map_err(|e| e.to_string())
+    match drill {
+        Some(plan) => plan.take(replay, fix),
+        None => replay.apply_fix_now(scenario, fix),
+    }
+    .map_err(|e| e.to_string())
 }
 
 /// What the page asks of a worker.
@@ -94,6 +105,8 @@ pub enum ToWorker {
         name: String,
         /// The scenario's precompiled file.
         scenario: Vec<u8>,
+        /// A drill: the scenario as the on-call engineer met it; `at` names runbook actions.
+        drill: bool,
         /// Fixes from the start.
         fixes: Vec<String>,
         /// Seed.
@@ -146,6 +159,8 @@ struct Running {
     job: u32,
     owner: HandlerId,
     scenario: Rc<Scenario>,
+    /// In a drill, the plan its runbook actions follow.
+    drill: Option<Rc<DrillPlan>>,
     replay: Replay,
     /// Windows already sent to the page.
     sent: usize,
@@ -216,17 +231,26 @@ impl RunWorker {
         Ok(scenario)
     }
 
+    #[allow(clippy::type_complexity)]
     fn start(
         &mut self,
         name: &str,
         bytes: Vec<u8>,
+        drill: bool,
         fixes: &[String],
         seed: u64,
         at: &[(String, u64)],
-    ) -> Result<(Rc<Scenario>, Replay), String> {
+    ) -> Result<(Rc<Scenario>, Option<Rc<DrillPlan>>, Replay), String> {
         let scenario = self.scenario(name, bytes)?;
-        let replay = new_replay(&scenario, fixes, seed, at)?;
-        Ok((scenario, replay))
+        let plan = if drill {
+            Some(Rc::new(
+                DrillPlan::new(&scenario).map_err(|e| e.to_string())?,
+            ))
+        } else {
+            None
+        };
+        let replay = new_replay(&scenario, plan.as_deref(), fixes, seed, at)?;
+        Ok((scenario, plan, replay))
     }
 
     fn fail(&mut self, scope: &WorkerScope<Self>, owner: HandlerId, job: u32, message: String) {
@@ -298,15 +322,17 @@ impl Worker for RunWorker {
                 job,
                 name,
                 scenario,
+                drill,
                 fixes,
                 seed,
                 at,
-            } => match self.start(&name, scenario, &fixes, seed, &at) {
-                Ok((scenario, replay)) => {
+            } => match self.start(&name, scenario, drill, &fixes, seed, &at) {
+                Ok((scenario, drill, replay)) => {
                     self.running = Some(Running {
                         job,
                         owner,
                         scenario,
+                        drill,
                         replay,
                         sent: 0,
                         sent_at_ms: None,
@@ -320,7 +346,13 @@ impl Worker for RunWorker {
                 let Some(run) = self.running.as_mut() else {
                     return self.fail(scope, owner, job, "there is no run to fork".into());
                 };
-                let forked = fork_replay(&mut run.replay, &run.scenario, &fix, at_us);
+                let forked = fork_replay(
+                    &mut run.replay,
+                    &run.scenario,
+                    run.drill.as_deref(),
+                    &fix,
+                    at_us,
+                );
                 match forked {
                     Ok(()) => {
                         run.job = job;

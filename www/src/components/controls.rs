@@ -1,6 +1,6 @@
 //! Playback controls: play/pause, beat and time steps, reset, speed and seed.
 
-use crate::state::{Action, SPEEDS};
+use crate::state::{Action, DRILL_SPEEDS, SPEEDS};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -21,6 +21,9 @@ pub struct ControlsProps {
     /// Shown after the buttons.
     #[prop_or_default]
     pub children: Html,
+    /// A drill: play, pause and its three paces only (it cannot be rewound).
+    #[prop_or_default]
+    pub drill: bool,
 }
 
 fn speed_label(speed: f64) -> String {
@@ -63,12 +66,24 @@ pub fn Controls(props: &ControlsProps) -> Html {
             <button type="button" class="primary" aria-label={play_label} aria-keyshortcuts="Space" onclick={send(Action::TogglePlay)}>
                 if props.playing { { "❚❚" }<span class="label">{ " Pause" }</span> } else { { "▶" }<span class="label">{ " Play" }</span> }
             </button>
+            if !props.drill {
             <button type="button" aria-label="Previous beat" aria-keyshortcuts="Shift+ArrowLeft" onclick={send(Action::PrevBeat)}>{ "«" }<span class="label">{ " Beat" }</span></button>
             <button type="button" aria-label="Step back" aria-keyshortcuts="ArrowLeft" onclick={send(Action::StepBack)}>{ "◀" }<span class="label">{ " Step" }</span></button>
             <button type="button" aria-label="Step forward" aria-keyshortcuts="ArrowRight" onclick={send(Action::StepForward)}><span class="label">{ "Step " }</span>{ "▶" }</button>
             <button type="button" aria-label="Next beat" aria-keyshortcuts="Shift+ArrowRight" onclick={send(Action::NextBeat)}><span class="label">{ "Beat " }</span>{ "»" }</button>
+            }
             { props.children.clone() }
-            if !props.compact {
+            if props.drill {
+            <label class="field">
+                { "Pace" }
+                <select onchange={on_speed.clone()}>
+                    { for DRILL_SPEEDS.iter().map(|&s| html! {
+                        <option value={s.to_string()} selected={(s - props.speed).abs() < 1e-9}>{ if s == 1.0 { "real time".to_string() } else { format!("{s}×") } }</option>
+                    }) }
+                </select>
+            </label>
+            }
+            if !props.compact && !props.drill {
             <button type="button" aria-label="Reset" aria-keyshortcuts="Home" onclick={send(Action::Reset)}>{ "↺" }<span class="label">{ " Reset" }</span></button>
             <label class="field">
                 { "Speed" }

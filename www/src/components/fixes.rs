@@ -1,6 +1,7 @@
 //! The fixes panel: a switch per fix (from the start), "apply now" to fork the run mid-incident,
 //! compare mode, and the verdicts of the run and of what happened.
 
+use crate::components::glossary::Linked;
 use crate::state::{Action, Session};
 use cascade::verdict::{assess, describe};
 use std::cell::RefCell;
@@ -112,9 +113,9 @@ pub fn Fixes(props: &FixesProps) -> Html {
                             if let Some(message) = error {
                                 <p class="fix-error" role="alert">{ message }</p>
                             }
-                            <p class="fix-description">{ fix.description.clone() }</p>
+                            <p class="fix-description"><Linked text={fix.description.clone()} /></p>
                             if !fix.tradeoff.is_empty() {
-                                <p class="fix-tradeoff muted">{ fix.tradeoff.clone() }</p>
+                                <p class="fix-tradeoff muted"><Linked text={fix.tradeoff.clone()} /></p>
                             }
                         </li>
                     }

@@ -2,6 +2,7 @@
 //! order a course would take them (the primer first), each with its difficulty and length.
 
 use crate::components::story::split_teaser;
+use crate::permalink::Mode;
 use crate::state::{Action, ScenarioEntry};
 use cascade::scenario::Difficulty;
 use std::rc::Rc;
@@ -14,13 +15,18 @@ pub struct GalleryProps {
     pub entries: Rc<Vec<ScenarioEntry>>,
     /// Sends actions.
     pub dispatch: Callback<Action>,
+    /// Changes when the trainee's progress may have changed.
+    #[prop_or_default]
+    pub revision: u64,
 }
 
 impl PartialEq for GalleryProps {
     /// The entries never change once built: the same list is the same gallery (comparing their
     /// contents would compile a deep comparison of whole scenarios into the page).
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.entries, &other.entries) && self.dispatch == other.dispatch
+        Rc::ptr_eq(&self.entries, &other.entries)
+            && self.dispatch == other.dispatch
+            && self.revision == other.revision
     }
 }
 
@@ -73,6 +79,44 @@ pub fn Gallery(props: &GalleryProps) -> Html {
             .map_or(Difficulty::Advanced, |m| m.difficulty)
     };
     cascade::small_sort::sort_by(&mut order, |a, b| level(a) < level(b));
+    #[cfg(feature = "training")]
+    let export = {
+        let titles: Vec<(String, String)> = order
+            .iter()
+            .map(|&i| {
+                let e = &props.entries[i];
+                (
+                    e.id.clone(),
+                    e.meta.as_ref().map_or(e.id.clone(), |m| m.title.clone()),
+                )
+            })
+            .collect();
+        Callback::from(move |_: MouseEvent| {
+            let json = crate::progress::export_json(&titles);
+            let _ = crate::components::share::download_text(
+                &json,
+                "application/json",
+                "cascade-lab-progress.json",
+            );
+        })
+    };
+    #[cfg(feature = "training")]
+    let tools = {
+        let forget = {
+            let dispatch = props.dispatch.clone();
+            Callback::from(move |_: MouseEvent| dispatch.emit(Action::ResetProgress))
+        };
+        html! {
+            <p class="progress-tools muted small">
+                { "Your lessons and drills are kept in this browser. " }
+                <button type="button" class="small" onclick={export}>{ "Download my progress (JSON)" }</button>
+                { " " }
+                <button type="button" class="small" onclick={forget}>{ "Forget my progress" }</button>
+            </p>
+        }
+    };
+    #[cfg(not(feature = "training"))]
+    let tools = Html::default();
     html! {
         <section class="gallery" aria-labelledby="gallery-heading">
             <h2 id="gallery-heading">{ "Outages to replay" }</h2>
@@ -82,6 +126,14 @@ pub fn Gallery(props: &GalleryProps) -> Html {
                     let entry = &props.entries[i];
                     let dispatch = props.dispatch.clone();
                     let open = Callback::from(move |_: MouseEvent| dispatch.emit(Action::Open(i)));
+                    let dispatch = props.dispatch.clone();
+                    let lesson = Callback::from(move |_: MouseEvent| dispatch.emit(Action::OpenIn(i, Mode::Lesson)));
+                    let dispatch = props.dispatch.clone();
+                    let drill = Callback::from(move |_: MouseEvent| dispatch.emit(Action::OpenIn(i, Mode::Drill)));
+                    #[cfg(feature = "training")]
+                    let (answered, right) = crate::progress::lesson_score(&entry.id);
+                    #[cfg(not(feature = "training"))]
+                    let (answered, right) = (0, 0);
                     match &entry.meta {
                         Ok(meta) => {
                             let byline = [meta.organisation.as_str(), meta.date.as_str()]
@@ -92,8 +144,18 @@ pub fn Gallery(props: &GalleryProps) -> Html {
                                     <h3>{ meta.title.clone() }</h3>
                                     <p class="muted">{ byline }</p>
                                     <p>{ split_teaser(&meta.summary).0 }</p>
+                                    if cfg!(feature = "training") && !meta.objectives.is_empty() {
+                                        <ul class="objectives" aria-label="You will learn">
+                                            { for meta.objectives.iter().map(|o| html! { <li>{ o.clone() }</li> }) }
+                                        </ul>
+                                    }
+                                    if answered > 0 {
+                                        <p class="muted small progress">{ format!("Lesson: {right} of {answered} predictions right") }</p>
+                                    }
                                     <div class="card-actions">
                                         <button type="button" class="primary" aria-label={format!("Replay {}", meta.title)} onclick={open}>{ "Replay" }</button>
+                                        <button type="button" aria-label={format!("Lesson: {}", meta.title)} title="The replay stops to ask what you expect next" onclick={lesson}>{ "Lesson" }</button>
+                                        <button type="button" aria-label={format!("On-call drill: {}", meta.title)} title="The story hidden: you are on call" onclick={drill}>{ "Drill" }</button>
                                         if !meta.source_url.is_empty() {
                                             <a href={meta.source_url.clone()} target="_blank" rel="noopener noreferrer">{ "Postmortem" }</a>
                                         }
@@ -107,6 +169,7 @@ pub fn Gallery(props: &GalleryProps) -> Html {
                     }
                 }) }
             </ol>
+            { tools }
         </section>
     }
 }

@@ -2,9 +2,14 @@
 
 pub mod chart;
 pub mod controls;
+#[cfg(feature = "training")]
+pub mod drill;
 pub mod fixes;
 pub mod gallery;
+pub mod glossary;
 pub mod help;
+#[cfg(feature = "training")]
+pub mod lesson;
 pub mod narration;
 pub mod share;
 pub mod story;

@@ -1,6 +1,7 @@
 //! The scenario's story before Play: its first sentence as a teaser, and the rest of the summary
 //! behind "Read the whole story", so that nobody is told the ending before watching it.
 
+use crate::components::glossary::Linked;
 use yew::prelude::*;
 
 /// Splits `text` after its first sentence: (teaser, the rest), both trimmed.
@@ -25,11 +26,11 @@ pub fn Story(props: &StoryProps) -> Html {
     let (teaser, rest) = split_teaser(&props.summary);
     html! {
         <div class="story">
-            <p class="teaser">{ teaser }</p>
+            <p class="teaser"><Linked text={teaser.to_string()} /></p>
             if !rest.is_empty() {
                 <details>
                     <summary>{ "Read the whole story" }</summary>
-                    <p>{ rest }</p>
+                    <p><Linked text={rest.to_string()} /></p>
                 </details>
             }
         </div>

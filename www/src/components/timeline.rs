@@ -34,6 +34,9 @@ pub struct TimelineProps {
     pub markers: Vec<Marker>,
     /// Sends actions.
     pub dispatch: Callback<Action>,
+    /// A drill: time only moves forwards, by playing (no scrubbing, no jump to the end).
+    #[prop_or_default]
+    pub locked: bool,
 }
 
 /// The scrubber.
@@ -71,7 +74,9 @@ pub fn Timeline(props: &TimelineProps) -> Html {
                 } else if computing {
                     <span class="muted">{ format!(" · computed {:.0}%", percent(props.computed_s)) }</span>
                 }
-                <button type="button" class="small link-like" onclick={to_end}>{ "Jump to end" }</button>
+                if !props.locked {
+                    <button type="button" class="small link-like" onclick={to_end}>{ "Jump to end" }</button>
+                }
             </div>
             <div class="timeline-track">
                 <div class="computed" aria-hidden="true" style={format!("width: {:.3}%", percent(props.computed_s).min(100.0))}></div>
@@ -83,6 +88,7 @@ pub fn Timeline(props: &TimelineProps) -> Html {
                     step={step.to_string()}
                     value={props.target_s.to_string()}
                     aria-valuetext={clock}
+                    disabled={props.locked}
                     oninput={on_input}
                 />
                 <div class="markers" aria-hidden="true">

@@ -272,12 +272,17 @@ pub struct TopologyProps {
     /// otherwise, and a still picture costs the page no repaint per frame).
     #[prop_or_default]
     pub playing: bool,
+    /// What to highlight instead of the current beat's parts (a lesson's answer; nothing in a
+    /// drill, where the story is hidden).
+    #[prop_or_default]
+    pub highlight: Option<Vec<String>>,
 }
 
 impl PartialEq for TopologyProps {
     fn eq(&self, other: &Self) -> bool {
         self.frame == other.frame
             && self.playing == other.playing
+            && self.highlight == other.highlight
             && Rc::ptr_eq(&self.session, &other.session)
     }
 }
@@ -556,12 +561,15 @@ pub fn Topology(props: &TopologyProps) -> Html {
     let file = session.file_now();
     let beats = session.beats_in_order();
     let now = session.shown_us();
-    let highlight = beats
-        .iter()
-        .rev()
-        .find(|b| cascade::time::s_to_us(b.at_s) <= now)
-        .map(|b| b.highlight.as_slice())
-        .unwrap_or_default();
+    let highlight = match &props.highlight {
+        Some(h) => h.as_slice(),
+        None => beats
+            .iter()
+            .rev()
+            .find(|b| cascade::time::s_to_us(b.at_s) <= now)
+            .map(|b| b.highlight.as_slice())
+            .unwrap_or_default(),
+    };
     let view = View::new(&file, session.run.shown(), highlight);
     html! {
         <figure class={classes!("topology", (!props.playing).then_some("still"))}>
