@@ -28,7 +28,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
 const scenarios = readdirSync(`${ROOT}scenarios/`)
-  .filter((f) => f.endsWith('.toml'))
+  .filter((f) => f.endsWith('.toml') && f !== 'glossary.toml')
   .sort()
   .map((f) => {
     const text = readFileSync(`${ROOT}scenarios/${f}`, 'utf8');

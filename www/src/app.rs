@@ -192,6 +192,11 @@ pub fn App() -> Html {
         // A permalink opens in a task of its own, after the page's first render: until then
         // the page shows that it is opening rather than the gallery.
         player.opening = matches!(permalink::parse(&location_search()), Ok(Some(_)));
+        // The player's module sends its "Glossary" button here with `glossary=1`: the dialog
+        // opens once the glossary has loaded.
+        if location_search().contains("glossary=") {
+            player.glossary_term = Some(String::new());
+        }
         player
     });
     let dispatch = {
@@ -520,7 +525,8 @@ fn player_view(
             <div class="scenario-head">
                 <button type="button" class="small" onclick={back}>{ "← All outages" }</button>
                 if let Some(badge) = badge { <p class="mode-badge">{ badge }</p> }
-                <h2 ref={heading} tabindex="-1">{ meta.title.clone() }</h2>
+                // On call, the title would name the cause: the organisation and date stand in.
+                <h2 ref={heading} tabindex="-1">{ if on_call { drill_heading(meta) } else { meta.title.clone() } }</h2>
                 if !on_call {
                     <p class="muted">
                         { byline }
@@ -635,6 +641,21 @@ fn debrief(
 #[cfg(not(feature = "training"))]
 fn debrief(_: &Player, _: &Rc<RefCell<crate::state::Session>>, _: &Callback<Action>) -> Html {
     Html::default()
+}
+
+/// A drill's heading while on call: whose system and when, not what went wrong.
+fn drill_heading(meta: &cascade::scenario::Meta) -> String {
+    let whose = [meta.organisation.as_str(), meta.date.as_str()]
+        .iter()
+        .filter(|x| !x.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if whose.is_empty() {
+        "On call".to_string()
+    } else {
+        format!("On call: {whose}")
+    }
 }
 
 /// The timeline's markers for the story's beats.

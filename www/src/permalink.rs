@@ -348,8 +348,22 @@ mod tests {
             compare: Some(false),
             embed: true,
             embed_fixes: true,
+            mode: Mode::Drill,
         };
         assert_eq!(parse(&to_query(&link)).unwrap(), Some(link));
+        for mode in [Mode::Replay, Mode::Lesson] {
+            let link = Link {
+                scenario: "retry-storm".into(),
+                mode,
+                ..Link::default()
+            };
+            assert_eq!(parse(&to_query(&link)).unwrap(), Some(link));
+        }
+        assert!(
+            parse("?s=retry-storm&mode=exam")
+                .unwrap_err()
+                .contains("none of replay, lesson and drill")
+        );
         // A fix applied at any microsecond is named to the microsecond.
         let query = to_query(&Link {
             scenario: "retry-storm".into(),
@@ -364,6 +378,7 @@ mod tests {
             compare: None,
             embed: false,
             embed_fixes: false,
+            mode: Mode::Replay,
         });
         assert!(query.contains("jitter%4012.345678"), "{query}");
         assert!(query.contains("honor-timeout%4030"), "{query}");

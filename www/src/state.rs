@@ -781,7 +781,7 @@ pub struct Player {
     pub glossary: Option<Rc<Glossary>>,
     /// The glossary dialog, open at a term (empty: at the top).
     pub glossary_term: Option<String>,
-    /// In a drill: how many pages the trainee has seen (a new one pauses the drill).
+    /// In a drill: how many alert rules have paged the trainee (a new one pauses the drill).
     pub pages_seen: usize,
 }
 
@@ -1200,13 +1200,7 @@ impl Reducible for Player {
                     .and_then(|b| crate::bundled::checked(crate::bundled::glossary(), b))
                     .and_then(|b| Glossary::from_precompiled(&b));
                 match glossary {
-                    Ok(g) => {
-                        next.glossary = Some(Rc::new(g));
-                        // The player's module sends its "Glossary" button here with `glossary=1`.
-                        if crate::app::location_search().contains("glossary=") {
-                            next.glossary_term = Some(String::new());
-                        }
-                    }
+                    Ok(g) => next.glossary = Some(Rc::new(g)),
                     // Without it texts are shown without links; the page says why once.
                     Err(err) => {
                         next.message = Some(format!("The glossary could not be loaded: {err}"))
@@ -1328,8 +1322,13 @@ impl Reducible for Player {
                 // A drill pauses when an alert pages.
                 #[cfg(feature = "training")]
                 if next.mode == Mode::Drill {
-                    let paged =
-                        cascade::drill::pages(s.run.shown(), &s.scenario.file.drill.alerts).len();
+                    // Each rule pages once: a rule that flaps (a system that cycles) would
+                    // otherwise stop the drill every time it fires again.
+                    let alerts = &s.scenario.file.drill.alerts;
+                    let pages = cascade::drill::pages(s.run.shown(), alerts);
+                    let paged = (0..alerts.len())
+                        .filter(|a| pages.iter().any(|p| p.alert == *a))
+                        .count();
                     if paged > next.pages_seen {
                         next.pages_seen = paged;
                         next.playing = false;

@@ -52,6 +52,7 @@ pub fn Help(props: &HelpProps) -> Html {
                     <><dt><kbd>{ *keys }</kbd></dt><dd>{ *what }</dd></>
                 }) }
             </dl>
+            <p class="muted small">{ "Terms underlined with dots link to their definitions; Glossary, at the top, lists them all. Lesson and Drill, on each outage's card, train prediction and on-call response." }</p>
             <button type="button" onclick={close}>{ "Close" }</button>
         </dialog>
     }
