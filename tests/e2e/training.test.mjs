@@ -183,7 +183,10 @@ test('on call: the story is hidden, an alert pages and waits, a runbook action f
   await page.waitForTimeout(300);
   assert.equal(await clock(), before, 'no way back');
 
-  await page.getByRole('button', { name: 'Turn on a circuit breaker in the client' }).click();
+  // By keyboard: the runbook's actions are buttons in the tab order.
+  const breaker = page.getByRole('button', { name: 'Turn on a circuit breaker in the client' });
+  await breaker.focus();
+  await page.keyboard.press('Enter');
   await page.getByText(/taken at 0:\d\d/).waitFor();
   assert.equal(await page.locator('.timeline .marker').count(), 1, 'the action on the timeline');
   // Each new page pauses the drill again: play on until it is over.

@@ -183,6 +183,9 @@ pub fn parse(query: &str) -> Result<Option<Link>, String> {
         }
     };
     link.embed = params.get("embed").as_deref() == Some("1");
+    if link.embed && link.mode != Mode::Replay {
+        return Err("Lessons and drills open in the full player, not in an embed.".into());
+    }
     link.embed_fixes = params.get("controls").as_deref() == Some("fixes");
     Ok(Some(link))
 }
@@ -348,10 +351,10 @@ mod tests {
             compare: Some(false),
             embed: true,
             embed_fixes: true,
-            mode: Mode::Drill,
+            mode: Mode::Replay,
         };
         assert_eq!(parse(&to_query(&link)).unwrap(), Some(link));
-        for mode in [Mode::Replay, Mode::Lesson] {
+        for mode in [Mode::Lesson, Mode::Drill] {
             let link = Link {
                 scenario: "retry-storm".into(),
                 mode,
