@@ -507,12 +507,7 @@ fn player_view(
         let dispatch = dispatch.clone();
         Callback::from(move |_: MouseEvent| dispatch.emit(Action::Close))
     };
-    let byline = [meta.organisation.as_str(), meta.date.as_str()]
-        .iter()
-        .filter(|x| !x.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" · ");
+    let byline = crate::components::gallery::whose_and_when(meta, " · ");
     let badge = match player.mode {
         Mode::Replay => None,
         Mode::Lesson => Some("Lesson"),
@@ -645,12 +640,7 @@ fn debrief(_: &Player, _: &Rc<RefCell<crate::state::Session>>, _: &Callback<Acti
 
 /// A drill's heading while on call: whose system and when, not what went wrong.
 fn drill_heading(meta: &cascade::scenario::Meta) -> String {
-    let whose = [meta.organisation.as_str(), meta.date.as_str()]
-        .iter()
-        .filter(|x| !x.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(", ");
+    let whose = crate::components::gallery::whose_and_when(meta, ", ");
     if whose.is_empty() {
         "On call".to_string()
     } else {

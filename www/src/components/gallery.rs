@@ -46,6 +46,16 @@ pub fn rough_span(seconds: f64) -> String {
     }
 }
 
+/// Whose outage and when ("Svix · 2023-06-06"), the parts the scenario gives joined by `sep`.
+pub fn whose_and_when(meta: &cascade::scenario::Meta, sep: &str) -> String {
+    [meta.organisation.as_str(), meta.date.as_str()]
+        .iter()
+        .filter(|x| !x.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
 /// Playback speed the player opens at, s of virtual time per s.
 const OPENING_SPEED: f64 = 60.0;
 
@@ -136,8 +146,7 @@ pub fn Gallery(props: &GalleryProps) -> Html {
                     let (answered, right) = (0, 0);
                     match &entry.meta {
                         Ok(meta) => {
-                            let byline = [meta.organisation.as_str(), meta.date.as_str()]
-                                .iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" · ");
+                            let byline = whose_and_when(meta, " · ");
                             html! {
                                 <li class={classes!("card", meta.difficulty.name())}>
                                     <p class="course">{ course_line(meta) }</p>
