@@ -183,9 +183,30 @@ fn load(reference: &str) -> Result<Scenario, String> {
             ));
         }
     }
-    let text = std::fs::read_to_string(reference)
-        .map_err(|err| format!("{reference}: cannot read: {err}"))?;
+    let text = read_scenario_file(reference)?;
     Scenario::parse(reference, &text).map_err(|err| err.to_string())
+}
+
+/// The largest scenario file read: the bundled ones are 10–30 KB; more is not a scenario (and
+/// `/dev/zero` would otherwise be read until memory runs out).
+const MAX_SCENARIO_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Reads a scenario file, refusing one larger than [`MAX_SCENARIO_FILE_BYTES`] without reading
+/// more than that.
+fn read_scenario_file(path: &str) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|err| format!("{path}: cannot read: {err}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SCENARIO_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| format!("{path}: cannot read: {err}"))?;
+    if bytes.len() as u64 > MAX_SCENARIO_FILE_BYTES {
+        return Err(format!(
+            "{path}: larger than {} KB: a scenario file is a few KB of TOML",
+            MAX_SCENARIO_FILE_BYTES / 1024
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| format!("{path}: not UTF-8 text"))
 }
 
 fn all_bundled() -> Result<Vec<Scenario>, String> {
@@ -429,6 +450,19 @@ fn run_one(args: &RunArgs) -> Result<ExitCode, String> {
             format!("--fix-at {spec}: expected NAME@DURATION, like single-flight@6m")
         })?;
         let at_us = parse_duration(at).map_err(|err| format!("--fix-at {spec}: {err}"))?;
+        if !scenario.file.fixes.contains_key(name) {
+            let known: Vec<&str> = scenario.file.fixes.keys().map(String::as_str).collect();
+            return Err(format!(
+                "--fix-at {spec}: there is no fix `{name}`; this scenario's fixes are: {}",
+                known.join(", ")
+            ));
+        }
+        if at_us == 0 || at_us >= sim.end_us() {
+            return Err(format!(
+                "--fix-at {spec}: expected a moment after the start and before the end ({})",
+                format_clock(sim.end_us())
+            ));
+        }
         fixes_at.push((at_us, name.to_string()));
     }
     fixes_at.sort();

@@ -1298,8 +1298,14 @@ fn check_highlight(
 /// The services a request sent to `target` can reach, in first-seen order (needs acyclic wiring).
 pub fn reachable_services(file: &ScenarioFile, target: &str) -> Vec<String> {
     let mut out = Vec::new();
+    // Each balancer and cache is expanded once: a layered mesh of balancers (each pointing at
+    // all of the next layer) would otherwise be walked once per path, exponentially many.
+    let mut expanded: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let mut stack = vec![target.to_string()];
     while let Some(name) = stack.pop() {
+        if !file.services.contains_key(&name) && !expanded.insert(name.clone()) {
+            continue;
+        }
         if file.services.contains_key(&name) {
             if !out.contains(&name) {
                 out.push(name);

@@ -431,3 +431,30 @@ fn questions_and_drills_are_checked_with_their_path_and_line() {
         assert!(err.location.is_some(), "{err}: a line to point at");
     }
 }
+
+#[test]
+fn a_deep_mesh_of_balancers_is_checked_in_linear_time() {
+    // 40 layers of two balancers, each sending to both of the next: 2^40 paths, one service.
+    let mut text = String::from(
+        "[scenario]\nid = \"mesh\"\ntitle = \"Mesh\"\nduration_s = 10\n\n\
+         [clients.users]\ntarget = \"l0a\"\nrate_rps = 1\n\n\
+         [services.api]\nendpoints.default = {}\n",
+    );
+    for layer in 0..40 {
+        let next = if layer == 39 {
+            "[\"api\"]".to_string()
+        } else {
+            format!("[\"l{}a\", \"l{}b\"]", layer + 1, layer + 1)
+        };
+        for side in ["a", "b"] {
+            text.push_str(&format!(
+                "\n[load_balancers.l{layer}{side}]\nbackends = {next}\n"
+            ));
+        }
+    }
+    let scenario = Scenario::parse("mesh.toml", &text).unwrap();
+    assert_eq!(
+        cascade::scenario::reachable_services(&scenario.file, "l0a"),
+        ["api"]
+    );
+}

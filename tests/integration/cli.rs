@@ -371,3 +371,50 @@ fn drill_scores_actions_with_the_library_s_numbers_and_refuses_unknown_ones() {
     assert_eq!(code, 2);
     assert!(err.contains("before the end"), "{err}");
 }
+
+#[test]
+fn fixes_at_unknown_names_or_outside_the_run_are_refused_not_ignored() {
+    let (code, _, err) = cascade(&["run", "retry-storm", "--fix-at", "nope@10s"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no fix `nope`") && err.contains("jitter"),
+        "{err}"
+    );
+    let (code, _, err) = cascade(&["run", "retry-storm", "--fix-at", "jitter@2h"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("before the end"), "{err}");
+    // A moment after an earlier `--until` is a cut before the fix, not a mistake.
+    let (code, _, err) = cascade(&[
+        "run",
+        "retry-storm",
+        "--until",
+        "20s",
+        "--fix-at",
+        "jitter@30s",
+    ]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn a_file_too_large_to_be_a_scenario_is_refused_without_reading_it_all() {
+    let (code, _, err) = cascade(&["run", "/dev/zero"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("/dev/zero: larger than 1024 KB"), "{err}");
+}
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cascade"))
+        .args(["run", "retry-storm", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The reader has gone (its end of the pipe dropped above): no panic, no error.
+    let status = child.wait().unwrap();
+    assert!(status.code() == Some(0), "{status}");
+}
