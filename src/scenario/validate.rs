@@ -1300,11 +1300,15 @@ pub fn reachable_services(file: &ScenarioFile, target: &str) -> Vec<String> {
     let mut out = Vec::new();
     // Each balancer and cache is expanded once: a layered mesh of balancers (each pointing at
     // all of the next layer) would otherwise be walked once per path, exponentially many.
-    let mut expanded: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    // (A list, not a set: the page carries this function, and a set's code costs it 1 KB.)
+    let mut expanded: Vec<String> = Vec::new();
     let mut stack = vec![target.to_string()];
     while let Some(name) = stack.pop() {
-        if !file.services.contains_key(&name) && !expanded.insert(name.clone()) {
-            continue;
+        if !file.services.contains_key(&name) {
+            if expanded.contains(&name) {
+                continue;
+            }
+            expanded.push(name.clone());
         }
         if file.services.contains_key(&name) {
             if !out.contains(&name) {
