@@ -11,6 +11,10 @@ use crate::state::SPEEDS;
 use cascade::Scenario;
 use web_sys::UrlSearchParams;
 
+/// The most fixes (or drill actions) a link applies mid-run: more is not a link a person made,
+/// and each one costs the run a patch.
+pub const MAX_MOMENTS: usize = 64;
+
 /// The version written into new links.
 pub const LINK_VERSION: u32 = 1;
 
@@ -114,6 +118,12 @@ pub fn parse(query: &str) -> Result<Option<Link>, String> {
         }
     }
     if let Some(at) = params.get("at").filter(|f| !f.is_empty()) {
+        let count = at.split(',').count();
+        if count > MAX_MOMENTS {
+            return Err(format!(
+                "The link applies {count} changes mid-run; a link carries at most {MAX_MOMENTS}."
+            ));
+        }
         for item in at.split(',') {
             let parsed = item
                 .split_once('@')
