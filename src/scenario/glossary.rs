@@ -67,11 +67,11 @@ impl Glossary {
 
     /// Every form (the term's and its others), longest first, with its term's id: what a text
     /// is searched for.
-    pub fn forms(&self) -> Vec<(String, &str)> {
-        let mut forms: Vec<(String, &str)> = Vec::new();
+    pub fn forms(&self) -> Vec<(String, String)> {
+        let mut forms: Vec<(String, String)> = Vec::new();
         for (id, term) in &self.terms {
             for form in std::iter::once(&term.term).chain(&term.also) {
-                forms.push((form.to_ascii_lowercase(), id.as_str()));
+                forms.push((form.to_ascii_lowercase(), id.clone()));
             }
         }
         crate::small_sort::sort_by_key(&mut forms, |(f, _)| usize::MAX - f.len());
@@ -81,13 +81,13 @@ impl Glossary {
 
 /// Splits `text` into plain runs and linked terms: `(run, Some(term id))` for the first use of
 /// each term (whole words, any case), `(run, None)` for the rest.
-pub fn link_terms<'t>(text: &'t str, forms: &[(String, &str)]) -> Vec<(&'t str, Option<String>)> {
+pub fn link_terms<'t>(text: &'t str, forms: &[(String, String)]) -> Vec<(&'t str, Option<String>)> {
     let lower = text.to_ascii_lowercase();
     let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-');
     // Matches (start, end, id), first use per term, not overlapping an earlier (longer) match.
     let mut matches: Vec<(usize, usize, &str)> = Vec::new();
     for (form, id) in forms {
-        if matches.iter().any(|m| m.2 == *id) {
+        if matches.iter().any(|m| m.2 == id) {
             continue;
         }
         let mut from = 0;

@@ -391,10 +391,20 @@ pub fn App() -> Html {
         Some(session) => player_view(&player, &session, &dispatch, heading.clone(), link.clone()),
     };
 
-    let terms = player
-        .glossary
-        .clone()
-        .map(|g| Terms::new(g, dispatch.clone()));
+    // Built once per glossary: the page renders every frame, and a new context value would
+    // render every linked text again.
+    let terms = {
+        let glossary = player.glossary.clone();
+        let dispatcher = player.dispatcher();
+        use_memo(
+            glossary.as_ref().map(|g| Rc::as_ptr(g) as usize),
+            move |_| {
+                glossary
+                    .map(|g| Terms::new(g, Callback::from(move |a: Action| dispatcher.dispatch(a))))
+            },
+        )
+    };
+    let terms = (*terms).clone();
     if player.embed && player.session.is_some() {
         return html! {
             <ContextProvider<Option<Terms>> context={terms}>

@@ -8,10 +8,12 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 /// The glossary with its forms ready to search (longest first), shared through a context.
-#[derive(Clone, Debug, PartialEq)]
+/// Built once per glossary (see `app::App`); compared by identity, not by content.
+#[derive(Clone, Debug)]
 pub struct Terms {
     /// The terms.
     pub glossary: Rc<Glossary>,
+    #[cfg_attr(not(feature = "training"), allow(dead_code))]
     forms: Rc<Vec<(String, String)>>,
     /// Opens the dialog at a term.
     pub show: Callback<Action>,
@@ -20,16 +22,17 @@ pub struct Terms {
 impl Terms {
     /// Terms from `glossary`; `show` receives [`Action::ShowTerm`].
     pub fn new(glossary: Rc<Glossary>, show: Callback<Action>) -> Terms {
-        let forms = glossary
-            .forms()
-            .into_iter()
-            .map(|(f, id)| (f, id.to_string()))
-            .collect();
         Terms {
+            forms: Rc::new(glossary.forms()),
             glossary,
-            forms: Rc::new(forms),
             show,
         }
+    }
+}
+
+impl PartialEq for Terms {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.glossary, &other.glossary) && self.show == other.show
     }
 }
 
@@ -56,12 +59,7 @@ pub fn Linked(props: &LinkedProps) -> Html {
     let Some(terms) = terms else {
         return html! { { props.text.to_string() } };
     };
-    let forms: Vec<(String, &str)> = terms
-        .forms
-        .iter()
-        .map(|(f, id)| (f.clone(), id.as_str()))
-        .collect();
-    let parts = link_terms(&props.text, &forms);
+    let parts = link_terms(&props.text, &terms.forms);
     html! {
         { for parts.into_iter().map(|(run, id)| match id {
             None => html! { { run.to_string() } },
