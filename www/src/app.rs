@@ -276,9 +276,12 @@ pub fn App() -> Html {
     // Fetch a scenario's file when one is asked for and not here yet.
     {
         let dispatcher = player.dispatcher();
-        use_effect_with(player.fetching.clone(), move |fetching| {
-            if let Some(fetch) = fetching {
-                let url = fetch.url.clone();
+        let url = player
+            .fetching
+            .as_ref()
+            .map(|f| player.entries[f.index].url());
+        use_effect_with(url, move |url| {
+            if let Some(url) = url.clone() {
                 yew::platform::spawn_local(async move {
                     dispatcher.dispatch(Action::Fetched(fetch_bytes(&url).await));
                 });

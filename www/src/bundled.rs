@@ -3,6 +3,7 @@
 //! (embedded instead with the `embedded-scenarios` feature, as the component tests build it).
 
 /// One bundled scenario.
+#[derive(Debug)]
 pub struct Bundled {
     /// Its file name, such as `retry-storm.toml`.
     pub file_name: &'static str,

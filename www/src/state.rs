@@ -30,10 +30,8 @@ pub struct ScenarioEntry {
     pub id: String,
     /// Its `[scenario]` section (title, organisation, summary), or why it could not be read.
     pub meta: Result<Rc<scenario::Meta>, String>,
-    file_name: &'static str,
-    /// Where its whole file is fetched from, relative to the page.
-    pub url: String,
-    checksum: u64,
+    /// What the module holds of it: file name, checksum, the file if embedded.
+    bundled: &'static crate::bundled::Bundled,
     /// Its whole precompiled file, once fetched (or embedded).
     bytes: Rc<std::cell::OnceCell<Rc<[u8]>>>,
     /// The whole scenario, read when it is first opened.
@@ -53,14 +51,14 @@ impl ScenarioEntry {
         self.bytes.get().is_some()
     }
 
+    /// Where its whole file is fetched from, relative to the page.
+    pub fn url(&self) -> String {
+        crate::bundled::url(self.bundled)
+    }
+
     /// Keeps the fetched file if it is the one this page was built with.
     pub fn accept(&self, bytes: Vec<u8>) -> Result<(), String> {
-        if cascade::trace::fnv1a64(&bytes) != self.checksum {
-            return Err(format!(
-                "The file of “{}” on the server is not the one this page was built with: reload the page.",
-                self.id
-            ));
-        }
+        let bytes = crate::bundled::checked(self.bundled, bytes)?;
         let _ = self.bytes.set(bytes.into());
         Ok(())
     }
@@ -81,7 +79,7 @@ impl ScenarioEntry {
         };
         self.parsed
             .get_or_init(|| {
-                Scenario::from_precompiled(self.file_name, bytes)
+                Scenario::from_precompiled(self.bundled.file_name, bytes)
                     .map(Rc::new)
                     .map_err(|e| e.to_string())
             })
@@ -103,9 +101,7 @@ pub fn bundled_entries() -> Vec<ScenarioEntry> {
                 meta: Scenario::precompiled_meta(bundled.meta)
                     .map(Rc::new)
                     .map_err(|e| format!("{}: {e}", bundled.file_name)),
-                file_name: bundled.file_name,
-                url: crate::bundled::url(bundled),
-                checksum: bundled.checksum,
+                bundled,
                 bytes: Rc::new(bytes),
                 parsed: Rc::default(),
             }
@@ -840,8 +836,6 @@ impl Lesson {
 pub struct Fetch {
     /// The entry in the gallery.
     pub index: usize,
-    /// Where from.
-    pub url: String,
     /// What was asked for (opening the scenario, or a link to it).
     pub then: Box<Action>,
 }
@@ -1109,7 +1103,6 @@ impl Reducible for Player {
         {
             next.fetching = Some(Fetch {
                 index,
-                url: next.entries[index].url.clone(),
                 then: Box::new(action),
             });
             return Rc::new(next);
