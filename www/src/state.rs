@@ -437,6 +437,9 @@ pub struct Session {
     variant: Rc<scenario::Variant>,
     /// In a drill: the plan (the story hidden, `scheduled` holds the trainee's runbook actions).
     pub drill: Option<Rc<DrillPlan>>,
+    /// The alert rules' pages over the windows shown, cached by the shown windows' version
+    /// (the frame loop, the pager and the drill panel all ask, every frame).
+    pages: RefCell<Option<(u64, Rc<Vec<cascade::drill::Page>>)>>,
 }
 
 impl Session {
@@ -508,6 +511,7 @@ impl Session {
             file_now: RefCell::new(None),
             variant,
             drill,
+            pages: RefCell::new(None),
         })
     }
 
@@ -722,6 +726,22 @@ impl Session {
         let mut beats = self.scenario.file.beats.clone();
         cascade::small_sort::sort_by(&mut beats, |a, b| a.at_s < b.at_s);
         beats
+    }
+
+    /// Every firing of the scenario's alert rules over the windows shown.
+    pub fn pages(&self) -> Rc<Vec<cascade::drill::Page>> {
+        let version = self.run.shown_version();
+        if let Some((at, pages)) = self.pages.borrow().as_ref()
+            && *at == version
+        {
+            return pages.clone();
+        }
+        let pages = Rc::new(cascade::drill::pages(
+            self.run.shown(),
+            &self.scenario.file.drill.alerts,
+        ));
+        self.pages.replace(Some((version, pages.clone())));
+        pages
     }
 
     /// Times of the beats, s, in order (each chart asks on every draw: no beat is cloned).
@@ -1317,9 +1337,8 @@ impl Reducible for Player {
                 if next.mode == Mode::Drill {
                     // Each rule pages once: a rule that flaps (a system that cycles) would
                     // otherwise stop the drill every time it fires again.
-                    let alerts = &s.scenario.file.drill.alerts;
-                    let pages = cascade::drill::pages(s.run.shown(), alerts);
-                    let paged = (0..alerts.len())
+                    let pages = s.pages();
+                    let paged = (0..s.scenario.file.drill.alerts.len())
                         .filter(|a| pages.iter().any(|p| p.alert == *a))
                         .count();
                     if paged > next.pages_seen {

@@ -47,7 +47,7 @@ pub fn DrillPanel(props: &DrillProps) -> Html {
     let file = &s.scenario.file;
     let started_at = file.scenario.started_at.as_str();
     let alerts = &file.drill.alerts;
-    let pages = drill::pages(s.run.shown(), alerts);
+    let pages = s.pages();
     let now_s = s.shown_us() as f64 / 1e6;
     let over = s.target_us >= s.end_us();
     html! {
@@ -104,7 +104,7 @@ pub fn DrillPanel(props: &DrillProps) -> Html {
 pub fn Pager(props: &DrillProps) -> Html {
     let s = props.session.borrow();
     let file = &s.scenario.file;
-    let pages = drill::pages(s.run.shown(), &file.drill.alerts);
+    let pages = s.pages();
     let latest = pages.iter().rev().find(|p| p.resolved_at_s.is_none());
     html! {
         <div class="pager" role="alert">
