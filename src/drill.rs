@@ -188,9 +188,16 @@ impl DrillPlan {
         }
     }
 
-    /// A replay of the drill (`seed`) with `taken` actions, each taken when the run reaches it.
-    pub fn run(&self, seed: u64, taken: &[Taken]) -> Result<Replay, SimError> {
-        let mut replay = Replay::new(&self.variant, seed, u64::MAX);
+    /// A replay of the drill (`seed`, checkpoints every `interval_us`) with the `taken`
+    /// actions scheduled at their moments: what the web page's workers compute, and what
+    /// [`DrillPlan::run`] runs to the end.
+    pub fn replay(
+        &self,
+        seed: u64,
+        interval_us: TimeUs,
+        taken: &[Taken],
+    ) -> Result<Replay, SimError> {
+        let mut replay = Replay::new(&self.variant, seed, interval_us);
         let mut taken: Vec<&Taken> = taken.iter().collect();
         crate::small_sort::sort_by_key(&mut taken, |t| t.at_us);
         for action in taken {
@@ -200,9 +207,14 @@ impl DrillPlan {
                     action.name
                 )));
             }
-            replay.seek(action.at_us)?;
-            self.take(&mut replay, &action.name)?;
+            self.schedule(&mut replay, &action.name, action.at_us)?;
         }
+        Ok(replay)
+    }
+
+    /// The drill (`seed`) with `taken` actions, run to its end.
+    pub fn run(&self, seed: u64, taken: &[Taken]) -> Result<Replay, SimError> {
+        let mut replay = self.replay(seed, u64::MAX, taken)?;
         replay.seek(replay.sim().end_us())?;
         Ok(replay)
     }

@@ -8,7 +8,7 @@
 //! itself, which are microtasks), so a new job or a fork is seen within a slice.
 
 use crate::clock::now_ms;
-use cascade::drill::DrillPlan;
+use cascade::drill::{DrillPlan, Taken};
 use cascade::{Replay, Scenario};
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 use serde::{Deserialize, Serialize};
@@ -39,19 +39,26 @@ pub fn new_replay(
     seed: u64,
     at: &[(String, u64)],
 ) -> Result<Replay, String> {
-    let variant = match drill {
-        Some(plan) => plan.variant.clone(),
-        None => scenario.with_fixes(fixes).map_err(|e| e.to_string())?,
-    };
+    if let Some(plan) = drill {
+        let taken: Vec<Taken> = at
+            .iter()
+            .map(|(name, at_us)| Taken {
+                name: name.clone(),
+                at_us: *at_us,
+            })
+            .collect();
+        return plan
+            .replay(seed, CHECKPOINT_EVERY_US, &taken)
+            .map_err(|e| e.to_string());
+    }
+    let variant = scenario.with_fixes(fixes).map_err(|e| e.to_string())?;
     let mut replay = Replay::new(&variant, seed, CHECKPOINT_EVERY_US);
     let mut at = at.to_vec();
     cascade::small_sort::sort_by_key(&mut at, |(_, t)| *t);
     for (name, at_us) in &at {
-        match drill {
-            Some(plan) => plan.schedule(&mut replay, name, *at_us),
-            None => replay.schedule_fix(scenario, name, *at_us),
-        }
-        .map_err(|e| e.to_string())?;
+        replay
+            .schedule_fix(scenario, name, *at_us)
+            .map_err(|e| e.to_string())?;
     }
     Ok(replay)
 }
