@@ -142,7 +142,7 @@ try {
     await page.getByRole('button', { name: `Replay ${first.title}` }).waitFor();
     loads.push(await page.evaluate(() => performance.now()));
     await page.getByRole('button', { name: `Replay ${first.title}` }).click();
-    await page.getByRole('button', { name: 'Play' }).click();
+    await page.getByRole('button', { name: 'Play', exact: true }).click();
     await page.waitForFunction(chartDrawn, null, { polling: 'raf' });
     charts.push(await page.evaluate(() => performance.now()));
     await page.close();
@@ -248,7 +248,7 @@ try {
     await page.getByLabel('Speed').waitFor();
     await page.getByLabel('Speed').selectOption({ index: (await page.getByLabel('Speed').locator('option').count()) - 1 });
     await watchFrames(page);
-    await page.getByRole('button', { name: 'Play' }).click();
+    await page.getByRole('button', { name: 'Play', exact: true }).click();
     await page.waitForTimeout(3000);
     Object.assign(row, { playing: await frameFigures(page) });
     await page.close();

@@ -216,6 +216,9 @@ test('terms link to the glossary, from a lesson and from the plain player', asyn
   const dialog = page.getByRole('dialog', { name: 'Glossary' });
   await dialog.waitFor({ timeout: 30_000 });
   assert.ok(await dialog.locator('.entry').count() >= 19);
+  // Opened from the header it starts at the top, with the first term in view.
+  assert.equal(await dialog.evaluate((d) => d.scrollTop), 0);
+  assert.ok(await dialog.locator('.entry').first().isVisible());
   assert.match(await dialog.textContent(), /metastable failure/);
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'detached' });

@@ -121,7 +121,8 @@ pub fn GlossaryDialog(props: &GlossaryDialogProps) -> Html {
     cascade::small_sort::sort_by_key(&mut terms, |(_, t)| t.term.to_ascii_lowercase());
     html! {
         <dialog ref={dialog} class="dialog glossary" aria-labelledby="glossary-heading" onclose={closed}>
-            <h2 id="glossary-heading">{ "Glossary" }</h2>
+            // The dialog opens at its top (focus would otherwise go to Close, past every term).
+            <h2 id="glossary-heading" tabindex="-1" autofocus=true>{ "Glossary" }</h2>
             <dl class="terms">
                 { for terms.into_iter().map(|(id, t)| html! {
                     <div id={format!("term-{id}")} class={classes!("entry", (*id == *props.term).then_some("current"))}>
