@@ -127,12 +127,12 @@ test('embed mode works inside an iframe on another page, at 320×240 and larger'
   const page = await openPage(browser, `http://127.0.0.1:${host.address().port}/`, errors);
   for (const id of ['small', 'large']) {
     const frame = page.frameLocator(`#${id}`);
-    await frame.getByRole('button', { name: 'Play' }).waitFor();
+    await frame.getByRole('button', { name: 'Play', exact: true }).waitFor();
     await frame.getByRole('link', { name: /Open in Cascade Lab/ }).waitFor();
     const href = await frame.getByRole('link', { name: /Open in Cascade Lab/ }).getAttribute('href');
     assert.match(href, /\/team\/postmortems\/lab\/\?v=1&s=retry-storm/);
     assert.doesNotMatch(href, /embed=1/);
-    await frame.getByRole('button', { name: 'Play' }).click();
+    await frame.getByRole('button', { name: 'Play', exact: true }).click();
     await frame.getByRole('button', { name: 'Pause' }).waitFor();
     await frame.getByRole('button', { name: 'Pause' }).click();
   }
@@ -143,7 +143,7 @@ test('embed mode works inside an iframe on another page, at 320×240 and larger'
   assert.ok((await drawnPixels(inner, 'canvas[aria-label="What happened to requests"]')) > 1_000, 'chart drawn in the iframe');
   // In the 320×240 frame the controls and the chart are visible without scrolling.
   const box = await page.locator('#small').boundingBox();
-  const play = await page.frameLocator('#small').getByRole('button', { name: 'Play' }).boundingBox();
+  const play = await page.frameLocator('#small').getByRole('button', { name: 'Play', exact: true }).boundingBox();
   const chart = await page.frameLocator('#small').locator('canvas[aria-label="What happened to requests"]').boundingBox();
   assert.ok(play.y + play.height <= box.y + box.height, 'controls inside the small frame');
   assert.ok(chart.y + chart.height * 0.5 <= box.y + box.height, 'the chart shows in the small frame');

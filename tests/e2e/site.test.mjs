@@ -139,7 +139,7 @@ for (const { id, title } of titles.filter((t) => !only || only.includes(t.id))) 
     await page.getByRole('button', { name: 'Pause' }).waitFor();
     await page.waitForTimeout(400);
     await page.getByRole('button', { name: 'Pause' }).click();
-    await page.getByRole('button', { name: 'Play' }).waitFor();
+    await page.getByRole('button', { name: 'Play', exact: true }).waitFor();
     assert.ok((await drawnPixels(page, 'canvas[aria-label="What happened to requests"]')) > 2_000, 'rates chart drawn');
 
     // Step through the beats: each becomes the highlighted one and its caption shows.
@@ -420,11 +420,11 @@ for (const { id } of titles) {
         .find((s) => s.getBoundingClientRect().width > 0).querySelector('.flow')).animationPlayState);
       assert.equal(await motion(), 'paused', `${where}: dots move while paused`);
       if (width > 500) {
-        await page.getByRole('button', { name: 'Play' }).click();
+        await page.getByRole('button', { name: 'Play', exact: true }).click();
         await page.getByRole('button', { name: 'Pause' }).waitFor();
         assert.equal(await motion(), 'running', `${where}: dots still while playing`);
         await page.getByRole('button', { name: 'Pause' }).click();
-        await page.getByRole('button', { name: 'Play' }).waitFor();
+        await page.getByRole('button', { name: 'Play', exact: true }).waitFor();
       }
       if (beat.watch) {
         assert.equal(shown.watched.length, 1, `${where}: one chart marked for ${beat.watch}`);
@@ -472,7 +472,7 @@ test('the layout fits a 390 px phone', async () => {
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(server.url);
   await page.getByRole('button', { name: 'Replay Retry storm after a brief server crash' }).click();
-  await page.getByRole('button', { name: 'Play' }).waitFor();
+  await page.getByRole('button', { name: 'Play', exact: true }).waitFor();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `page is ${overflow}px wider than the screen`);
   assert.deepEqual(errors, []);

@@ -67,13 +67,13 @@ test('a trainee predicts, right and wrong, sees why, and the progress is kept, e
   // Objectives first; the titles of the beats to come are hidden.
   assert.ok(await page.locator('.scenario-head .objectives li').count() >= 1);
   assert.match(await page.locator('.beats').textContent(), /…/);
-  await page.getByRole('button', { name: 'Play' }).click();
+  await page.getByRole('button', { name: 'Play', exact: true }).click();
 
   // Question 1, by keyboard only: focus moves to the question, Tab reaches a choice, Enter picks it.
   const ask1 = page.getByRole('heading', { name: 'Predict · question 1 of 3' });
   await ask1.waitFor({ timeout: 30_000 });
   await page.waitForFunction(() => document.activeElement?.id === 'lesson-heading');
-  assert.equal(await page.getByRole('button', { name: 'Play' }).count(), 1, 'the replay waits for the prediction');
+  assert.equal(await page.getByRole('button', { name: 'Play', exact: true }).count(), 1, 'the replay waits for the prediction');
   for (let i = 0; i < 12; i += 1) {
     await page.keyboard.press('Tab');
     if (await page.evaluate(() => document.activeElement?.classList.contains('choice'))) break;
@@ -119,7 +119,7 @@ test('a trainee predicts, right and wrong, sees why, and the progress is kept, e
   await page.reload();
   await page.getByRole('button', { name: `Lesson: ${RETRY}` }).click();
   await page.getByText('2 of 3 predictions made, 1 right.').waitFor({ timeout: 30_000 });
-  await page.getByRole('button', { name: 'Play' }).click();
+  await page.getByRole('button', { name: 'Play', exact: true }).click();
   await page.getByRole('heading', { name: 'Predict · question 3 of 3' }).waitFor({ timeout: 30_000 });
 
   await page.getByRole('button', { name: '← All outages' }).click();
@@ -171,11 +171,11 @@ test('on call: the story is hidden, an alert pages and waits, a runbook action f
   assert.deepEqual(await page.locator('select').first().locator('option').allTextContents(), ['real time', '10×', '60×']);
   await page.locator('select').first().selectOption({ label: '10×' });
 
-  await page.getByRole('button', { name: 'Play' }).click();
+  await page.getByRole('button', { name: 'Play', exact: true }).click();
   const pager = page.locator('.pager strong');
   await pager.waitFor({ timeout: 30_000 });
   assert.match(await pager.textContent(), /^Paged 0:1\d: /);
-  await page.getByRole('button', { name: 'Play' }).waitFor(); // paused by the page
+  await page.getByRole('button', { name: 'Play', exact: true }).waitFor(); // paused by the page
   const clock = async () => page.locator('.timeline-clock strong').textContent();
   const before = await clock();
   await page.keyboard.press('ArrowLeft');
@@ -191,7 +191,7 @@ test('on call: the story is hidden, an alert pages and waits, a runbook action f
   assert.equal(await page.locator('.timeline .marker').count(), 1, 'the action on the timeline');
   // Each new page pauses the drill again: play on until it is over.
   while (!(await page.locator('.impact tr.yours').count())) {
-    const play = page.getByRole('button', { name: 'Play' });
+    const play = page.getByRole('button', { name: 'Play', exact: true });
     if (await play.count()) await play.click();
     await page.waitForTimeout(200);
   }
@@ -240,7 +240,7 @@ test('axe-core finds no WCAG 2.1 A/AA violations in a question, an answer, a pag
     const errors = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     await page.goto(`${server.url}?s=retry-storm&mode=lesson`);
-    await page.getByRole('button', { name: 'Play' }).click();
+    await page.getByRole('button', { name: 'Play', exact: true }).click();
     await page.getByRole('heading', { name: /Predict · question 1/ }).waitFor({ timeout: 30_000 });
     assert.deepEqual(await axeViolations(page), [], `question, ${colorScheme}`);
     await page.screenshot({ path: `${SHOTS}training-question-${colorScheme}.png` });
@@ -249,7 +249,7 @@ test('axe-core finds no WCAG 2.1 A/AA violations in a question, an answer, a pag
     assert.deepEqual(await axeViolations(page), [], `answer, ${colorScheme}`);
     await page.screenshot({ path: `${SHOTS}training-answer-${colorScheme}.png` });
     await page.goto(`${server.url}?s=retry-storm&mode=drill&speed=10`);
-    await page.getByRole('button', { name: 'Play' }).click();
+    await page.getByRole('button', { name: 'Play', exact: true }).click();
     await page.locator('.pager strong').waitFor({ timeout: 30_000 });
     assert.deepEqual(await axeViolations(page), [], `paged, ${colorScheme}`);
     await page.screenshot({ path: `${SHOTS}training-paged-${colorScheme}.png` });
