@@ -88,6 +88,13 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Print an editable copy of a bundled scenario, with its comments (`cascade new --from
+    /// retry-storm > my.toml`); `cascade run my.toml` and `cascade check my.toml` accept it.
+    New {
+        /// The bundled scenario to copy.
+        #[arg(long, value_name = "ID")]
+        from: String,
+    },
     /// Write every bundled scenario in the compact binary form the web app loads (one
     /// `<id>.bin` per scenario, and `glossary.bin`) into a directory; Trunk's build runs it.
     Precompile {
@@ -151,6 +158,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             check_all(&scenarios, seeds.as_deref())
         }
         Command::Precompile { out } => precompile(&out),
+        Command::New { from } => new_from(&from),
         Command::Drill {
             scenario,
             actions,
@@ -347,6 +355,34 @@ fn drill(
             }
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a bundled scenario's file as it is in `scenarios/`, under a header saying where it
+/// came from and how to run it.
+fn new_from(id: &str) -> Result<ExitCode, String> {
+    let file_name = format!("{id}.toml");
+    let Some(bundled) = scenario::bundled()
+        .iter()
+        .find(|b| b.file_name == file_name)
+    else {
+        let ids: Vec<&str> = scenario::bundled()
+            .iter()
+            .map(|b| b.file_name.trim_end_matches(".toml"))
+            .collect();
+        return Err(format!(
+            "--from: no bundled scenario `{id}`; bundled: {}",
+            ids.join(", ")
+        ));
+    };
+    outln!(
+        "# An editable copy of the bundled scenario `{id}` (written by `cascade new --from {id}`)."
+    );
+    outln!(
+        "# Change it, then: cascade check FILE; cascade run FILE. scenarios/README.md documents every field."
+    );
+    outln!();
+    out!("{}", bundled.source);
     Ok(ExitCode::SUCCESS)
 }
 

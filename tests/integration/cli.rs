@@ -418,3 +418,37 @@ fn a_closed_pipe_ends_the_output_quietly() {
     let status = child.wait().unwrap();
     assert!(status.code() == Some(0), "{status}");
 }
+
+#[test]
+fn new_from_writes_an_editable_copy_that_runs_like_the_bundled_scenario() {
+    let (code, copy, err) = cascade(&["new", "--from", "retry-storm"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(copy.starts_with("# An editable copy of the bundled scenario `retry-storm`"));
+    let bundled = cascade::scenario::bundled()
+        .iter()
+        .find(|b| b.file_name == "retry-storm.toml")
+        .unwrap();
+    assert!(
+        copy.ends_with(bundled.source),
+        "the file follows, comments and all"
+    );
+    let dir = std::env::temp_dir().join(format!("cascade-new-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("my.toml");
+    std::fs::write(&path, &copy).unwrap();
+    let path = path.to_str().unwrap();
+    let (code, from_copy, err) = cascade(&["run", path, "--format", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, from_bundle, _) = cascade(&["run", "retry-storm", "--format", "csv"]);
+    assert_eq!(from_copy, from_bundle, "the copy is the same scenario");
+    let (code, _, err) = cascade(&["check", path]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let (code, _, err) = cascade(&["new", "--from", "nope"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no bundled scenario `nope`") && err.contains("retry-storm"),
+        "{err}"
+    );
+}
