@@ -4,6 +4,8 @@
 //! file, line, column and parameter path. [`Scenario::variant`] applies named fixes and `--set`
 //! overrides through one patch mechanism and validates the result again.
 
+#[cfg(feature = "validation")]
+pub mod budget;
 pub mod from_tree;
 pub mod glossary;
 pub mod graph;
@@ -106,12 +108,26 @@ impl Scenario {
     /// Parses and validates `text`; `name` is used in error messages (a file name or path).
     pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
         let file: ScenarioFile = toml::from_str(text).map_err(|err| {
-            let offset = err.span().map(|span| span.start);
+            let mut offset = err.span().map(|span| span.start);
+            let mut message = err.message().trim().to_string();
+            if message == "duplicate key" {
+                if let Some(key) = offset.map(|o| source_map::key_at(text, o)) {
+                    message = format!(
+                        "duplicate key `{key}`: a key may be given once in a table, and this \
+                         one was given before"
+                    );
+                }
+            } else if message.contains("recurs") {
+                offset = offset.or_else(|| source_map::most_nested_line(text));
+                message = "nested too deeply (a dotted key, inline tables or arrays many levels \
+                           down): a scenario needs a few levels at most"
+                    .to_string();
+            }
             ScenarioError {
                 file: name.to_string(),
                 location: offset.map(|o| source_map::line_col(text, o)),
                 path: offset.and_then(|o| source_map::path_at(text, o)),
-                message: err.message().trim().to_string(),
+                message,
             }
         })?;
         let tree = tree::to_value(&file).map_err(|err| ScenarioError {

@@ -104,6 +104,7 @@ fn name_ok(path: String, name: &str) -> Check {
 #[cfg(feature = "validation")]
 /// Checks everything that serde's types cannot.
 pub fn check(file: &ScenarioFile) -> Check {
+    super::budget::check_counts(file)?;
     let meta = &file.scenario;
     name_ok("scenario.id".into(), &meta.id)?;
     in_range(
@@ -739,7 +740,8 @@ pub fn check(file: &ScenarioFile) -> Check {
         }
     }
     check_questions(file, &series)?;
-    check_drill(file, &series)
+    check_drill(file, &series)?;
+    super::budget::check_work(file)
 }
 
 #[cfg(feature = "validation")]

@@ -57,6 +57,11 @@ pub const MAX_LIVE_JOBS: usize = 4_000_000;
 /// The most events that may be pending at once before a run stops with an error.
 pub const MAX_PENDING_EVENTS: usize = 16_000_000;
 
+/// The most events one run may process before it stops with an error: files are refused before
+/// they run when their estimated work is far smaller (`scenario::budget`), so only a run whose
+/// estimate was badly wrong meets this, after a few minutes rather than hours.
+pub const MAX_EVENTS: u64 = 1_500_000_000;
+
 /// The bounds a run stops at, with an error, rather than grow without end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -66,6 +71,8 @@ pub struct Limits {
     pub live_jobs: usize,
     /// Events pending at once.
     pub pending_events: usize,
+    /// Events processed over the whole run.
+    pub events: u64,
 }
 
 impl Default for Limits {
@@ -74,6 +81,7 @@ impl Default for Limits {
             live_requests: MAX_LIVE_REQUESTS,
             live_jobs: MAX_LIVE_JOBS,
             pending_events: MAX_PENDING_EVENTS,
+            events: MAX_EVENTS,
         }
     }
 }
@@ -802,6 +810,10 @@ impl Simulation {
         if self.queue.len() > self.limits.pending_events {
             let max = self.limits.pending_events;
             return Err(self.limit(format!("more than {max} events pending")));
+        }
+        if self.events > self.limits.events {
+            let max = self.limits.events;
+            return Err(self.limit(format!("more than {max} events processed")));
         }
         Ok(true)
     }

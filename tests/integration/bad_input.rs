@@ -458,3 +458,171 @@ fn a_deep_mesh_of_balancers_is_checked_in_linear_time() {
         ["api"]
     );
 }
+
+/// A scenario of `duration_s` with one client at `rate_rps` into `api`, plus `extra` TOML.
+fn sized(duration_s: f64, rate_rps: f64, extra: &str) -> String {
+    format!(
+        "[scenario]\nid = \"big\"\ntitle = \"Big\"\nduration_s = {duration_s}\n\n\
+         [clients.users]\ntarget = \"api\"\nrate_rps = {rate_rps}\n\n\
+         [services.api]\nendpoints.default = {{}}\n{extra}"
+    )
+}
+
+#[test]
+fn a_run_that_would_take_hours_is_refused_up_front_naming_the_client() {
+    // One client at 100k requests/s for a day: about 2.3 hours of computing.
+    let err = error(&sized(86_400.0, 100_000.0, ""));
+    assert_eq!(err.path.as_deref(), Some("clients.users"), "{err}");
+    assert!(err.message.contains("billion steps"), "{err}");
+    assert!(err.message.contains("lower its rate"), "{err}");
+    // An hour at 100 requests/s is fine.
+    Scenario::parse("ok.toml", &sized(3_600.0, 100.0, "")).unwrap();
+    // The highest rate counts, also when a timeline `set` reaches it.
+    let late = sized(
+        86_400.0,
+        1.0,
+        "\n[[timeline]]\nat_s = 60\naction = \"set\"\nset = { \"clients.users.rate_rps\" = 50000 }\n",
+    );
+    assert_eq!(error(&late).path.as_deref(), Some("clients.users"));
+}
+
+#[test]
+fn retries_and_fan_out_count_in_the_work() {
+    // 100 requests/s for an hour is 360,000 requests; 20 layers of services each calling the
+    // next twice make each one 2^20 calls. Costing the mesh takes linear time, and it is refused.
+    let mut extra = String::new();
+    for layer in 0..20 {
+        extra.push_str(&format!(
+            "\n[services.s{layer}]\nendpoints.default.steps = [{{ kind = \"call\", target = \"s{next}\" }}, {{ kind = \"call\", target = \"s{next}\" }}]\n",
+            next = layer + 1
+        ));
+    }
+    extra.push_str("\n[services.s20]\nendpoints.default = {}\n");
+    let text = sized(3_600.0, 100.0, &extra).replace("target = \"api\"", "target = \"s0\"");
+    let err = error(&text);
+    assert!(err.message.contains("billion steps"), "{err}");
+}
+
+#[test]
+fn series_that_would_fill_gigabytes_are_refused() {
+    // 50 idle services over a day in 864 ms windows: 100,000 windows of 460 series.
+    let mut extra = String::new();
+    for i in 0..50 {
+        extra.push_str(&format!("\n[services.idle{i}]\nendpoints.default = {{}}\n"));
+    }
+    let text = sized(86_400.0, 0.01, &extra).replace(
+        "duration_s = 86400\n",
+        "duration_s = 86400\nwindow_ms = 864\n",
+    );
+    let err = error(&text);
+    assert_eq!(err.path.as_deref(), Some("scenario.window_ms"), "{err}");
+    assert!(err.message.contains("widen the window"), "{err}");
+}
+
+#[test]
+fn component_counts_and_their_sizes_are_bounded_in_total() {
+    let mut many = String::new();
+    for i in 0..250 {
+        many.push_str(&format!(
+            "\n[dependencies.d{i}]\nlatency = {{ distribution = \"constant\", ms = 1 }}\n"
+        ));
+    }
+    let err = error(&sized(10.0, 1.0, &many));
+    assert!(err.message.contains("at most 200"), "{err}");
+
+    let mut caches = String::new();
+    for i in 0..5 {
+        caches.push_str(&format!("\n[caches.c{i}]\nttl_s = 1\nkeys = 1000000\n"));
+    }
+    let err = error(&sized(10.0, 1.0, &caches));
+    assert_eq!(err.path.as_deref(), Some("caches"), "{err}");
+
+    let mut crowds = String::new();
+    for i in 0..3 {
+        crowds.push_str(&format!(
+            "\n[clients.crowd{i}]\nkind = \"connections\"\ntarget = \"api\"\npopulation = 200000\n"
+        ));
+    }
+    let err = error(&sized(10.0, 1.0, &crowds).replace(
+        "endpoints.default = {}",
+        "endpoints.default = {}\nendpoints.connect = {}",
+    ));
+    assert_eq!(err.path.as_deref(), Some("clients"), "{err}");
+    assert!(err.message.contains("lower the populations"), "{err}");
+}
+
+#[test]
+fn thousands_of_fixes_or_timeline_entries_are_refused_before_each_is_checked() {
+    let mut fixes = String::new();
+    for i in 0..3_000 {
+        fixes.push_str(&format!(
+            "\n[fixes.f{i}]\ndescription = \"More workers.\"\nset = {{ \"services.api.workers\" = 8 }}\n"
+        ));
+    }
+    let err = error(&sized(10.0, 1.0, &fixes));
+    assert_eq!(err.path.as_deref(), Some("fixes"), "{err}");
+    assert!(err.message.contains("at most 32"), "{err}");
+
+    let mut entries = String::new();
+    for i in 0..2_500 {
+        entries.push_str(&format!(
+            "\n[[timeline]]\nat_s = {}\naction = \"set\"\nset = {{ \"services.api.workers\" = 2 }}\n",
+            i as f64 / 1000.0
+        ));
+    }
+    let err = error(&sized(10.0, 1.0, &entries));
+    assert_eq!(err.path.as_deref(), Some("timeline"), "{err}");
+}
+
+#[test]
+fn deep_nesting_and_duplicate_keys_name_their_line_and_key() {
+    let dotted = format!(
+        "{GOOD}\n{} = 1\n",
+        (0..200)
+            .map(|i| format!("a{i}"))
+            .collect::<Vec<_>>()
+            .join(".")
+    );
+    let err = error(&dotted);
+    assert!(err.message.contains("nested too deeply"), "{err}");
+    assert_eq!(
+        err.location.map(|at| at.line),
+        Some(line_of(&dotted, "a0.a1.a2"))
+    );
+    let arrays = format!("{GOOD}\nx = {}{}\n", "[".repeat(300), "]".repeat(300));
+    let err = error(&arrays);
+    assert!(err.message.contains("nested too deeply"), "{err}");
+    assert_eq!(
+        err.location.map(|at| at.line),
+        Some(line_of(&arrays, "x = [[["))
+    );
+
+    let twice = GOOD.replace(
+        "rate_rps = 10\n",
+        "rate_rps = 10\ntimeout_ms = 500\nrate_rps = 20\n",
+    );
+    let err = error(&twice);
+    assert!(err.message.contains("duplicate key `rate_rps`"), "{err}");
+    assert_eq!(
+        err.location.map(|at| at.line),
+        Some(line_of(&twice, "rate_rps = 20"))
+    );
+
+    // An enum set to a word it does not know names the path and the words it knows.
+    let scenario = Scenario::parse("tiny.toml", GOOD).unwrap();
+    let err = scenario
+        .variant(
+            &[],
+            &[("load_balancers.lb.policy".into(), "\"server-a\"".into())],
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.path.as_deref(),
+        Some("load_balancers.lb.policy"),
+        "{err}"
+    );
+    assert!(
+        err.message.contains("expected one of") && err.message.contains("server-a"),
+        "{err}"
+    );
+}

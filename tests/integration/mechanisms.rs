@@ -1595,6 +1595,14 @@ endpoints.default.service_time = { distribution = "constant", ms = 100 }
         err.contains("more than 50 requests inside services"),
         "{err}"
     );
+    let events = cascade::Limits {
+        events: 1_000,
+        ..Default::default()
+    };
+    let mut short = Simulation::with_limits(&variant, 1, events);
+    let err = short.run_to_end().unwrap_err().to_string();
+    assert!(err.contains("more than 1000 events processed"), "{err}");
+    assert_eq!(short.events(), 1_001, "stopped at the bound");
     assert!(Simulation::new(&variant, 1).run_to_end().is_ok());
 }
 
