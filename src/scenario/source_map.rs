@@ -114,6 +114,32 @@ pub fn path_at(text: &str, offset: usize) -> Option<String> {
     })
 }
 
+/// The key written at byte `offset` of `text` (up to its `=`, or the `]` of a table header),
+/// for messages about it.
+pub fn key_at(text: &str, offset: usize) -> String {
+    let start = text.floor_char_boundary(offset.min(text.len()));
+    let rest = &text[start..];
+    let end = rest.find(['=', ']', '\n']).unwrap_or(rest.len());
+    let key: String = rest[..end].trim().chars().take(80).collect();
+    key
+}
+
+/// The byte offset of the line that nests deepest (dots in its key, open brackets and braces),
+/// where a parser gave up on nesting without saying where.
+pub fn most_nested_line(text: &str) -> Option<usize> {
+    let mut deepest: Option<(usize, usize)> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let key = line.split('=').next().unwrap_or("");
+        let depth = key.matches('.').count() + line.matches(['[', '{']).count();
+        if deepest.is_none_or(|(most, _)| depth > most) {
+            deepest = Some((depth, offset));
+        }
+        offset += line.len();
+    }
+    deepest.map(|(_, at)| at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,30 +174,4 @@ mod tests {
         assert_eq!(line_col("ab\ncd", 4), LineCol { line: 2, column: 2 });
         assert_eq!(line_col("", 0), LineCol { line: 1, column: 1 });
     }
-}
-
-/// The key written at byte `offset` of `text` (up to its `=`, or the `]` of a table header),
-/// for messages about it.
-pub fn key_at(text: &str, offset: usize) -> String {
-    let start = text.floor_char_boundary(offset.min(text.len()));
-    let rest = &text[start..];
-    let end = rest.find(['=', ']', '\n']).unwrap_or(rest.len());
-    let key: String = rest[..end].trim().chars().take(80).collect();
-    key
-}
-
-/// The byte offset of the line that nests deepest (dots in its key, open brackets and braces),
-/// where a parser gave up on nesting without saying where.
-pub fn most_nested_line(text: &str) -> Option<usize> {
-    let mut deepest: Option<(usize, usize)> = None;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let key = line.split('=').next().unwrap_or("");
-        let depth = key.matches('.').count() + line.matches(['[', '{']).count();
-        if deepest.is_none_or(|(most, _)| depth > most) {
-            deepest = Some((depth, offset));
-        }
-        offset += line.len();
-    }
-    deepest.map(|(_, at)| at)
 }
