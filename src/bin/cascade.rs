@@ -96,7 +96,8 @@ enum Command {
         from: String,
     },
     /// Write every bundled scenario in the compact binary form the web app loads (one
-    /// `<id>.bin` per scenario, and `glossary.bin`) into a directory; Trunk's build runs it.
+    /// `<id>.bin` per scenario, and `glossary.bin`), and each file as written (`<id>.toml`, for
+    /// the site's editor) into a directory; Trunk's build runs it.
     Precompile {
         /// The directory to write into (created if missing).
         out: std::path::PathBuf,
@@ -393,6 +394,12 @@ fn precompile(out: &std::path::Path) -> Result<ExitCode, String> {
         let stem = scenario.source_name().trim_end_matches(".toml");
         let path = out.join(format!("{stem}.bin"));
         std::fs::write(&path, scenario.precompile())
+            .map_err(|err| format!("{}: cannot write: {err}", path.display()))?;
+    }
+    // The files as written, comments and all: what the site's editor copies ("Edit a copy").
+    for bundled in scenario::bundled() {
+        let path = out.join(bundled.file_name);
+        std::fs::write(&path, bundled.source)
             .map_err(|err| format!("{}: cannot write: {err}", path.display()))?;
     }
     let glossary =

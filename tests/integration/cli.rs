@@ -331,6 +331,11 @@ fn precompile_writes_each_bundled_scenario_as_the_page_reads_it() {
         );
         let read = cascade::Scenario::from_precompiled(bundled.file_name, &bytes).unwrap();
         assert_eq!(read.file.scenario, parsed.file.scenario);
+        let text = std::fs::read_to_string(dir.join(bundled.file_name)).expect("the file too");
+        assert_eq!(
+            text, bundled.source,
+            "{stem}: the editor's copy, comments and all"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -94,6 +94,18 @@ fn the_precompiled_form_of_every_scenario_is_the_scenario() {
             Scenario::precompiled_meta(&bytes).unwrap(),
             scenario.file.scenario
         );
+        // ... and in its own small form, the story cut to the first sentence a card shows.
+        let meta = Scenario::precompiled_meta(&scenario.precompile_meta()).unwrap();
+        let summary = &scenario.file.scenario.summary;
+        assert_eq!(meta.summary, cascade::scenario::first_sentence(summary));
+        assert!(meta.summary.len() < summary.len() && summary.starts_with(&meta.summary));
+        assert_eq!(
+            cascade::scenario::Meta {
+                summary: summary.clone(),
+                ..meta
+            },
+            scenario.file.scenario
+        );
         let read = Scenario::from_precompiled("x.bin", &bytes).unwrap_or_else(|e| panic!("{e}"));
         // Everything but the expectations, which only native checks run.
         let mut expected = scenario.file.clone();

@@ -29,6 +29,8 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::KeyboardEvent;
+#[cfg(feature = "authoring")]
+use yew::functional::UseReducerDispatcher;
 use yew::prelude::*;
 
 /// Wall time the simulation may use per animation frame, ms (the rest is for drawing).
@@ -163,7 +165,7 @@ fn key_action(event: &KeyboardEvent) -> Option<Action> {
 }
 
 /// The bytes at `url` (relative to the page), or why they could not be fetched.
-async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+pub(crate) async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     use wasm_bindgen_futures::JsFuture;
     let failed = |what: &str| format!("could not fetch {url} ({what}).");
     let window = web_sys::window().ok_or_else(|| failed("no window"))?;
@@ -312,6 +314,8 @@ pub fn App() -> Html {
     {
         let dispatcher = player.dispatcher();
         use_effect_with((), move |_| match permalink::parse(&location_search()) {
+            #[cfg(feature = "authoring")]
+            parsed if open_own(parsed.clone(), &dispatcher) => {}
             Ok(Some(link)) => yew::platform::spawn_local(async move {
                 yew::platform::time::sleep(std::time::Duration::ZERO).await;
                 dispatcher.dispatch(Action::OpenLink(link));
@@ -334,8 +338,18 @@ pub fn App() -> Html {
             let Some(window) = web_sys::window() else {
                 return;
             };
-            let query = link.as_ref().map(permalink::to_query).unwrap_or_default();
-            let current = window.location().search().unwrap_or_default();
+            #[allow(unused_mut)]
+            let mut query = link.as_ref().map(permalink::to_query).unwrap_or_default();
+            #[allow(unused_mut)]
+            let mut current = window.location().search().unwrap_or_default();
+            // A scenario of the user's own travels in the fragment, beside the query.
+            #[cfg(feature = "authoring")]
+            {
+                if let Some(fragment) = link.as_ref().and_then(|l| l.fragment.as_ref()) {
+                    query = format!("{query}#scenario={fragment}");
+                }
+                current += &window.location().hash().unwrap_or_default();
+            }
             if query == current {
                 return;
             }
@@ -393,6 +407,17 @@ pub fn App() -> Html {
         Some(session) if player.embed => embed_view(&player, &session, &dispatch),
         Some(session) => player_view(&player, &session, &dispatch, heading.clone(), link.clone()),
     };
+    // The editor beside the player (alone when nothing runs yet).
+    #[cfg(feature = "authoring")]
+    let body = match &player.editor {
+        Some(editing) if !player.embed => html! {
+            <div class={classes!("authoring", player.session.is_some().then_some("with-player"))}>
+                <crate::components::editor::Editor editing={editing.clone()} dispatch={dispatch.clone()} />
+                if player.session.is_some() { { body } }
+            </div>
+        },
+        _ => body,
+    };
 
     // Built once per glossary: the page renders every frame, and a new context value would
     // render every linked text again.
@@ -436,7 +461,7 @@ pub fn App() -> Html {
             <header class="site-header">
                 <h1>{ "Cascade Lab" }</h1>
                 <p class="tagline">{ "Replay documented outages, toggle the fixes, watch the cascade." }</p>
-                if player.glossary.is_some() || cfg!(not(feature = "training")) {
+                if player.glossary.is_some() || cfg!(not(any(feature = "training", feature = "authoring"))) {
                     <button type="button" class="small glossary-button" onclick={open_glossary}>{ "Glossary" }</button>
                 }
             </header>
@@ -541,6 +566,9 @@ fn player_view(
                         if !meta.source_url.is_empty() {
                             { " · " }<a href={meta.source_url.clone()} target="_blank" rel="noopener noreferrer">{ "Postmortem" }</a>
                         }
+                        if player.mode == Mode::Replay {
+                            { " · " }{ edit_control(player, &s, dispatch, link.as_ref()) }
+                        }
                     </p>
                     if player.mode == Mode::Lesson && !meta.objectives.is_empty() {
                         <ul class="objectives" aria-label="You will learn">
@@ -581,6 +609,113 @@ fn player_view(
                 </div>
             </div>
         </div>
+    }
+}
+
+/// "Edit a copy": the player's module reopens the page in the authoring module, at the same
+/// link; the authoring module opens its editor on the scenario's text.
+#[cfg(not(feature = "authoring"))]
+fn edit_control(
+    _: &Player,
+    _: &crate::state::Session,
+    _: &Callback<Action>,
+    link: Option<&permalink::Link>,
+) -> Html {
+    let href = link.map_or("?author=1".to_string(), |l| {
+        format!("{}&edit=1", permalink::to_query(l))
+    });
+    html! { <a href={href}>{ "Edit a copy" }</a> }
+}
+
+#[cfg(feature = "authoring")]
+fn edit_control(
+    player: &Player,
+    session: &crate::state::Session,
+    dispatch: &Callback<Action>,
+    _: Option<&permalink::Link>,
+) -> Html {
+    let own = player.custom(session).map(|c| c.text.clone());
+    let id = session.scenario.id().to_string();
+    let dispatcher = dispatch.clone();
+    let onclick = Callback::from(move |_: MouseEvent| match &own {
+        Some(text) => dispatcher.emit(Action::Edit(Some(text.clone()))),
+        None => edit_bundled(id.clone(), dispatcher.clone()),
+    });
+    html! { <button type="button" class="link-button" onclick={onclick}>{ "Edit a copy" }</button> }
+}
+
+/// Opens the editor on a bundled scenario's file as written (fetched from beside the site).
+#[cfg(feature = "authoring")]
+fn edit_bundled(id: String, dispatch: Callback<Action>) {
+    yew::platform::spawn_local(async move {
+        match crate::authoring::fetch_bundled_source(&id).await {
+            Ok(text) => dispatch.emit(Action::Edit(Some(Rc::from(text)))),
+            Err(err) => dispatch.emit(Action::ShowMessage(format!(
+                "The file of “{id}” could not be loaded for editing: {err}"
+            ))),
+        }
+    });
+}
+
+/// Opens what the address asks of the authoring module, if it asks for anything of it: a
+/// scenario in the fragment or at a `src=` path, the editor on an open scenario (`edit=1`) or
+/// on a copy of the primer (`author=1`). Returns whether it did.
+#[cfg(feature = "authoring")]
+fn open_own(
+    parsed: Result<Option<permalink::Link>, String>,
+    dispatcher: &UseReducerDispatcher<Player>,
+) -> bool {
+    let dispatch = {
+        let dispatcher = dispatcher.clone();
+        Callback::from(move |action: Action| dispatcher.dispatch(action))
+    };
+    let refuse = |dispatch: &Callback<Action>, message: String| {
+        dispatch.emit(Action::ShowMessage(format!(
+            "{message} Here are all the outages instead."
+        )));
+    };
+    let link = match parsed {
+        Ok(link) => link,
+        Err(_) => return false,
+    };
+    if let Some(payload) = crate::authoring::location_fragment() {
+        match crate::authoring::decode_fragment(&payload) {
+            Ok(text) => dispatch.emit(Action::OpenText {
+                text: Rc::from(text),
+                src: None,
+                link,
+            }),
+            Err(message) => refuse(&dispatch, message),
+        }
+        return true;
+    }
+    if let Some(src) = link.as_ref().and_then(|l| l.src.clone()) {
+        yew::platform::spawn_local(async move {
+            match crate::authoring::fetch_src(&src).await {
+                Ok(text) => dispatch.emit(Action::OpenText {
+                    text: Rc::from(text),
+                    src: Some(src),
+                    link,
+                }),
+                Err(message) => refuse(&dispatch, message),
+            }
+        });
+        return true;
+    }
+    let params = web_sys::UrlSearchParams::new_with_str(&location_search()).ok();
+    let flag = |name: &str| params.as_ref().and_then(|p| p.get(name)).as_deref() == Some("1");
+    match link {
+        Some(link) if flag("edit") => {
+            let id = link.scenario.clone();
+            dispatch.emit(Action::OpenLink(link));
+            edit_bundled(id, dispatch);
+            true
+        }
+        None if flag("author") => {
+            edit_bundled("retry-storm".into(), dispatch);
+            true
+        }
+        _ => false,
     }
 }
 

@@ -4,6 +4,8 @@
 //! the playhead; the page reads the windows computed and draws them.
 
 pub mod app;
+#[cfg(feature = "authoring")]
+pub mod authoring;
 pub mod bundled;
 pub mod charts;
 pub mod clock;
@@ -47,18 +49,29 @@ pub fn in_worker() -> bool {
 }
 
 /// Mounts the app on the page's `<main id="app">` (or the body). The player's module hands a
-/// link to a lesson or a drill over to the training module instead.
+/// link to a lesson or a drill over to the training module, and the editor or a scenario of the
+/// user's own (`src=`, `#scenario=`, `edit=1`, `author=1`) over to the authoring module.
 pub fn start() {
     install_panic_screen();
-    #[cfg(not(feature = "training"))]
-    if app::location_search().contains("glossary=")
-        || matches!(
-            permalink::parse(&app::location_search()),
-            Ok(Some(link)) if link.mode != permalink::Mode::Replay
-        )
+    #[cfg(not(any(feature = "training", feature = "authoring")))]
     {
-        load_training();
-        return;
+        let search = app::location_search();
+        let hash = web_sys::window()
+            .and_then(|w| w.location().hash().ok())
+            .unwrap_or_default();
+        if hash.starts_with("#scenario=") || wants_authoring(&search) {
+            load_module("cascade-web-authoring.js", "the scenario editor");
+            return;
+        }
+        if search.contains("glossary=")
+            || matches!(
+                permalink::parse(&search),
+                Ok(Some(link)) if link.mode != permalink::Mode::Replay
+            )
+        {
+            load_module("cascade-web-training.js", "lessons and drills");
+            return;
+        }
     }
     let document = web_sys::window()
         .and_then(|w| w.document())
@@ -69,19 +82,24 @@ pub fn start() {
     };
 }
 
-/// Imports the training module that Trunk builds beside the player's (`cascade-web-training`,
-/// not preloaded: only lessons and drills need it); its start mounts the whole app. If it cannot
-/// load, the page says so.
-#[cfg(not(feature = "training"))]
-pub fn load_training() {
+/// Whether a query asks for the editor or a scenario of the user's own (`src=`, `edit=1`,
+/// `author=1`; a text search: the page's module reads no more of such a link).
+pub fn wants_authoring(search: &str) -> bool {
+    let search = search.trim_start_matches('?');
+    search
+        .split('&')
+        .any(|pair| pair.starts_with("src=") || pair == "edit=1" || pair == "author=1")
+}
+
+/// Imports a module that Trunk builds beside the player's (not preloaded); its start mounts
+/// the whole app. If it cannot load, the page says so.
+#[cfg(not(any(feature = "training", feature = "authoring")))]
+pub fn load_module(file: &str, what: &str) {
     let load = js_sys::Function::new_with_args(
-        "u",
+        "u, w",
         "return import(new URL(u, document.baseURI)).then((m) => m.default()).catch((e) => { \
            const root = document.getElementById('app') || document.body; \
-           root.textContent = 'Cascade Lab could not load its lessons and drills (' + e + '). Reload the page to try again.'; })",
+           root.textContent = 'Cascade Lab could not load ' + w + ' (' + e + '). Reload the page to try again.'; })",
     );
-    let _ = load.call1(
-        &wasm_bindgen::JsValue::NULL,
-        &"cascade-web-training.js".into(),
-    );
+    let _ = load.call2(&wasm_bindgen::JsValue::NULL, &file.into(), &what.into());
 }

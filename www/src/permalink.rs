@@ -41,6 +41,13 @@ pub struct Link {
     pub embed_fixes: bool,
     /// Replay, lesson or drill.
     pub mode: Mode,
+    /// A scenario of the user's own, fetched from this path on the page's origin (`src=`).
+    #[cfg(feature = "authoring")]
+    pub src: Option<String>,
+    /// A scenario of the user's own, carried in the fragment (`#scenario=`), which the query
+    /// does not hold.
+    #[cfg(feature = "authoring")]
+    pub fragment: Option<String>,
 }
 
 /// How a scenario is opened.
@@ -64,7 +71,7 @@ fn is_name(text: &str) -> bool {
 }
 
 /// Shows at most 40 characters of untrusted text in a message (as text, never as markup).
-fn quote(text: &str) -> String {
+pub fn quote(text: &str) -> String {
     let shown: String = text.chars().take(40).collect();
     if shown.len() < text.len() {
         format!("“{shown}…”")
@@ -93,10 +100,33 @@ pub fn parse(query: &str) -> Result<Option<Link>, String> {
             }
         }
     }
-    let Some(scenario) = params.get("s") else {
+    // A scenario of the user's own, fetched from a path beside the page (its id comes with it);
+    // the player's module hands such links to the authoring module before reading them.
+    #[cfg(feature = "authoring")]
+    let src = params.get("src");
+    #[cfg(feature = "authoring")]
+    if let Some(path) = &src
+        && (path.is_empty() || path.len() > 512 || path.chars().any(char::is_control))
+    {
+        return Err(format!(
+            "The link's scenario file {} is not a path.",
+            quote(path)
+        ));
+    }
+    #[cfg(feature = "authoring")]
+    let scenario = params
+        .get("s")
+        .or_else(|| src.as_ref().map(|_| String::new()));
+    #[cfg(not(feature = "authoring"))]
+    let scenario = params.get("s");
+    let Some(scenario) = scenario else {
         return Ok(None);
     };
-    if !is_name(&scenario) {
+    #[cfg(feature = "authoring")]
+    let own = scenario.is_empty() && src.is_some();
+    #[cfg(not(feature = "authoring"))]
+    let own = false;
+    if !(is_name(&scenario) || own) {
         return Err(format!(
             "The link names the scenario {}, which is not a scenario id.",
             quote(&scenario)
@@ -104,6 +134,8 @@ pub fn parse(query: &str) -> Result<Option<Link>, String> {
     }
     let mut link = Link {
         scenario,
+        #[cfg(feature = "authoring")]
+        src,
         ..Link::default()
     };
     if let Some(fixes) = params.get("fix").filter(|f| !f.is_empty()) {
@@ -271,6 +303,10 @@ pub fn to_query(link: &Link) -> String {
     let params = UrlSearchParams::new().expect("URLSearchParams exists in browsers");
     params.append("v", &LINK_VERSION.to_string());
     params.append("s", &link.scenario);
+    #[cfg(feature = "authoring")]
+    if let Some(src) = &link.src {
+        params.append("src", src);
+    }
     if !link.fixes.is_empty() {
         params.append("fix", &link.fixes.join(","));
     }
@@ -330,7 +366,12 @@ fn round(t: f64) -> String {
 pub fn embed_snippet(page_url: &str, link: &Link, title: &str) -> String {
     let mut embedded = link.clone();
     embedded.embed = true;
-    let src = format!("{page_url}{}", to_query(&embedded));
+    #[allow(unused_mut)]
+    let mut src = format!("{page_url}{}", to_query(&embedded));
+    #[cfg(feature = "authoring")]
+    if let Some(fragment) = &link.fragment {
+        src = format!("{src}#scenario={fragment}");
+    }
     let escape = |s: &str| {
         s.replace('&', "&amp;")
             .replace('"', "&quot;")
@@ -362,8 +403,22 @@ mod tests {
             embed: true,
             embed_fixes: true,
             mode: Mode::Replay,
+            #[cfg(feature = "authoring")]
+            src: Some("incidents/our outage.toml".into()),
+            #[cfg(feature = "authoring")]
+            fragment: None,
         };
         assert_eq!(parse(&to_query(&link)).unwrap(), Some(link));
+        // A scenario file beside the page needs no id; a path must be one.
+        #[cfg(feature = "authoring")]
+        let own = parse("?src=incidents/ours.toml").unwrap().unwrap();
+        assert_eq!(
+            (own.scenario.as_str(), own.src.as_deref()),
+            ("", Some("incidents/ours.toml"))
+        );
+        assert!(parse("?src=").unwrap_err().contains("not a path"));
+        assert!(parse("?src=a%0Ab.toml").unwrap_err().contains("not a path"));
+        assert!(parse("?s=%3Cscript%3E&src=a.toml").is_err());
         for mode in [Mode::Lesson, Mode::Drill] {
             let link = Link {
                 scenario: "retry-storm".into(),
@@ -392,6 +447,7 @@ mod tests {
             embed: false,
             embed_fixes: false,
             mode: Mode::Replay,
+            ..Link::default()
         });
         assert!(query.contains("jitter%4012.345678"), "{query}");
         assert!(query.contains("honor-timeout%4030"), "{query}");

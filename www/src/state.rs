@@ -30,8 +30,12 @@ pub struct ScenarioEntry {
     pub id: String,
     /// Its `[scenario]` section (title, organisation, summary), or why it could not be read.
     pub meta: Result<Rc<scenario::Meta>, String>,
-    /// What the module holds of it: file name, checksum, the file if embedded.
-    bundled: &'static crate::bundled::Bundled,
+    /// What the module holds of it: file name, checksum, the file if embedded (none for a
+    /// scenario of the user's own).
+    bundled: Option<&'static crate::bundled::Bundled>,
+    /// A scenario of the user's own: its text and where it came from.
+    #[cfg(feature = "authoring")]
+    pub custom: Option<Rc<Custom>>,
     /// Its whole precompiled file, once fetched (or embedded).
     bytes: Rc<std::cell::OnceCell<Rc<[u8]>>>,
     /// The whole scenario, read when it is first opened.
@@ -51,16 +55,23 @@ impl ScenarioEntry {
         self.bytes.get().is_some()
     }
 
-    /// Where its whole file is fetched from, relative to the page.
+    /// Where its whole file is fetched from, relative to the page (a scenario of the user's
+    /// own is never fetched).
     pub fn url(&self) -> String {
-        crate::bundled::url(self.bundled)
+        self.bundled.map(crate::bundled::url).unwrap_or_default()
     }
 
     /// Keeps the fetched file if it is the one this page was built with.
     pub fn accept(&self, bytes: Vec<u8>) -> Result<(), String> {
-        let bytes = crate::bundled::checked(self.bundled, bytes)?;
+        let bundled = self.bundled.ok_or("not a bundled scenario")?;
+        let bytes = crate::bundled::checked(bundled, bytes)?;
         let _ = self.bytes.set(bytes.into());
         Ok(())
+    }
+
+    /// Whether it is one of the bundled scenarios (the gallery lists only those).
+    pub fn is_bundled(&self) -> bool {
+        self.bundled.is_some()
     }
 
     /// Its whole precompiled file (empty until fetched).
@@ -79,7 +90,8 @@ impl ScenarioEntry {
         };
         self.parsed
             .get_or_init(|| {
-                Scenario::from_precompiled(self.bundled.file_name, bytes)
+                let name = self.bundled.map_or("scenario.toml", |b| b.file_name);
+                Scenario::from_precompiled(name, bytes)
                     .map(Rc::new)
                     .map_err(|e| e.to_string())
             })
@@ -101,12 +113,55 @@ pub fn bundled_entries() -> Vec<ScenarioEntry> {
                 meta: Scenario::precompiled_meta(bundled.meta)
                     .map(Rc::new)
                     .map_err(|e| format!("{}: {e}", bundled.file_name)),
-                bundled,
+                bundled: Some(bundled),
+                #[cfg(feature = "authoring")]
+                custom: None,
                 bytes: Rc::new(bytes),
                 parsed: Rc::default(),
             }
         })
         .collect()
+}
+
+/// A scenario of the user's own: its TOML and where it came from.
+#[cfg(feature = "authoring")]
+#[derive(Debug, PartialEq)]
+pub struct Custom {
+    /// The file as written.
+    pub text: Rc<str>,
+    /// The `?src=` path it was fetched from, if it was.
+    pub src: Option<String>,
+    /// Its `#scenario=` payload, or why it is too long for a link.
+    pub fragment: Result<String, String>,
+}
+
+#[cfg(feature = "authoring")]
+impl ScenarioEntry {
+    /// An entry for a scenario of the user's own, read and checked from `text`.
+    pub fn custom(
+        compiled: crate::authoring::Compiled,
+        text: Rc<str>,
+        src: Option<String>,
+    ) -> ScenarioEntry {
+        let meta = compiled.scenario.file.scenario.clone();
+        let fragment = crate::authoring::encode_fragment(&text);
+        let bytes = std::cell::OnceCell::new();
+        let _ = bytes.set(Rc::from(compiled.bytes));
+        let parsed = std::cell::OnceCell::new();
+        let _ = parsed.set(Ok(Rc::new(compiled.scenario)));
+        ScenarioEntry {
+            id: meta.id.clone(),
+            meta: Ok(Rc::new(meta)),
+            bundled: None,
+            custom: Some(Rc::new(Custom {
+                text,
+                src,
+                fragment,
+            })),
+            bytes: Rc::new(bytes),
+            parsed: Rc::new(parsed),
+        }
+    }
 }
 
 /// The paces of a drill: real time, 10× and 60×.
@@ -799,6 +854,20 @@ pub struct Player {
     pub glossary_term: Option<String>,
     /// In a drill: how many alert rules have paged the trainee (a new one pauses the drill).
     pub pages_seen: usize,
+    /// The editor, open on this text (none: closed).
+    #[cfg(feature = "authoring")]
+    pub editor: Option<Editing>,
+}
+
+/// The text the editor opened on: a new value (a copy of another scenario, a file opened)
+/// replaces what the editor holds.
+#[cfg(feature = "authoring")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Editing {
+    /// The text.
+    pub text: Rc<str>,
+    /// Counts the texts the editor was given.
+    pub version: u64,
 }
 
 /// A lesson's questions for the open scenario: what the trainee chose, which answers were
@@ -884,6 +953,8 @@ impl Player {
             glossary: None,
             glossary_term: None,
             pages_seen: 0,
+            #[cfg(feature = "authoring")]
+            editor: None,
         }
     }
 
@@ -906,14 +977,34 @@ impl Player {
             embed: self.embed,
             embed_fixes: self.embed_fixes,
             mode: self.mode,
+            #[cfg(feature = "authoring")]
+            src: self.custom(&session).and_then(|c| c.src.clone()),
+            #[cfg(feature = "authoring")]
+            fragment: self
+                .custom(&session)
+                .filter(|c| c.src.is_none())
+                .and_then(|c| c.fragment.clone().ok()),
         })
+    }
+
+    /// The open scenario's own text and origin, when it is the user's.
+    #[cfg(feature = "authoring")]
+    pub fn custom(&self, session: &Session) -> Option<Rc<Custom>> {
+        self.entries.get(session.entry)?.custom.clone()
+    }
+
+    /// Gives the editor a new text.
+    #[cfg(feature = "authoring")]
+    fn edit(&mut self, text: Rc<str>) {
+        let version = self.editor.as_ref().map_or(1, |e| e.version + 1);
+        self.editor = Some(Editing { text, version });
     }
 
     fn open_link(&mut self, link: Link) -> Result<(), String> {
         let index = self
             .entries
             .iter()
-            .position(|e| e.id == link.scenario)
+            .rposition(|e| e.id == link.scenario)
             .ok_or_else(|| {
                 format!(
                     "This link asks for a scenario, “{}”, that this Cascade Lab does not have.",
@@ -1046,6 +1137,17 @@ pub enum Action {
     #[cfg(feature = "training")]
     /// Forget every lesson's answers and drill.
     ResetProgress,
+    #[cfg(feature = "authoring")]
+    /// Open a scenario of the user's own from its text (`src`: the path it was fetched from),
+    /// as `link` says (none: from the start, the fixes kept where they exist).
+    OpenText {
+        text: Rc<str>,
+        src: Option<String>,
+        link: Option<Link>,
+    },
+    #[cfg(feature = "authoring")]
+    /// Open the editor on this text (none: close it).
+    Edit(Option<Rc<str>>),
 }
 
 impl Player {
@@ -1115,7 +1217,7 @@ impl Reducible for Player {
         // A scenario whose file is not here yet is fetched first; the page says it is opening.
         let needs = match &action {
             Action::Open(index) => Some(*index),
-            Action::OpenLink(link) => next.entries.iter().position(|e| e.id == link.scenario),
+            Action::OpenLink(link) => next.entries.iter().rposition(|e| e.id == link.scenario),
             _ => None,
         };
         if let Some(index) = needs
@@ -1485,6 +1587,60 @@ impl Reducible for Player {
                     next.playing = false;
                 }
             }
+            #[cfg(feature = "authoring")]
+            Action::OpenText { text, src, link } => {
+                next.opening = false;
+                let name = src.as_deref().unwrap_or("your scenario");
+                let name = name.rsplit('/').next().unwrap_or(name).to_string();
+                match crate::authoring::compile(&name, &text) {
+                    Ok(compiled) => {
+                        let id = compiled.scenario.id().to_string();
+                        let fixes: Vec<String> = match (&link, &session) {
+                            (Some(_), _) => Vec::new(),
+                            (None, Some(s)) => s
+                                .borrow()
+                                .fixes
+                                .iter()
+                                .filter(|f| compiled.scenario.file.fixes.contains_key(*f))
+                                .cloned()
+                                .collect(),
+                            (None, None) => Vec::new(),
+                        };
+                        let entry = ScenarioEntry::custom(compiled, text, src);
+                        // One scenario of the user's own at a time, after the bundled ones.
+                        let mut entries: Vec<ScenarioEntry> = next
+                            .entries
+                            .iter()
+                            .filter(|e| e.is_bundled())
+                            .cloned()
+                            .collect();
+                        entries.push(entry);
+                        next.entries = Rc::new(entries);
+                        let link = link.unwrap_or_else(|| Link {
+                            fixes,
+                            speed: Some(next.speed),
+                            ..Link::default()
+                        });
+                        let link = Link {
+                            scenario: id,
+                            ..link
+                        };
+                        return Rc::new(next).reduce(Action::OpenLink(link));
+                    }
+                    Err(err) => {
+                        // The editor shows the text with the error at its line.
+                        if next.editor.as_ref().is_none_or(|e| *e.text != *text) {
+                            next.edit(text);
+                        }
+                        next.message = Some(format!("This scenario cannot be opened: {err}"));
+                    }
+                }
+            }
+            #[cfg(feature = "authoring")]
+            Action::Edit(text) => match text {
+                Some(text) => next.edit(text),
+                None => next.editor = None,
+            },
             Action::OpenLink(link) => {
                 next.opening = false;
                 if let Err(err) = next.open_link(link) {

@@ -81,7 +81,9 @@ pub fn course_line(meta: &cascade::scenario::Meta) -> String {
 /// The list of scenarios, primers first, then by difficulty (each level in file order).
 #[component]
 pub fn Gallery(props: &GalleryProps) -> Html {
-    let mut order: Vec<usize> = (0..props.entries.len()).collect();
+    let mut order: Vec<usize> = (0..props.entries.len())
+        .filter(|&i| props.entries[i].is_bundled())
+        .collect();
     let level = |i: &usize| {
         props.entries[*i]
             .meta
@@ -178,6 +180,11 @@ pub fn Gallery(props: &GalleryProps) -> Html {
                     }
                 }) }
             </ol>
+            <p class="own muted">
+                { "Your own incident? " }
+                <a href="?author=1">{ "Write or open a scenario" }</a>
+                { ": edit a copy of any outage, or open a .toml file, then replay and share it like these." }
+            </p>
             { tools }
         </section>
     }

@@ -4,6 +4,8 @@ pub mod chart;
 pub mod controls;
 #[cfg(feature = "training")]
 pub mod drill;
+#[cfg(feature = "authoring")]
+pub mod editor;
 pub mod fixes;
 pub mod gallery;
 pub mod glossary;

@@ -6,11 +6,8 @@ use yew::prelude::*;
 
 /// Splits `text` after its first sentence: (teaser, the rest), both trimmed.
 pub fn split_teaser(text: &str) -> (&str, &str) {
-    let text = text.trim();
-    match text.find(". ") {
-        Some(i) => (&text[..=i], text[i + 1..].trim_start()),
-        None => (text, ""),
-    }
+    let teaser = cascade::scenario::first_sentence(text);
+    (teaser, text.trim()[teaser.len()..].trim_start())
 }
 
 /// Props of [`Story`].
