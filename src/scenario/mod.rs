@@ -160,6 +160,8 @@ impl Scenario {
         for fix in scenario.file.fixes.keys() {
             scenario.variant(std::slice::from_ref(fix), &[])?;
         }
+        #[cfg(feature = "validation")]
+        validate::check_parameters(&scenario)?;
         // Each `set` on the timeline must apply to the system as it is by then.
         let mut order: Vec<usize> = (0..scenario.file.timeline.len()).collect();
         crate::small_sort::sort_by(&mut order, |&a, &b| {
@@ -272,6 +274,58 @@ impl Scenario {
             .map(|(path, text)| (path.as_str(), text.as_str(), parse_value(text)))
             .collect();
         self.build_variant(fixes, &parsed)
+    }
+
+    /// The number at a parameter path (`clients.users.rate_rps`), if there is one there.
+    pub fn number_at(&self, path: &str) -> Option<f64> {
+        match patch::lookup(&self.tree, path)? {
+            Value::Integer(n) => Some(*n as f64),
+            Value::Float(x) => Some(*x),
+            _ => None,
+        }
+    }
+
+    /// This scenario with some of its declared `parameters` set ("what if the load were 90
+    /// req/s?"): each path must be a declared parameter and each value within its range (whole
+    /// for an integer). The result is read and checked like a file; fixes, links and drills
+    /// work on it as on the scenario.
+    pub fn what_if(&self, set: &[(String, f64)]) -> Result<Scenario, ScenarioError> {
+        let mut tree = self.tree.clone();
+        for (path, value) in set {
+            let Some(parameter) = self.file.parameters.iter().find(|p| p.path == *path) else {
+                return Err(self.error_at(
+                    "parameters",
+                    format!("`{path}` is not one of this scenario's parameters"),
+                ));
+            };
+            if !(parameter.min..=parameter.max).contains(value) {
+                return Err(self.error_at(
+                    "parameters",
+                    format!(
+                        "{} must be from {} to {}, not {value}",
+                        parameter.label, parameter.min, parameter.max
+                    ),
+                ));
+            }
+            let number = match patch::lookup(&self.tree, path) {
+                Some(Value::Integer(_)) => Value::Integer(libm::round(*value) as i64),
+                _ => Value::Float(*value),
+            };
+            patch::apply(&mut tree, path, number)
+                .map_err(|message| self.error_at("parameters", format!("`{path}`: {message}")))?;
+        }
+        let file = ScenarioFile::from_tree(tree.clone())
+            .map_err(|err| self.error_at("parameters", format!("what if: {}", err.message)))?;
+        validate::check(&file).map_err(|(path, message)| {
+            self.error_at(&path, format!("what if {set:?}: {message}"))
+        })?;
+        Ok(Scenario {
+            file,
+            tree,
+            name: self.name.clone(),
+            text: self.text.clone(),
+            locate: self.locate,
+        })
     }
 
     /// Applies the named fixes and validates the result.

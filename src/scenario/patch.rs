@@ -34,6 +34,19 @@ fn from_toml(value: toml::Value) -> Value {
     }
 }
 
+/// The value at `path` in `root`, if there is one.
+pub fn lookup<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut node = root;
+    for segment in path.split('.') {
+        node = match node {
+            Value::Table(table) => table.get(segment)?,
+            Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
 /// Replaces the value at `path` in `root` with `value`, which must be of the same kind as the
 /// value it replaces (an integer may stand for a number).
 pub fn apply(root: &mut Value, path: &str, value: Value) -> Result<(), String> {

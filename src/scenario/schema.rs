@@ -58,6 +58,31 @@ pub struct ScenarioFile {
     /// The on-call drill: what paged, and what the on-call engineer could do.
     #[serde(default)]
     pub drill: Drill,
+    /// Key parameters a reader can change without editing the file: the player's "What if"
+    /// panel (the browser form of `--set`).
+    #[serde(default)]
+    pub parameters: Vec<Parameter>,
+}
+
+/// A key parameter, its label and the range a reader may move it over.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Parameter {
+    /// The parameter path, as `--set` and fixes name it (`clients.users.rate_rps`); a number.
+    pub path: String,
+    /// What it is, in a few words ("Requests per second").
+    pub label: String,
+    /// Its unit, as shown after the value ("req/s"); may be empty.
+    #[serde(default)]
+    pub unit: String,
+    /// The lowest value offered.
+    pub min: f64,
+    /// The highest value offered.
+    pub max: f64,
+    /// The step between values offered (0: a hundredth of the range; whole numbers for an
+    /// integer parameter).
+    #[serde(default)]
+    pub step: f64,
 }
 
 /// Scenario metadata.

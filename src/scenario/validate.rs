@@ -1324,3 +1324,94 @@ pub fn reachable_services(file: &ScenarioFile, target: &str) -> Vec<String> {
     }
     out
 }
+
+#[cfg(feature = "validation")]
+/// The most parameters a scenario may declare for its "What if" panel.
+const MAX_PARAMETERS: usize = 8;
+
+#[cfg(feature = "validation")]
+/// Checks the declared `parameters`: each names a number of the scenario, with a label and a
+/// range that holds the scenario's own value, and the scenario stays valid (and within its work
+/// bounds) with each at either end of its range, and with all at their lows or all at their highs.
+pub fn check_parameters(scenario: &super::Scenario) -> Result<(), super::ScenarioError> {
+    let declared = &scenario.file.parameters;
+    let fail = |path: String, message: String| Err(scenario.error_at(&path, message));
+    if declared.len() > MAX_PARAMETERS {
+        return fail(
+            "parameters".into(),
+            format!(
+                "{} parameters: a scenario declares at most {MAX_PARAMETERS}",
+                declared.len()
+            ),
+        );
+    }
+    for (i, p) in declared.iter().enumerate() {
+        let at = |field: &str| format!("parameters.{i}.{field}");
+        if p.label.trim().is_empty() || p.label.chars().count() > 40 {
+            return fail(at("label"), "expected a label of 1 to 40 characters".into());
+        }
+        if p.unit.chars().count() > 12 {
+            return fail(
+                at("unit"),
+                "expected a unit of at most 12 characters".into(),
+            );
+        }
+        if !(p.min.is_finite() && p.max.is_finite() && p.min < p.max) {
+            return fail(
+                at("max"),
+                format!(
+                    "expected min < max, both numbers; found {} and {}",
+                    p.min, p.max
+                ),
+            );
+        }
+        if !(p.step >= 0.0 && p.step <= p.max - p.min) {
+            return fail(
+                at("step"),
+                format!("expected a step from 0 to {} (the range)", p.max - p.min),
+            );
+        }
+        if declared[..i].iter().any(|q| q.path == p.path) {
+            return fail(at("path"), format!("`{}` is declared twice", p.path));
+        }
+        let Some(value) = scenario.number_at(&p.path) else {
+            return fail(
+                at("path"),
+                format!(
+                    "`{}` is not a number of this scenario: expected a parameter path as --set \
+                     takes, like clients.users.rate_rps",
+                    p.path
+                ),
+            );
+        };
+        if !(p.min..=p.max).contains(&value) {
+            return fail(
+                at("min"),
+                format!(
+                    "the scenario's own value, {value}, is outside the range {} to {}",
+                    p.min, p.max
+                ),
+            );
+        }
+        for (end, v) in [("min", p.min), ("max", p.max)] {
+            if let Err(err) = scenario.what_if(&[(p.path.clone(), v)]) {
+                return fail(at(end), format!("with {} at {v}: {}", p.path, err.message));
+            }
+        }
+    }
+    if !declared.is_empty() {
+        for (end, high) in [("lows", false), ("highs", true)] {
+            let set: Vec<(String, f64)> = declared
+                .iter()
+                .map(|p| (p.path.clone(), if high { p.max } else { p.min }))
+                .collect();
+            if let Err(err) = scenario.what_if(&set) {
+                return fail(
+                    "parameters".into(),
+                    format!("with every parameter at its {end}: {}", err.message),
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -224,3 +224,43 @@ test('hostile ?src= and #scenario= links get a message, never a frozen tab, a sc
   assert.equal(dialog, false);
   await page.close();
 });
+
+test('what if: a slider sets a declared parameter, the run starts again, the link carries it, and its CSV is the CLI run with --set', async () => {
+  const errors = [];
+  const page = await openPage(browser, `${server.url}?s=retry-storm&t=20`, errors);
+  await page.getByRole('heading', { name: TITLE }).waitFor();
+  // The player's module links to the panel; the authoring module shows it.
+  await page.getByRole('link', { name: 'What if…' }).click();
+  await page.getByRole('heading', { name: 'What if' }).waitFor();
+  const load = page.getByRole('slider', { name: "Users' requests per second" });
+  assert.equal(await load.inputValue(), '70');
+  await load.fill('30');
+  await page.waitForFunction(() => /set=clients\.users\.rate_rps%4030/.test(location.search));
+  await page.locator('.what-if-row.changed').waitFor();
+  await waitCaughtUp(page);
+  // The link, opened at the end: the same run the CLI makes with --set.
+  const end = new URL(page.url());
+  end.searchParams.set('t', '60');
+  const full = await browser.newPage({ acceptDownloads: true, viewport: { width: 1280, height: 720 } });
+  full.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await full.goto(end.href);
+  await full.getByRole('heading', { name: 'What if' }).waitFor();
+  assert.equal(await full.getByRole('slider', { name: "Users' requests per second" }).inputValue(), '30');
+  await waitCaughtUp(full);
+  const [csv] = await Promise.all([full.waitForEvent('download'), full.getByRole('button', { name: 'Download data (CSV)' }).click()]);
+  assert.equal(readFileSync(await csv.path(), 'utf8'), cli(['run', 'retry-storm', '--set', 'clients.users.rate_rps=30', '--format', 'csv']));
+  // Back to the documented value: the parameter leaves the link.
+  await full.getByRole('button', { name: "Back to the documented Users' requests per second" }).click();
+  await full.waitForFunction(() => !/set=/.test(location.search));
+  // A value outside the declared range, or an undeclared path, is refused with a message.
+  for (const bad of ['set=clients.users.rate_rps%401000', 'set=services.server-a.workers%4050']) {
+    const p = await openPage(browser, `${server.url}?s=retry-storm&${bad}`, errors);
+    const alert = p.getByRole('alert').first();
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /must be from 30 to 95|not one of this scenario's parameters/);
+    await p.close();
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+  await full.close();
+});

@@ -111,6 +111,9 @@ const NASTY: &[&str] = &[
 /// One mutation of a scenario's text.
 fn mutate(text: &str, others: &[&str], rng: &mut Gen) -> String {
     let lines: Vec<&str> = text.lines().collect();
+    if lines.is_empty() {
+        return format!("x = {}", rng.pick(NASTY));
+    }
     let at = rng.below(lines.len());
     let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
     match rng.below(8) {

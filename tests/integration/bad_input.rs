@@ -626,3 +626,37 @@ fn deep_nesting_and_duplicate_keys_name_their_line_and_key() {
         "{err}"
     );
 }
+
+#[test]
+fn parameters_name_a_number_with_a_range_that_holds_it_and_stays_within_bounds() {
+    let with = |block: &str| format!("{GOOD}\n[[parameters]]\n{block}\n");
+    let err = error(&with(
+        "path = \"services.api.nope\"\nlabel = \"x\"\nmin = 0\nmax = 1",
+    ));
+    assert_eq!(err.path.as_deref(), Some("parameters.0.path"), "{err}");
+    assert!(err.message.contains("is not a number"), "{err}");
+    let err = error(&with(
+        "path = \"clients.users.rate_rps\"\nlabel = \"x\"\nmin = 20\nmax = 30",
+    ));
+    assert!(err.message.contains("own value, 10, is outside"), "{err}");
+    let err = error(&with(
+        "path = \"clients.users.rate_rps\"\nlabel = \"x\"\nmin = 5\nmax = 5",
+    ));
+    assert!(err.message.contains("min < max"), "{err}");
+    let err = error(&with(
+        "path = \"clients.users.rate_rps\"\nlabel = \"\"\nmin = 5\nmax = 50",
+    ));
+    assert_eq!(err.path.as_deref(), Some("parameters.0.label"), "{err}");
+    // The top of the range would make the run far too long: refused at `max`, with why.
+    let long = with("path = \"clients.users.rate_rps\"\nlabel = \"Load\"\nmin = 1\nmax = 100000")
+        .replace("duration_s = 10", "duration_s = 86400");
+    let err = error(&long);
+    assert_eq!(err.path.as_deref(), Some("parameters.0.max"), "{err}");
+    assert!(err.message.contains("billion steps"), "{err}");
+    // Good ones parse.
+    Scenario::parse(
+        "ok.toml",
+        &with("path = \"services.api.workers\"\nlabel = \"Workers\"\nunit = \"workers\"\nmin = 1\nmax = 16\nstep = 1"),
+    )
+    .unwrap();
+}

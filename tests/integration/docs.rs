@@ -86,6 +86,12 @@ below = 1
 name = "r"
 title = "t"
 steps = [{ at_s = 0, action = "restart", target = "s" }]
+
+[[parameters]]
+path = "clients.c.rate_rps"
+label = "l"
+min = 0
+max = 1
 "#;
 
 /// Fields that EVERYTHING sets although they have a default (to reach what is inside them).

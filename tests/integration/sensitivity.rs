@@ -381,3 +381,71 @@ fn svix_recovers_when_the_revert_passes_readiness_so_when_operators_stop_the_old
         );
     }
 }
+
+/// Outage seconds of a whole run of a bundled scenario with declared parameters set.
+fn what_if_outage_s(id: &str, set: &[(&str, f64)], seed: u64) -> f64 {
+    let scenario = Scenario::parse(&format!("{id}.toml"), source(id)).unwrap();
+    let set: Vec<(String, f64)> = set.iter().map(|(p, v)| (p.to_string(), *v)).collect();
+    let what_if = scenario.what_if(&set).unwrap_or_else(|e| panic!("{e}"));
+    let variant = what_if.variant(&[], &[]).unwrap();
+    let mut sim = Simulation::new(&variant, seed);
+    sim.run_to_end().unwrap_or_else(|e| panic!("{e}"));
+    bad_seconds(&sim, f64::MAX)
+}
+
+#[test]
+fn what_if_a_lighter_load_or_a_shorter_crash_spares_the_retry_storm() {
+    // The player's "What if" panel moves the declared parameters: at the documented values the
+    // storm outlasts the crash; with a light load, or a server back at once, it does not.
+    for seed in [1, 2, 3] {
+        let documented = what_if_outage_s("retry-storm", &[], seed);
+        let light = what_if_outage_s("retry-storm", &[("clients.users.rate_rps", 30.0)], seed);
+        let short = what_if_outage_s("retry-storm", &[("timeline.1.at_s", 6.0)], seed);
+        let long = what_if_outage_s("retry-storm", &[("timeline.1.at_s", 40.0)], seed);
+        assert!(documented >= 20.0, "seed {seed}: documented {documented} s");
+        assert!(light <= 8.0, "seed {seed}: light load {light} s");
+        assert!(short < documented, "seed {seed}: short crash {short} s");
+        assert!(long >= documented, "seed {seed}: long crash {long} s");
+    }
+}
+
+#[test]
+fn what_if_takes_only_declared_parameters_within_their_ranges() {
+    let scenario = Scenario::parse("retry-storm.toml", source("retry-storm")).unwrap();
+    let err = scenario
+        .what_if(&[("services.server-a.workers".into(), 50.0)])
+        .unwrap_err();
+    assert!(
+        err.message
+            .contains("not one of this scenario's parameters"),
+        "{err}"
+    );
+    let err = scenario
+        .what_if(&[("clients.users.rate_rps".into(), 1_000.0)])
+        .unwrap_err();
+    assert!(err.message.contains("must be from 30 to 95"), "{err}");
+    // An integer parameter takes whole values.
+    let svix = Scenario::parse("svix.toml", source("svix-2023-06-auth-token-stampede")).unwrap();
+    let more = svix
+        .what_if(&[("datastores.pg.cores".into(), 9.4)])
+        .unwrap();
+    assert_eq!(more.file.datastores["pg"].cores, 9);
+    // Every bundled scenario declares some, each a number of it within its range.
+    for bundled in scenario::bundled() {
+        let s = Scenario::parse(bundled.file_name, bundled.source).unwrap();
+        assert!(
+            !s.file.parameters.is_empty(),
+            "{}: no parameters",
+            bundled.file_name
+        );
+        for p in &s.file.parameters {
+            let v = s.number_at(&p.path).unwrap();
+            assert!(
+                p.min <= v && v <= p.max,
+                "{}: {}",
+                bundled.file_name,
+                p.path
+            );
+        }
+    }
+}

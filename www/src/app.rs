@@ -590,6 +590,7 @@ fn player_view(
                     if !drill {
                         <Narration beats={beats} now_s={now_s} started_at={meta.started_at.clone()} dispatch={dispatch.clone()} hide_future={player.mode == Mode::Lesson} />
                         <Fixes session={session.clone()} frame={player.frame} compare={player.compare} error={player.fix_error.clone()} dispatch={dispatch.clone()} />
+                        { what_if_panel(session, player.revision, dispatch) }
                     }
                 </aside>
                 <div class="main">
@@ -612,6 +613,21 @@ fn player_view(
     }
 }
 
+/// The "What if" panel: in the authoring module; the player's module links to it.
+#[cfg(feature = "authoring")]
+fn what_if_panel(
+    session: &Rc<RefCell<crate::state::Session>>,
+    revision: u64,
+    dispatch: &Callback<Action>,
+) -> Html {
+    html! { <crate::components::what_if::WhatIf session={session.clone()} revision={revision} dispatch={dispatch.clone()} /> }
+}
+
+#[cfg(not(feature = "authoring"))]
+fn what_if_panel(_: &Rc<RefCell<crate::state::Session>>, _: u64, _: &Callback<Action>) -> Html {
+    Html::default()
+}
+
 /// "Edit a copy": the player's module reopens the page in the authoring module, at the same
 /// link; the authoring module opens its editor on the scenario's text.
 #[cfg(not(feature = "authoring"))]
@@ -621,10 +637,13 @@ fn edit_control(
     _: &Callback<Action>,
     link: Option<&permalink::Link>,
 ) -> Html {
-    let href = link.map_or("?author=1".to_string(), |l| {
-        format!("{}&edit=1", permalink::to_query(l))
-    });
-    html! { <a href={href}>{ "Edit a copy" }</a> }
+    let query = link.map_or("?".to_string(), permalink::to_query);
+    html! {
+        <>
+            <a href={format!("{query}&whatif=1")}>{ "What if…" }</a>{ " · " }
+            <a href={format!("{query}&edit=1")}>{ "Edit a copy" }</a>
+        </>
+    }
 }
 
 #[cfg(feature = "authoring")]

@@ -82,13 +82,17 @@ pub fn start() {
     };
 }
 
-/// Whether a query asks for the editor or a scenario of the user's own (`src=`, `edit=1`,
-/// `author=1`; a text search: the page's module reads no more of such a link).
+/// Whether a query asks for the editor, a scenario of the user's own or the "What if" panel
+/// (`src=`, `set=`, `edit=1`, `author=1`, `whatif=1`; a text search: the page's module reads no more of such a link).
 pub fn wants_authoring(search: &str) -> bool {
     let search = search.trim_start_matches('?');
-    search
-        .split('&')
-        .any(|pair| pair.starts_with("src=") || pair == "edit=1" || pair == "author=1")
+    search.split('&').any(|pair| {
+        pair.starts_with("src=")
+            || pair.starts_with("set=")
+            || pair == "edit=1"
+            || pair == "author=1"
+            || pair == "whatif=1"
+    })
 }
 
 /// Imports a module that Trunk builds beside the player's (not preloaded); its start mounts

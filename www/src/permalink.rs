@@ -41,6 +41,9 @@ pub struct Link {
     pub embed_fixes: bool,
     /// Replay, lesson or drill.
     pub mode: Mode,
+    /// Declared parameters set to other values (`set=PATH@VALUE,…`): (path, value).
+    #[cfg(feature = "authoring")]
+    pub set: Vec<(String, f64)>,
     /// A scenario of the user's own, fetched from this path on the page's origin (`src=`).
     #[cfg(feature = "authoring")]
     pub src: Option<String>,
@@ -224,6 +227,30 @@ pub fn parse(query: &str) -> Result<Option<Link>, String> {
             ));
         }
     };
+    #[cfg(feature = "authoring")]
+    if let Some(set) = params.get("set").filter(|f| !f.is_empty()) {
+        for item in set.split(',').take(MAX_MOMENTS + 1) {
+            let parsed = item
+                .rsplit_once('@')
+                .and_then(|(path, v)| Some((path, number(v)?)));
+            match parsed {
+                Some((path, v))
+                    if !path.is_empty()
+                        && path.len() <= 200
+                        && path.split('.').all(is_name)
+                        && link.set.len() < MAX_MOMENTS =>
+                {
+                    link.set.push((path.to_string(), v))
+                }
+                _ => {
+                    return Err(format!(
+                        "The link's parameter {} is not PATH@VALUE.",
+                        quote(item)
+                    ));
+                }
+            }
+        }
+    }
     link.embed = params.get("embed").as_deref() == Some("1");
     if link.embed && link.mode != Mode::Replay {
         return Err("Lessons and drills open in the full player, not in an embed.".into());
@@ -306,6 +333,15 @@ pub fn to_query(link: &Link) -> String {
     #[cfg(feature = "authoring")]
     if let Some(src) = &link.src {
         params.append("src", src);
+    }
+    #[cfg(feature = "authoring")]
+    if !link.set.is_empty() {
+        let items: Vec<String> = link
+            .set
+            .iter()
+            .map(|(path, v)| format!("{path}@{v}"))
+            .collect();
+        params.append("set", &items.join(","));
     }
     if !link.fixes.is_empty() {
         params.append("fix", &link.fixes.join(","));
@@ -403,6 +439,11 @@ mod tests {
             embed: true,
             embed_fixes: true,
             mode: Mode::Replay,
+            #[cfg(feature = "authoring")]
+            set: vec![
+                ("clients.users.rate_rps".into(), 42.5),
+                ("timeline.1.at_s".into(), 9.0),
+            ],
             #[cfg(feature = "authoring")]
             src: Some("incidents/our outage.toml".into()),
             #[cfg(feature = "authoring")]

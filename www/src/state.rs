@@ -467,8 +467,12 @@ struct Carried {
 pub struct Session {
     /// Index in the gallery.
     pub entry: usize,
-    /// The scenario.
+    /// The scenario, with the parameters of `set`.
     pub scenario: Rc<Scenario>,
+    /// The scenario as documented (the run as it happened is of this one).
+    documented: Rc<Scenario>,
+    /// Declared parameters set to other values ("what if"): (path, value).
+    pub set: Vec<(String, f64)>,
     /// Its precompiled file, which the workers read.
     source: Rc<[u8]>,
     /// The seed of both runs.
@@ -501,15 +505,28 @@ impl Session {
     #[allow(clippy::too_many_arguments)]
     fn new(
         entry: usize,
-        scenario: Rc<Scenario>,
+        documented: Rc<Scenario>,
         source: Rc<[u8]>,
         drill: Option<Rc<DrillPlan>>,
         seed: u64,
         fixes: Vec<String>,
         scheduled: Vec<(String, TimeUs)>,
+        set: Vec<(String, f64)>,
         workers: Option<Rc<Workers>>,
         carried: &mut Carried,
     ) -> Result<Session, String> {
+        // With parameters set, the run is of the scenario they make, which its worker receives
+        // precompiled (the player's module, which the workers run, has no "what if" of its own).
+        #[cfg(feature = "authoring")]
+        let (scenario, run_source) = if set.is_empty() {
+            (documented.clone(), source.clone())
+        } else {
+            let what_if = documented.what_if(&set).map_err(|e| e.to_string())?;
+            let bytes: Rc<[u8]> = Rc::from(what_if.precompile());
+            (Rc::new(what_if), bytes)
+        };
+        #[cfg(not(feature = "authoring"))]
+        let (scenario, run_source) = (documented.clone(), source.clone());
         let (previous_run, previous_baseline) = match carried.shown.take() {
             Some((run, baseline)) => (Some(run), baseline),
             None => (None, None),
@@ -522,7 +539,7 @@ impl Session {
         };
         let run = Feed::start(
             &scenario,
-            &source,
+            &run_source,
             drill.clone(),
             &variant.file,
             &fixes,
@@ -532,28 +549,31 @@ impl Session {
             previous_run,
         )?;
         // A drill's debrief compares with the run as it happened: it is computed from the start.
-        let baseline = if fixes.is_empty() && scheduled.is_empty() && drill.is_none() {
-            None
-        } else if let Some(kept) = carried.baseline.take() {
-            // The run as it happened does not change with the fixes: keep it as computed.
-            Some(kept)
-        } else {
-            Some(Feed::start(
-                &scenario,
-                &source,
-                None,
-                &scenario.file,
-                &[],
-                seed,
-                &[],
-                with(Slot::Baseline),
-                previous_baseline,
-            )?)
-        };
+        let baseline =
+            if fixes.is_empty() && scheduled.is_empty() && drill.is_none() && set.is_empty() {
+                None
+            } else if let Some(kept) = carried.baseline.take() {
+                // The run as it happened does not change with the fixes: keep it as computed.
+                Some(kept)
+            } else {
+                Some(Feed::start(
+                    &documented,
+                    &source,
+                    None,
+                    &documented.file,
+                    &[],
+                    seed,
+                    &[],
+                    with(Slot::Baseline),
+                    previous_baseline,
+                )?)
+            };
         let end_us = s_to_us(scenario.file.scenario.duration_s);
         Ok(Session {
             entry,
             scenario,
+            documented,
+            set,
             source,
             seed,
             fixes,
@@ -577,7 +597,7 @@ impl Session {
 
     /// Whether fixes (from the start or mid-run) make this run differ from what happened.
     pub fn has_fixes(&self) -> bool {
-        !self.fixes.is_empty() || !self.scheduled.is_empty()
+        !self.fixes.is_empty() || !self.scheduled.is_empty() || !self.set.is_empty()
     }
 
     fn feeds_mut(&mut self) -> impl Iterator<Item = &mut Feed> {
@@ -655,12 +675,13 @@ impl Session {
         );
         let mut fresh = Session::new(
             self.entry,
-            self.scenario.clone(),
+            self.documented.clone(),
             self.source.clone(),
             self.drill.clone(),
             self.seed,
             self.fixes.clone(),
             self.scheduled.clone(),
+            self.set.clone(),
             None,
             &mut Carried {
                 shown: Some(previous),
@@ -702,11 +723,12 @@ impl Session {
         self.scheduled.insert(index, (name.to_string(), at_us));
         if self.baseline.is_none() {
             let workers = self.workers.clone().map(|w| (w, Slot::Baseline));
+            let documented = self.documented.clone();
             self.baseline = Some(Feed::start(
-                &scenario,
+                &documented,
                 &self.source,
                 None,
-                &scenario.file,
+                &documented.file,
                 &[],
                 self.seed,
                 &[],
@@ -978,6 +1000,8 @@ impl Player {
             embed_fixes: self.embed_fixes,
             mode: self.mode,
             #[cfg(feature = "authoring")]
+            set: session.set.clone(),
+            #[cfg(feature = "authoring")]
             src: self.custom(&session).and_then(|c| c.src.clone()),
             #[cfg(feature = "authoring")]
             fragment: self
@@ -1038,6 +1062,10 @@ impl Player {
             seed,
             fixes,
             at,
+            #[cfg(feature = "authoring")]
+            link.set.clone(),
+            #[cfg(not(feature = "authoring"))]
+            Vec::new(),
             self.workers.clone(),
             &mut Carried::default(),
         )?;
@@ -1148,6 +1176,9 @@ pub enum Action {
     #[cfg(feature = "authoring")]
     /// Open the editor on this text (none: close it).
     Edit(Option<Rc<str>>),
+    #[cfg(feature = "authoring")]
+    /// Set a declared parameter (none: back to the documented value); the runs start again.
+    SetParameter(String, Option<f64>),
 }
 
 impl Player {
@@ -1156,6 +1187,14 @@ impl Player {
     }
 
     fn rebuild(&mut self, seed: u64, fixes: Vec<String>) {
+        let Some(set) = self.session.as_ref().map(|s| s.borrow().set.clone()) else {
+            return;
+        };
+        self.rebuild_with(seed, fixes, set);
+    }
+
+    /// Starts the runs again with this seed, these fixes from the start and these parameters.
+    fn rebuild_with(&mut self, seed: u64, fixes: Vec<String>, set: Vec<(String, f64)>) {
         let Some(session) = self.session.clone() else {
             return;
         };
@@ -1177,7 +1216,7 @@ impl Player {
             };
             (
                 s.entry,
-                (s.scenario.clone(), s.source.clone(), s.drill.clone()),
+                (s.documented.clone(), s.source.clone(), s.drill.clone()),
                 s.target_us,
                 carried,
             )
@@ -1191,6 +1230,7 @@ impl Player {
             seed,
             fixes,
             Vec::new(),
+            set,
             self.workers.clone(),
             &mut carried,
         ) {
@@ -1360,6 +1400,7 @@ impl Reducible for Player {
                         entry.bytes(),
                         None,
                         scenario.file.scenario.seed,
+                        Vec::new(),
                         Vec::new(),
                         Vec::new(),
                         next.workers.clone(),
@@ -1635,6 +1676,20 @@ impl Reducible for Player {
                         next.message = Some(format!("This scenario cannot be opened: {err}"));
                     }
                 }
+            }
+            #[cfg(feature = "authoring")]
+            Action::SetParameter(path, value) => {
+                let Some(session) = session else { return self };
+                let (seed, fixes, mut set) = {
+                    let s = session.borrow();
+                    (s.seed, s.fixes.clone(), s.set.clone())
+                };
+                set.retain(|(p, _)| *p != path);
+                if let Some(value) = value {
+                    set.push((path, value));
+                }
+                next.playing = false;
+                next.rebuild_with(seed, fixes, set);
             }
             #[cfg(feature = "authoring")]
             Action::Edit(text) => match text {

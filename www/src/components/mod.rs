@@ -17,3 +17,5 @@ pub mod share;
 pub mod story;
 pub mod timeline;
 pub mod topology;
+#[cfg(feature = "authoring")]
+pub mod what_if;
