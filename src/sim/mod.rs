@@ -51,11 +51,11 @@ use std::fmt;
 use std::rc::Rc;
 
 /// The most requests that may be in flight at once before a run stops with an error.
-pub const MAX_LIVE_REQUESTS: usize = 2_000_000;
+pub const MAX_LIVE_REQUESTS: usize = 400_000;
 /// The most jobs (requests in services) at once before a run stops with an error.
-pub const MAX_LIVE_JOBS: usize = 4_000_000;
+pub const MAX_LIVE_JOBS: usize = 800_000;
 /// The most events that may be pending at once before a run stops with an error.
-pub const MAX_PENDING_EVENTS: usize = 16_000_000;
+pub const MAX_PENDING_EVENTS: usize = 4_000_000;
 
 /// The most events one run may process before it stops with an error: files are refused before
 /// they run when their estimated work is far smaller (`scenario::budget`), so only a run whose

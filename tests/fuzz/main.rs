@@ -349,3 +349,89 @@ fn hostile_scenarios_are_refused_or_run_in_bounded_memory() {
     assert_eq!(tally.cases, cases);
     assert!(tally.refused > 0 && tally.ran_to_end + tally.stopped_at_cap > 0);
 }
+
+/// Runs `text` to its end (or to an engine limit) and returns the peak memory above what was
+/// held before, with how the run ended.
+fn peak_of(text: &str) -> (usize, String) {
+    let base = HELD.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let scenario = Scenario::parse("bounds.toml", text).unwrap_or_else(|e| panic!("{e}"));
+    let variant = scenario.variant(&[], &[]).unwrap();
+    let mut sim = Simulation::new(&variant, 1);
+    let ended = match sim.run_to_end() {
+        Ok(_) => "ended".to_string(),
+        Err(err) => err.to_string(),
+    };
+    drop(sim);
+    (PEAK.load(Ordering::Relaxed).saturating_sub(base), ended)
+}
+
+#[test]
+fn scenarios_at_the_bounds_run_within_256_mb() {
+    let header = |duration_s: u32, window_ms: u32| {
+        format!(
+            "[scenario]\nid = \"bounds\"\ntitle = \"Bounds\"\nduration_s = {duration_s}\nwindow_ms = {window_ms}\n"
+        )
+    };
+    let cases = [
+        // The most series values: a day in 864 ms windows (100,000) of a small system.
+        (
+            "series",
+            header(86_400, 864)
+                + "\n[clients.users]\ntarget = \"api\"\nrate_rps = 0.05\n\
+                   \n[services.api]\nendpoints.default = {}\n\
+                   \n[services.other]\nendpoints.default = {}\n",
+        ),
+        // Every connection client allowed, all connecting within seconds.
+        (
+            "connections",
+            header(20, 1000)
+                + "\n[clients.a]\nkind = \"connections\"\ntarget = \"api\"\npopulation = 200000\nconnect_spread_s = 5\n\
+                   \n[clients.b]\nkind = \"connections\"\ntarget = \"api\"\npopulation = 200000\nconnect_spread_s = 5\n\
+                   \n[services.api]\nworkers = 100000\nqueue_capacity = 1000000\nendpoints.default = {}\nendpoints.connect = {}\n",
+        ),
+        // Every look-aside key allowed, warm.
+        (
+            "cache keys",
+            header(10, 1000)
+                + "\n[clients.users]\ntarget = \"api\"\nrate_rps = 100\nkeys = 1000000\n\
+                   \n[services.api]\nendpoints.default.steps = [{ kind = \"cached\", cache = \"c\", miss_steps = 1 }, { kind = \"work\", time = { distribution = \"constant\", ms = 1 } }]\n\
+                   \n[caches.c]\nttl_s = 60\nkeys = 1000000\nwarm_keys = 1000000\n\
+                   \n[caches.d]\nttl_s = 60\nkeys = 1000000\nwarm_keys = 1000000\n",
+        ),
+        // A pile-up: the highest rate into one worker that never answers in time, no timeouts
+        // short enough to let go: requests accumulate until the engine's limit stops the run.
+        (
+            "pile-up",
+            header(60, 1000)
+                + "\n[clients.users]\ntarget = \"api\"\nrate_rps = 100000\ntimeout_ms = 3600000\n\
+                   \n[services.api]\nworkers = 1\nqueue_capacity = 1000000\nendpoints.default.service_time = { distribution = \"constant\", ms = 1000 }\n",
+        ),
+        // Work piling up inside services: each request sends four calls it does not wait for to
+        // a service that cannot keep up, and waits on a fifth with an hour's timeout.
+        (
+            "jobs pile-up",
+            header(60, 1000)
+                + "\n[clients.users]\ntarget = \"front\"\nrate_rps = 50000\ntimeout_ms = 3600000\n\
+                   \n[services.front]\nworkers = 100000\nqueue_capacity = 1000000\nendpoints.default.steps = [\
+                   { kind = \"call\", target = \"back\", wait = false }, { kind = \"call\", target = \"back\", wait = false }, \
+                   { kind = \"call\", target = \"back\", wait = false }, { kind = \"call\", target = \"back\", wait = false }, \
+                   { kind = \"call\", target = \"back\", timeout_ms = 3600000 }]\n\
+                   \n[services.back]\nworkers = 1\nqueue_capacity = 1000000\nendpoints.default.service_time = { distribution = \"constant\", ms = 1000 }\n",
+        ),
+    ];
+    for (name, text) in cases {
+        let started = Instant::now();
+        let (peak, ended) = peak_of(&text);
+        println!(
+            "bounds: {name}: {:.1} MB at most, {:.1} s, {ended}",
+            peak as f64 / (1024.0 * 1024.0),
+            started.elapsed().as_secs_f64()
+        );
+        assert!(
+            peak <= MAX_CASE_BYTES,
+            "{name}: {} MB",
+            peak / (1024 * 1024)
+        );
+    }
+}
