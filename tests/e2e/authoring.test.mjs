@@ -114,6 +114,18 @@ test('edit a copy: an error shows at its line, the fixed copy replays, and its l
   await waitCaughtUp(full);
   const [csv] = await Promise.all([full.waitForEvent('download'), full.getByRole('button', { name: 'Download data (CSV)' }).click()]);
   assert.equal(readFileSync(await csv.path(), 'utf8'), cli(['run', file, '--format', 'csv']));
+  // The PNG too, headed by our scenario's title.
+  await full.evaluate(() => {
+    window.drawnTexts = [];
+    const fillText = CanvasRenderingContext2D.prototype.fillText;
+    CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+      window.drawnTexts.push(String(text));
+      return fillText.call(this, text, ...rest);
+    };
+  });
+  const [png] = await Promise.all([full.waitForEvent('download'), full.getByRole('button', { name: 'Download charts (PNG)' }).click()]);
+  assert.deepEqual([...readFileSync(await png.path()).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+  assert.equal((await full.evaluate(() => window.drawnTexts))[0], 'Our retry storm');
   // The embed code carries the scenario too.
   await full.getByRole('button', { name: 'Copy embed code' }).click();
   const code = await full.getByLabel('Embed code').inputValue();
@@ -162,6 +174,16 @@ test('a ?src= scenario beside the site opens from a sub-path; an opened or dropp
   await page.waitForFunction(() => document.querySelector('textarea').value.includes('Picked from disk'));
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByRole('heading', { name: 'Picked from disk' }).waitFor();
+  // A file dropped on the editor replaces its text.
+  const dropped = PRIMER.replace(`title = "${TITLE}"`, 'title = "Dropped on the editor"');
+  const transfer = await page.evaluateHandle((text) => {
+    const data = new DataTransfer();
+    data.items.add(new File([text], 'dropped.toml', { type: 'application/toml' }));
+    return data;
+  }, dropped);
+  await page.dispatchEvent('.editor', 'drop', { dataTransfer: transfer });
+  await page.waitForFunction(() => document.querySelector('textarea').value.includes('Dropped on the editor'));
+  await page.waitForFunction(() => /No errors/.test(document.querySelector('#editor-status').textContent));
   // From the gallery, "Write or open a scenario" opens the editor on the primer.
   await page.goto(server.url);
   await page.getByRole('link', { name: 'Write or open a scenario' }).click();
@@ -208,6 +230,17 @@ test('hostile ?src= and #scenario= links get a message, never a frozen tab, a sc
     assert.ok(Date.now() - started < 30_000, query);
     assert.equal(dialog, false, query);
     assert.deepEqual(errors, [], query);
+    await page.close();
+  }
+  // The main-thread benchmark page that blocked the tab is gone: ?bench= is the gallery.
+  {
+    const errors = [];
+    const page = await openPage(browser, `${server.url}?bench=airtame-2020-02-table-scan-reconnect`, errors);
+    await page.getByRole('heading', { name: 'Outages to replay' }).waitFor();
+    const t0 = Date.now();
+    await page.evaluate(() => 1);
+    assert.ok(Date.now() - t0 < 2_000, '?bench=: the tab is responsive');
+    assert.deepEqual(errors, []);
     await page.close();
   }
   // A title with markup is shown as text.
