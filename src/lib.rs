@@ -16,6 +16,7 @@ pub mod scenario;
 pub mod sim;
 pub mod slab;
 pub mod small_sort;
+pub mod sweep;
 pub mod time;
 pub mod trace;
 pub mod verdict;

@@ -31,6 +31,37 @@ enum Format {
 }
 
 #[derive(Args)]
+struct SweepArgs {
+    /// A bundled scenario id, or the path of a scenario file (not with --merge).
+    scenario: Option<String>,
+    /// An axis, PATH=FROM..TO:STEPS (repeatable; default: the scenario's first two declared
+    /// parameters over their ranges).
+    #[arg(long = "param", value_name = "PATH=FROM..TO:STEPS")]
+    params: Vec<String>,
+    /// Values per declared axis when no --param is given.
+    #[arg(long, default_value_t = 10)]
+    steps: usize,
+    /// Seeds per cell (seeds 1 to N).
+    #[arg(long, default_value_t = 32)]
+    seeds: u32,
+    /// Apply a named fix from the start (repeatable).
+    #[arg(long = "fix")]
+    fixes: Vec<String>,
+    /// Run only every N-th cell, starting at the I-th (I from 1 to N).
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// Threads (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Output format (csv or json; --merge writes csv).
+    #[arg(long, value_enum, default_value = "csv")]
+    format: Format,
+    /// Join the CSV files of a sweep's shards into one, in cell order.
+    #[arg(long, num_args = 1.., value_name = "FILE", conflicts_with_all = ["scenario", "params", "shard"])]
+    merge: Vec<String>,
+}
+
+#[derive(Args)]
 struct RunArgs {
     /// A bundled scenario id, or the path of a scenario file.
     scenario: String,
@@ -102,6 +133,11 @@ enum Command {
         /// The directory to write into (created if missing).
         out: std::path::PathBuf,
     },
+    /// Run a scenario over a grid of parameter values × seeds, using every core: per cell, the
+    /// share of seeds that collapse (degraded, not recovered by the end), the mean outage and
+    /// the mean recovery time. `--shard I/N` runs every N-th cell (I from 1 to N) so a batch
+    /// system can spread a sweep over machines; `--merge` joins the shards' CSV files.
+    Sweep(SweepArgs),
     /// Measure simulation speed: medians over several runs.
     Bench {
         /// Bundled scenario ids or paths (default: all bundled).
@@ -160,6 +196,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Precompile { out } => precompile(&out),
         Command::New { from } => new_from(&from),
+        Command::Sweep(args) if !args.merge.is_empty() => merge_sweeps(&args.merge),
+        Command::Sweep(args) => sweep(&args),
         Command::Drill {
             scenario,
             actions,
@@ -384,6 +422,233 @@ fn new_from(id: &str) -> Result<ExitCode, String> {
     );
     outln!();
     out!("{}", bundled.source);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The first line of a sweep's CSV: what was swept, for `--merge` to check that shards belong
+/// together.
+fn sweep_spec(id: &str, axes: &[cascade::sweep::Axis], seeds: u32, fixes: &[String]) -> String {
+    let mut spec = format!("# sweep: {id}");
+    for axis in axes {
+        spec.push_str(&format!(" --param {}", axis.spec()));
+    }
+    spec.push_str(&format!(" --seeds {seeds}"));
+    for fix in fixes {
+        spec.push_str(&format!(" --fix {fix}"));
+    }
+    spec
+}
+
+fn sweep_header(axes: &[cascade::sweep::Axis]) -> String {
+    let mut header = "cell".to_string();
+    for axis in axes {
+        header.push(',');
+        header.push_str(&axis.path);
+    }
+    header.push_str(",seeds,collapsed,collapse_probability,outage_s_mean,recovery_s_mean");
+    header
+}
+
+fn sweep_row(cell: &cascade::sweep::Cell) -> String {
+    let mut row = cell.cell.to_string();
+    for v in &cell.values {
+        row.push_str(&format!(",{v}"));
+    }
+    row.push_str(&format!(
+        ",{},{},{},{:.3},{}",
+        cell.seeds,
+        cell.collapsed,
+        cell.collapse_probability(),
+        cell.outage_s_mean,
+        cell.recovery_s_mean
+            .map_or(String::new(), |r| format!("{r:.3}"))
+    ));
+    row
+}
+
+fn sweep(args: &SweepArgs) -> Result<ExitCode, String> {
+    use cascade::sweep::{self, Axis};
+    let reference = args
+        .scenario
+        .as_deref()
+        .ok_or("sweep: name a scenario (or give --merge FILES)")?;
+    let scenario = load(reference)?;
+    let axes: Vec<Axis> = if args.params.is_empty() {
+        if !(1..=1_000).contains(&args.steps) {
+            return Err("--steps: expected 1 to 1000".into());
+        }
+        let axes = sweep::declared_axes(&scenario, args.steps);
+        if axes.is_empty() {
+            return Err(format!(
+                "{reference} declares no parameters: give the axes with --param PATH=FROM..TO:STEPS"
+            ));
+        }
+        axes
+    } else {
+        args.params
+            .iter()
+            .map(|p| Axis::parse(p).map_err(|e| format!("--param {e}")))
+            .collect::<Result<_, _>>()?
+    };
+    let cells = sweep::cell_count(&axes);
+    if cells > sweep::MAX_CELLS {
+        return Err(format!(
+            "{cells} cells: a sweep has at most {} (fewer steps, or more shards of a smaller grid)",
+            sweep::MAX_CELLS
+        ));
+    }
+    if !(1..=sweep::MAX_SEEDS).contains(&args.seeds) {
+        return Err(format!("--seeds: expected 1 to {}", sweep::MAX_SEEDS));
+    }
+    let (shard, shards) = match &args.shard {
+        None => (1, 1),
+        Some(text) => {
+            let parsed = text
+                .split_once('/')
+                .and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n.parse::<usize>().ok()?)));
+            match parsed {
+                Some((i, n)) if n >= 1 && (1..=n).contains(&i) => (i, n),
+                _ => return Err(format!("--shard `{text}`: expected I/N with I from 1 to N")),
+            }
+        }
+    };
+    // Each cell is checked once before anything runs: a bad path or value fails fast.
+    for cell in [0, cells - 1] {
+        let values: Vec<(String, String)> = sweep::indices(&axes, cell)
+            .iter()
+            .zip(&axes)
+            .map(|(&i, a)| (a.path.clone(), a.value(i).to_string()))
+            .collect();
+        scenario
+            .variant(&args.fixes, &values)
+            .map_err(|e| e.to_string())?;
+    }
+    let mine: Vec<usize> = (0..cells).filter(|c| c % shards == shard - 1).collect();
+    let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, 256);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<Result<sweep::Cell, String>>>> =
+        std::sync::Mutex::new(vec![None; mine.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(mine.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&cell) = mine.get(k) else { break };
+                    let result = sweep::run_cell(&scenario, &args.fixes, &axes, cell, &seeds);
+                    results.lock().expect("no thread panicked")[k] = Some(result);
+                }
+            });
+        }
+    });
+    let results = results.into_inner().expect("no thread panicked");
+    let mut done = Vec::with_capacity(results.len());
+    for result in results {
+        done.push(result.expect("every cell ran")?);
+    }
+    match args.format {
+        Format::Json => {
+            let cells: Vec<Value> = done
+                .iter()
+                .map(|c| {
+                    json!({
+                        "cell": c.cell, "values": c.values, "seeds": c.seeds,
+                        "collapsed": c.collapsed,
+                        "collapse_probability": c.collapse_probability(),
+                        "outage_s_mean": c.outage_s_mean,
+                        "recovery_s_mean": c.recovery_s_mean,
+                    })
+                })
+                .collect();
+            let axes: Vec<Value> = axes
+                .iter()
+                .map(|a| json!({"path": a.path, "from": a.from, "to": a.to, "steps": a.steps}))
+                .collect();
+            let out = json!({
+                "scenario": scenario.id(), "fixes": args.fixes, "seeds": args.seeds,
+                "shard": format!("{shard}/{shards}"), "axes": axes, "cells": cells,
+            });
+            outln!(
+                "{}",
+                serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
+            );
+        }
+        _ => {
+            outln!(
+                "{}",
+                sweep_spec(scenario.id(), &axes, args.seeds, &args.fixes)
+            );
+            outln!("# shard: {shard}/{shards}");
+            outln!("{}", sweep_header(&axes));
+            for cell in &done {
+                outln!("{}", sweep_row(cell));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Joins shards' CSV files: the same sweep, no cell twice, every cell present.
+fn merge_sweeps(files: &[String]) -> Result<ExitCode, String> {
+    let mut spec: Option<String> = None;
+    let mut header: Option<String> = None;
+    let mut rows: Vec<(usize, String)> = Vec::new();
+    for file in files {
+        let text = read_scenario_file(file)?;
+        let mut lines = text.lines();
+        let (Some(first), Some(_shard), Some(head)) = (lines.next(), lines.next(), lines.next())
+        else {
+            return Err(format!("{file}: not the CSV of a cascade sweep"));
+        };
+        if !first.starts_with("# sweep: ") {
+            return Err(format!("{file}: not the CSV of a cascade sweep"));
+        }
+        match &spec {
+            None => spec = Some(first.to_string()),
+            Some(s) if s != first => {
+                return Err(format!(
+                    "{file}: another sweep ({first}) than the first file's ({s})"
+                ));
+            }
+            Some(_) => {}
+        }
+        header.get_or_insert_with(|| head.to_string());
+        for line in lines.filter(|l| !l.trim().is_empty()) {
+            let cell: usize = line
+                .split(',')
+                .next()
+                .and_then(|c| c.parse().ok())
+                .ok_or_else(|| format!("{file}: a row without a cell number: {line}"))?;
+            if rows.iter().any(|(c, _)| *c == cell) {
+                return Err(format!("{file}: cell {cell} is in two files"));
+            }
+            rows.push((cell, line.to_string()));
+        }
+    }
+    let spec = spec.ok_or("--merge: no files")?;
+    let cells: usize = spec
+        .split(" --param ")
+        .skip(1)
+        .map(|p| cascade::sweep::Axis::parse(p.split(" --").next().unwrap_or(p)).map(|a| a.steps))
+        .collect::<Result<Vec<_>, _>>()?
+        .iter()
+        .product();
+    if rows.len() != cells {
+        return Err(format!(
+            "{} of the sweep's {cells} cells are here: is a shard missing?",
+            rows.len()
+        ));
+    }
+    rows.sort_by_key(|(c, _)| *c);
+    outln!("{spec}");
+    outln!("# shard: 1/1");
+    outln!("{}", header.unwrap_or_default());
+    for (_, row) in rows {
+        outln!("{row}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -285,6 +285,11 @@ impl Scenario {
         }
     }
 
+    /// Whether the value at a parameter path is a whole number in the file (an integer field).
+    pub fn is_integer_at(&self, path: &str) -> bool {
+        matches!(patch::lookup(&self.tree, path), Some(Value::Integer(_)))
+    }
+
     /// This scenario with some of its declared `parameters` set ("what if the load were 90
     /// req/s?"): each path must be a declared parameter and each value within its range (whole
     /// for an integer). The result is read and checked like a file; fixes, links and drills

@@ -11,3 +11,4 @@ mod mechanisms;
 mod reachable;
 mod scenarios;
 mod sensitivity;
+mod sweep;

@@ -1,0 +1,193 @@
+//! Sweeps: one scenario run over a grid of parameter values × seeds, each cell summarised as the
+//! share of seeds that collapse (degraded and not recovered by the end), the mean outage and the
+//! mean recovery time. The CLI spreads cells over threads and machines (`--shard`); a cell's
+//! numbers depend only on the scenario, the fixes, the cell's values and the seeds.
+
+use crate::scenario::Scenario;
+use crate::sim::Simulation;
+use crate::verdict::{Verdict, assess};
+
+/// The most cells one sweep may have.
+pub const MAX_CELLS: usize = 10_000;
+/// The most seeds per cell.
+pub const MAX_SEEDS: u32 = 1_000;
+
+/// One axis of a sweep: a parameter path and the values it takes, `steps` of them evenly from
+/// `from` to `to` (both included).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    /// The parameter path, as `--set` takes it.
+    pub path: String,
+    /// The first value.
+    pub from: f64,
+    /// The last value.
+    pub to: f64,
+    /// How many values (at least 1; 1 means `from` only).
+    pub steps: usize,
+}
+
+impl Axis {
+    /// Reads `PATH=FROM..TO:STEPS`.
+    pub fn parse(text: &str) -> Result<Axis, String> {
+        let expected = || {
+            format!("`{text}`: expected PATH=FROM..TO:STEPS, like clients.users.rate_rps=40..90:10")
+        };
+        let (path, range) = text.split_once('=').ok_or_else(expected)?;
+        let (range, steps) = range.rsplit_once(':').ok_or_else(expected)?;
+        let (from, to) = range.split_once("..").ok_or_else(expected)?;
+        let number = |s: &str| s.trim().parse::<f64>().ok().filter(|v| v.is_finite());
+        let (Some(from), Some(to)) = (number(from), number(to)) else {
+            return Err(expected());
+        };
+        let steps: usize = steps.trim().parse().map_err(|_| expected())?;
+        if path.trim().is_empty() || !(1..=1_000).contains(&steps) {
+            return Err(expected());
+        }
+        Ok(Axis {
+            path: path.trim().to_string(),
+            from,
+            to,
+            steps,
+        })
+    }
+
+    /// The `i`-th value.
+    pub fn value(&self, i: usize) -> f64 {
+        if self.steps <= 1 {
+            return self.from;
+        }
+        self.from + (self.to - self.from) * i as f64 / (self.steps - 1) as f64
+    }
+
+    /// `PATH=FROM..TO:STEPS`.
+    pub fn spec(&self) -> String {
+        format!("{}={}..{}:{}", self.path, self.from, self.to, self.steps)
+    }
+}
+
+/// The scenario's suggested axes: its first two declared `parameters`, each over its range in
+/// `steps` values.
+pub fn declared_axes(scenario: &Scenario, steps: usize) -> Vec<Axis> {
+    scenario
+        .file
+        .parameters
+        .iter()
+        .take(2)
+        .map(|p| Axis {
+            path: p.path.clone(),
+            from: p.min,
+            to: p.max,
+            steps,
+        })
+        .collect()
+}
+
+/// How many cells a grid over `axes` has.
+pub fn cell_count(axes: &[Axis]) -> usize {
+    axes.iter().map(|a| a.steps).product()
+}
+
+/// The per-axis indices of cell `cell` (the last axis varies fastest).
+pub fn indices(axes: &[Axis], mut cell: usize) -> Vec<usize> {
+    let mut out = vec![0; axes.len()];
+    for (slot, axis) in out.iter_mut().zip(axes).rev() {
+        *slot = cell % axis.steps;
+        cell /= axis.steps;
+    }
+    out
+}
+
+/// What the seeds of one cell gave.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    /// The cell's number (row-major over the axes).
+    pub cell: usize,
+    /// Each axis's value.
+    pub values: Vec<f64>,
+    /// Seeds run.
+    pub seeds: u32,
+    /// Seeds whose run degraded and had not recovered by its end.
+    pub collapsed: u32,
+    /// Mean outage over the seeds, s (from degrading to recovering, or to the end).
+    pub outage_s_mean: f64,
+    /// Mean time to recover over the seeds that degraded and recovered, s.
+    pub recovery_s_mean: Option<f64>,
+}
+
+impl Cell {
+    /// The share of seeds that collapsed.
+    pub fn collapse_probability(&self) -> f64 {
+        self.collapsed as f64 / self.seeds.max(1) as f64
+    }
+}
+
+/// Runs cell `cell` of a sweep of `scenario` with `fixes` over `axes`, on `seeds`.
+pub fn run_cell(
+    scenario: &Scenario,
+    fixes: &[String],
+    axes: &[Axis],
+    cell: usize,
+    seeds: &[u64],
+) -> Result<Cell, String> {
+    let values: Vec<f64> = indices(axes, cell)
+        .iter()
+        .zip(axes)
+        .map(|(&i, axis)| axis.value(i))
+        .collect();
+    let overrides: Vec<(String, String)> = axes
+        .iter()
+        .zip(&values)
+        .map(|(axis, value)| {
+            (
+                axis.path.clone(),
+                override_text(scenario, &axis.path, *value),
+            )
+        })
+        .collect();
+    let variant = scenario
+        .variant(fixes, &overrides)
+        .map_err(|e| e.to_string())?;
+    let end_s = scenario.file.scenario.duration_s;
+    let (mut collapsed, mut outage_s, mut recovery_s, mut recovered) = (0, 0.0, 0.0, 0u32);
+    for &seed in seeds {
+        let mut sim = Simulation::new(&variant, seed);
+        sim.run_to_end()
+            .map_err(|e| format!("cell {cell} ({values:?}), seed {seed}: {e}"))?;
+        match assess(sim.metrics()) {
+            Verdict::NotRecovered { degraded_at_s } => {
+                collapsed += 1;
+                outage_s += end_s - degraded_at_s;
+            }
+            Verdict::Recovered {
+                degraded_at_s,
+                recovered_at_s,
+            } => {
+                outage_s += recovered_at_s - degraded_at_s;
+                recovery_s += recovered_at_s - degraded_at_s;
+                recovered += 1;
+            }
+            Verdict::NoOutage | Verdict::TooEarly => {}
+        }
+    }
+    let n = seeds.len().max(1) as f64;
+    Ok(Cell {
+        cell,
+        values,
+        seeds: seeds.len() as u32,
+        collapsed,
+        outage_s_mean: outage_s / n,
+        recovery_s_mean: (recovered > 0).then(|| recovery_s / recovered as f64),
+    })
+}
+
+/// A value as `--set` text: whole for a parameter that is an integer in the file.
+fn override_text(scenario: &Scenario, path: &str, value: f64) -> String {
+    let whole = scenario
+        .number_at(path)
+        .is_some_and(|_| scenario.is_integer_at(path));
+    if whole {
+        format!("{}", libm::round(value) as i64)
+    } else {
+        format!("{value}")
+    }
+}
