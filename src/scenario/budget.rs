@@ -22,11 +22,11 @@ pub const MAX_TOTAL_POPULATION: f64 = 4.0e5;
 /// The most keys held by all look-aside caches.
 pub const MAX_TOTAL_CACHE_KEYS: f64 = 2.0e6;
 /// The most components of all kinds.
-pub const MAX_COMPONENTS: usize = 200;
+pub const MAX_COMPONENTS: usize = 100;
 /// The most named fixes.
 pub const MAX_FIXES: usize = 32;
 /// The most timeline entries.
-pub const MAX_TIMELINE_ENTRIES: usize = 2_000;
+pub const MAX_TIMELINE_ENTRIES: usize = 200;
 
 /// A run's cost, estimated from its file.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,14 +42,27 @@ pub struct Estimate {
 /// Estimates a run of `file`.
 pub fn estimate(file: &ScenarioFile) -> Estimate {
     let duration_s = file.scenario.duration_s;
+    let peaks = timeline_peaks(file);
+    let peak = |client: &str, field: &str, base: f64| {
+        peaks
+            .get(&format!("clients.{client}.{field}"))
+            .map_or(base, |&p| p.max(base))
+    };
     let mut work_steps = 0.0;
     let mut heaviest: Option<(String, f64)> = None;
     for (name, client) in &file.clients {
         let attempts = 1.0 + client.max_retries as f64;
         let requests = match client.kind {
-            ClientKind::Requests => peak_rate_rps(file, name) * duration_s,
+            ClientKind::Requests => {
+                let scheduled = client
+                    .rate_changes
+                    .iter()
+                    .map(|change| change.rate_rps)
+                    .fold(client.rate_rps, f64::max);
+                peak(name, "rate_rps", scheduled) * duration_s
+            }
             ClientKind::Connections => {
-                let population = peak_value(file, name, "population", client.population as f64);
+                let population = peak(name, "population", client.population as f64);
                 let heartbeats = if client.heartbeat_period_s > 0.0 {
                     duration_s / client.heartbeat_period_s
                 } else {
@@ -63,11 +76,12 @@ pub fn estimate(file: &ScenarioFile) -> Estimate {
                 } else {
                     0.0
                 };
-                population
-                    * (heartbeats
-                        + (1.0 + reconnects.min(duration_s)) * client.connect_requests as f64)
+                population * (heartbeats + (1.0 + reconnects) * client.connect_requests as f64)
             }
         };
+        if requests <= 0.0 {
+            continue;
+        }
         let steps = requests
             * attempts
             * cost(file, &client.target, &client.endpoint).max(connect_cost(file, name));
@@ -133,11 +147,16 @@ pub fn check_counts(file: &ScenarioFile) -> Result<(), (String, String)> {
 /// Checks the totals and the estimated work against their bounds (after the wiring has been
 /// checked): a parameter path and a message that says what to lower.
 pub fn check_work(file: &ScenarioFile) -> Result<(), (String, String)> {
+    let peaks = timeline_peaks(file);
     let population: f64 = file
         .clients
         .iter()
         .filter(|(_, c)| c.kind == ClientKind::Connections)
-        .map(|(name, c)| peak_value(file, name, "population", c.population as f64))
+        .map(|(name, c)| {
+            peaks
+                .get(&format!("clients.{name}.population"))
+                .map_or(c.population as f64, |&p| p.max(c.population as f64))
+        })
         .sum();
     if population > MAX_TOTAL_POPULATION {
         return Err((
@@ -173,7 +192,8 @@ pub fn check_work(file: &ScenarioFile) -> Result<(), (String, String)> {
             ),
         ));
     }
-    if estimate.work_steps > MAX_WORK_STEPS {
+    // A NaN (an estimate gone wrong) is refused too.
+    if estimate.work_steps.is_nan() || estimate.work_steps > MAX_WORK_STEPS {
         let (path, who) = match &estimate.heaviest_client {
             Some((name, share)) => (
                 format!("clients.{name}"),
@@ -199,29 +219,21 @@ pub fn check_work(file: &ScenarioFile) -> Result<(), (String, String)> {
     Ok(())
 }
 
-/// A client's highest request rate: its own, any scheduled change, any timeline `set`.
-fn peak_rate_rps(file: &ScenarioFile, client: &str) -> f64 {
-    let spec = &file.clients[client];
-    let scheduled = spec
-        .rate_changes
-        .iter()
-        .map(|change| change.rate_rps)
-        .fold(spec.rate_rps, f64::max);
-    peak_value(file, client, "rate_rps", scheduled)
-}
-
-/// The highest of `base` and every number a timeline `set` gives `clients.<client>.<field>`.
-fn peak_value(file: &ScenarioFile, client: &str, field: &str, base: f64) -> f64 {
-    let path = format!("clients.{client}.{field}");
-    let mut peak = base;
+/// The highest number each parameter path is `set` to by the timeline (one pass over it).
+fn timeline_peaks(file: &ScenarioFile) -> BTreeMap<String, f64> {
+    let mut peaks: BTreeMap<String, f64> = BTreeMap::new();
     for entry in &file.timeline {
-        match entry.set.get(&path) {
-            Some(Value::Integer(number)) => peak = peak.max(*number as f64),
-            Some(Value::Float(number)) => peak = peak.max(*number),
-            _ => {}
+        for (path, value) in &entry.set {
+            let number = match value {
+                Value::Integer(n) => *n as f64,
+                Value::Float(x) => *x,
+                _ => continue,
+            };
+            let peak = peaks.entry(path.clone()).or_insert(number);
+            *peak = peak.max(number);
         }
     }
-    peak
+    peaks
 }
 
 /// Steps of the connect endpoint of a connection client (0 for request clients).
@@ -255,7 +267,7 @@ fn cost(file: &ScenarioFile, target: &str, endpoint: &str) -> f64 {
 }
 
 /// The deepest chain of calls costed: wiring is acyclic (checked before this runs); deeper is
-/// counted as unbounded.
+/// counted as far more than any bound.
 const MAX_DEPTH: usize = 64;
 
 struct Costs<'a> {
@@ -266,7 +278,9 @@ struct Costs<'a> {
 impl Costs<'_> {
     fn of(&mut self, target: &str, endpoint: &str, depth: usize) -> f64 {
         if depth > MAX_DEPTH {
-            return f64::INFINITY;
+            // Counted as far more than any bound: finite, so that a client sending nothing
+            // (0 × this) adds nothing instead of a NaN.
+            return 1e30;
         }
         let key = (target.to_string(), endpoint.to_string());
         if let Some(&known) = self.known.get(&key) {

@@ -162,21 +162,26 @@ impl Scenario {
         }
         #[cfg(feature = "validation")]
         validate::check_parameters(&scenario)?;
-        // Each `set` on the timeline must apply to the system as it is by then.
-        let mut order: Vec<usize> = (0..scenario.file.timeline.len()).collect();
+        scenario.check_timeline_sets()?;
+        Ok(scenario)
+    }
+
+    /// Each `set` on the timeline must apply to the system as it is by then.
+    fn check_timeline_sets(&self) -> Result<(), ScenarioError> {
+        let mut order: Vec<usize> = (0..self.file.timeline.len()).collect();
         crate::small_sort::sort_by(&mut order, |&a, &b| {
-            scenario.file.timeline[a].at_s < scenario.file.timeline[b].at_s
+            self.file.timeline[a].at_s < self.file.timeline[b].at_s
         });
-        let mut current = scenario.tree.clone();
+        let mut current = self.tree.clone();
         for i in order {
-            let event = &scenario.file.timeline[i];
+            let event = &self.file.timeline[i];
             if event.action == Action::Set {
                 current = patched_live(&current, &event.set)
-                    .map_err(|message| scenario.error_at(&format!("timeline.{i}.set"), message))?
+                    .map_err(|message| self.error_at(&format!("timeline.{i}.set"), message))?
                     .1;
             }
         }
-        Ok(scenario)
+        Ok(())
     }
 
     /// The compact binary form of this scenario (see [`Scenario::from_precompiled`]): its tree
@@ -324,13 +329,19 @@ impl Scenario {
         validate::check(&file).map_err(|(path, message)| {
             self.error_at(&path, format!("what if {set:?}: {message}"))
         })?;
-        Ok(Scenario {
+        let what_if = Scenario {
             file,
             tree,
             name: self.name.clone(),
             text: self.text.clone(),
             locate: self.locate,
-        })
+        };
+        // Checked as a file is: its story, and the timeline's sets in their new order.
+        #[cfg(feature = "validation")]
+        validate::check_story(&what_if.file)
+            .map_err(|(path, message)| what_if.error_at(&path, message))?;
+        what_if.check_timeline_sets()?;
+        Ok(what_if)
     }
 
     /// Applies the named fixes and validates the result.

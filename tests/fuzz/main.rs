@@ -50,6 +50,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// The tests of this binary measure one allocator: they take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The most memory one case may use, above what was held before it.
 const MAX_CASE_BYTES: usize = 256 * 1024 * 1024;
 /// Scenarios estimated to need at most this many steps run to their end; longer ones stop at
@@ -230,6 +233,7 @@ fn run(variant: &cascade::scenario::Variant, seed: u64, tally: &mut Tally, what:
 
 #[test]
 fn hostile_scenarios_are_refused_or_run_in_bounded_memory() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let cases: usize = std::env::var("FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -368,6 +372,7 @@ fn peak_of(text: &str) -> (usize, String) {
 
 #[test]
 fn scenarios_at_the_bounds_run_within_256_mb() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let header = |duration_s: u32, window_ms: u32| {
         format!(
             "[scenario]\nid = \"bounds\"\ntitle = \"Bounds\"\nduration_s = {duration_s}\nwindow_ms = {window_ms}\n"

@@ -338,16 +338,12 @@ pub fn App() -> Html {
             let Some(window) = web_sys::window() else {
                 return;
             };
-            #[allow(unused_mut)]
-            let mut query = link.as_ref().map(permalink::to_query).unwrap_or_default();
+            // A scenario of the user's own travels in the fragment, beside the query.
+            let query = link.as_ref().map(permalink::to_address).unwrap_or_default();
             #[allow(unused_mut)]
             let mut current = window.location().search().unwrap_or_default();
-            // A scenario of the user's own travels in the fragment, beside the query.
             #[cfg(feature = "authoring")]
             {
-                if let Some(fragment) = link.as_ref().and_then(|l| l.fragment.as_ref()) {
-                    query = format!("{query}#scenario={fragment}");
-                }
                 current += &window.location().hash().unwrap_or_default();
             }
             if query == current {
@@ -698,6 +694,15 @@ fn open_own(
         Err(_) => return false,
     };
     if let Some(payload) = crate::authoring::location_fragment() {
+        if link.as_ref().is_some_and(|l| l.mode != Mode::Replay) {
+            refuse(
+                &dispatch,
+                "Lessons and drills replay the outages as documented; this link carries a \
+                 scenario of its own."
+                    .into(),
+            );
+            return true;
+        }
         match crate::authoring::decode_fragment(&payload) {
             Ok(text) => dispatch.emit(Action::OpenText {
                 text: Rc::from(text),
@@ -875,7 +880,7 @@ fn embed_view(
     let full = player.link().map(|mut link| {
         link.embed = false;
         link.embed_fixes = false;
-        format!("{}{}", share::page_url(), permalink::to_query(&link))
+        format!("{}{}", share::page_url(), permalink::to_address(&link))
     });
     html! {
         <div class="embed-player">

@@ -251,6 +251,14 @@ pub fn parse(query: &str) -> Result<Option<Link>, String> {
             }
         }
     }
+    #[cfg(feature = "authoring")]
+    if link.mode != Mode::Replay && (link.src.is_some() || !link.set.is_empty()) {
+        return Err(
+            "Lessons and drills replay the outages as documented; this link also changes the \
+             scenario (src= or set=)."
+                .into(),
+        );
+    }
     link.embed = params.get("embed").as_deref() == Some("1");
     if link.embed && link.mode != Mode::Replay {
         return Err("Lessons and drills open in the full player, not in an embed.".into());
@@ -380,6 +388,18 @@ pub fn to_query(link: &Link) -> String {
     format!("?{}", String::from(params.to_string()))
 }
 
+/// What follows the page's URL for a link: its query and, for a scenario carried in the link
+/// itself, its `#scenario=` fragment.
+pub fn to_address(link: &Link) -> String {
+    #[allow(unused_mut)]
+    let mut address = to_query(link);
+    #[cfg(feature = "authoring")]
+    if let Some(fragment) = &link.fragment {
+        address = format!("{address}#scenario={fragment}");
+    }
+    address
+}
+
 /// Seconds to the microsecond, without trailing zeros: a fix applied mid-run changes the run
 /// from that very moment, so a link must name it exactly to replay the same run.
 fn exact(t: f64) -> String {
@@ -402,12 +422,7 @@ fn round(t: f64) -> String {
 pub fn embed_snippet(page_url: &str, link: &Link, title: &str) -> String {
     let mut embedded = link.clone();
     embedded.embed = true;
-    #[allow(unused_mut)]
-    let mut src = format!("{page_url}{}", to_query(&embedded));
-    #[cfg(feature = "authoring")]
-    if let Some(fragment) = &link.fragment {
-        src = format!("{src}#scenario={fragment}");
-    }
+    let src = format!("{page_url}{}", to_address(&embedded));
     let escape = |s: &str| {
         s.replace('&', "&amp;")
             .replace('"', "&quot;")

@@ -1242,6 +1242,8 @@ impl Player {
             Err(err) => {
                 session.borrow_mut().baseline = carried.baseline;
                 self.message = Some(err);
+                // Views showing what was asked for (a slider moved) show what runs again.
+                self.revision += 1;
             }
         }
     }
@@ -1648,6 +1650,15 @@ impl Reducible for Player {
                             (None, None) => Vec::new(),
                         };
                         let entry = ScenarioEntry::custom(compiled, text, src);
+                        // Too long for a link: the address cannot carry it; say so.
+                        if let Some(Err(too_long)) = entry
+                            .custom
+                            .as_ref()
+                            .filter(|c| c.src.is_none())
+                            .map(|c| c.fragment.clone())
+                        {
+                            next.message = Some(too_long);
+                        }
                         // One scenario of the user's own at a time, after the bundled ones.
                         let mut entries: Vec<ScenarioEntry> = next
                             .entries

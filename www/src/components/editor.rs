@@ -6,6 +6,7 @@ use crate::authoring;
 use crate::state::{Action, Editing};
 use cascade::ScenarioError;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use web_sys::{DragEvent, HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
@@ -88,10 +89,12 @@ pub fn Editor(props: &EditorProps) -> Html {
     let area = use_node_ref();
     // A new text given (a copy, a file): the editor holds it, checked at once.
     {
-        let (text, checked) = (text.clone(), checked.clone());
+        let (text, checked, typed) = (text.clone(), checked.clone(), typed.clone());
         use_effect_with(props.editing.version, {
             let given = props.editing.text.clone();
             move |_| {
+                // A check still pending for text typed before is for a text no longer here.
+                *typed.borrow_mut() += 1;
                 if *text != *given {
                     text.set(given.to_string());
                     checked.set(check(&given));
@@ -149,7 +152,17 @@ pub fn Editor(props: &EditorProps) -> Html {
     };
     let close = {
         let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(Action::Edit(None)))
+        Callback::from(move |_: MouseEvent| {
+            dispatch.emit(Action::Edit(None));
+            // Focus goes back to the scenario's title rather than to the page's start.
+            if let Some(title) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.query_selector(".scenario-head h2").ok().flatten())
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = title.focus();
+            }
+        })
     };
     let pick = {
         let dispatch = props.dispatch.clone();

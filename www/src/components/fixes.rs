@@ -69,7 +69,7 @@ pub fn Fixes(props: &FixesProps) -> Html {
             <h2 id="fixes-heading">{ "Fixes" }</h2>
             <div class="verdicts" aria-live="polite">
                 if session.has_fixes() {
-                    <p class="verdict"><strong>{ "With fixes: " }</strong><span class="verdict-text">{ verdict }</span></p>
+                    <p class="verdict"><strong>{ if session.fixes.is_empty() && session.scheduled.is_empty() { "What if: " } else { "With fixes: " } }</strong><span class="verdict-text">{ verdict }</span></p>
                     if let Some(v) = baseline_verdict {
                         <p class="verdict muted"><strong>{ "As it happened: " }</strong>{ v }</p>
                     }

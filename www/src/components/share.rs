@@ -1,7 +1,7 @@
 //! Sharing: the permalink, an `<iframe>` snippet to embed the replay in a postmortem, and
 //! downloads of the charts (PNG) and of the run's series (CSV, as `cascade run --format csv`).
 
-use crate::permalink::{Link, embed_snippet, to_query};
+use crate::permalink::{Link, embed_snippet, to_address};
 use crate::state::Session;
 use cascade::verdict::clock_label;
 use std::cell::RefCell;
@@ -221,15 +221,21 @@ pub fn png_stamp(session: &Session) -> Vec<String> {
             clock_label(&meta.started_at, *at_us as f64 / 1e6)
         )
     }));
-    let fixes = if fixes.is_empty() {
-        "none (as it happened)".to_string()
-    } else {
-        fixes.join(", ")
+    let fixes = match (fixes.is_empty(), session.set.is_empty()) {
+        (true, true) => "none (as it happened)".to_string(),
+        (true, false) => "none".to_string(),
+        _ => fixes.join(", "),
     };
+    // Parameters set under "What if", after the fixes.
+    let what_if: String = session
+        .set
+        .iter()
+        .map(|(path, v)| format!(" · {path} = {v}"))
+        .collect();
     vec![
         meta.title.clone(),
         format!(
-            "Fixes: {fixes} · seed {} · at {} ({} of {}) · Cascade Lab",
+            "Fixes: {fixes}{what_if} · seed {} · at {} ({} of {}) · Cascade Lab",
             session.seed,
             clock_label(&meta.started_at, now_s),
             clock_label("", now_s),
@@ -247,7 +253,7 @@ pub fn Share(props: &ShareProps) -> Html {
     let id = session.scenario.id().to_string();
     let seed = session.seed;
     let base = format!("{id}-seed{seed}");
-    let permalink = format!("{}{}", page_url(), to_query(&props.link));
+    let permalink = format!("{}{}", page_url(), to_address(&props.link));
     let on_embed = {
         let snippet = snippet.clone();
         let status = status.clone();

@@ -5,6 +5,7 @@
 use crate::state::{Action, Session};
 use std::cell::RefCell;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -58,8 +59,18 @@ pub fn WhatIf(props: &WhatIfProps) -> Html {
             })
         };
         let reset = {
-            let (dispatch, path) = (props.dispatch.clone(), p.path.clone());
-            Callback::from(move |_: MouseEvent| dispatch.emit(Action::SetParameter(path.clone(), None)))
+            let (dispatch, path, id) = (props.dispatch.clone(), p.path.clone(), id.clone());
+            Callback::from(move |_: MouseEvent| {
+                dispatch.emit(Action::SetParameter(path.clone(), None));
+                // The button goes away with the change: focus stays on its slider.
+                if let Some(slider) = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.get_element_by_id(&id))
+                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                {
+                    let _ = slider.focus();
+                }
+            })
         };
         let unit = if p.unit.is_empty() { String::new() } else { format!(" {}", p.unit) };
         html! {
