@@ -129,21 +129,8 @@ pub fn run_cell(
     cell: usize,
     seeds: &[u64],
 ) -> Result<Cell, String> {
-    let values: Vec<f64> = indices(axes, cell)
-        .iter()
-        .zip(axes)
-        .map(|(&i, axis)| axis.value(i))
-        .collect();
-    let overrides: Vec<(String, String)> = axes
-        .iter()
-        .zip(&values)
-        .map(|(axis, value)| {
-            (
-                axis.path.clone(),
-                override_text(scenario, &axis.path, *value),
-            )
-        })
-        .collect();
+    let values = values(axes, cell);
+    let overrides = overrides(scenario, axes, cell);
     let variant = scenario
         .variant(fixes, &overrides)
         .map_err(|e| e.to_string())?;
@@ -180,14 +167,27 @@ pub fn run_cell(
     })
 }
 
-/// A value as `--set` text: whole for a parameter that is an integer in the file.
-fn override_text(scenario: &Scenario, path: &str, value: f64) -> String {
-    let whole = scenario
-        .number_at(path)
-        .is_some_and(|_| scenario.is_integer_at(path));
-    if whole {
-        format!("{}", libm::round(value) as i64)
-    } else {
-        format!("{value}")
-    }
+/// Each axis's value in cell `cell`.
+pub fn values(axes: &[Axis], cell: usize) -> Vec<f64> {
+    indices(axes, cell)
+        .iter()
+        .zip(axes)
+        .map(|(&i, axis)| axis.value(i))
+        .collect()
+}
+
+/// Cell `cell` as `--set` overrides (path, text): a whole number for a parameter that is an
+/// integer in the file.
+pub fn overrides(scenario: &Scenario, axes: &[Axis], cell: usize) -> Vec<(String, String)> {
+    axes.iter()
+        .zip(values(axes, cell))
+        .map(|(axis, value)| {
+            let text = if scenario.is_integer_at(&axis.path) {
+                format!("{}", libm::round(value) as i64)
+            } else {
+                format!("{value}")
+            };
+            (axis.path.clone(), text)
+        })
+        .collect()
 }

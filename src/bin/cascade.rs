@@ -512,15 +512,11 @@ fn sweep(args: &SweepArgs) -> Result<ExitCode, String> {
             }
         }
     };
-    // Each cell is checked once before anything runs: a bad path or value fails fast.
+    // The first and last cells are checked before anything runs, with the values the cells
+    // run with: a bad path or value fails fast.
     for cell in [0, cells - 1] {
-        let values: Vec<(String, String)> = sweep::indices(&axes, cell)
-            .iter()
-            .zip(&axes)
-            .map(|(&i, a)| (a.path.clone(), a.value(i).to_string()))
-            .collect();
         scenario
-            .variant(&args.fixes, &values)
+            .variant(&args.fixes, &sweep::overrides(&scenario, &axes, cell))
             .map_err(|e| e.to_string())?;
     }
     let mine: Vec<usize> = (0..cells).filter(|c| c % shards == shard - 1).collect();

@@ -37,6 +37,8 @@ pub struct Estimate {
     pub heaviest_client: Option<(String, f64)>,
     /// Values in the run's series.
     pub series_values: f64,
+    /// Connection clients over all populations, at their highest.
+    pub population: f64,
 }
 
 /// Estimates a run of `file`.
@@ -49,6 +51,7 @@ pub fn estimate(file: &ScenarioFile) -> Estimate {
             .map_or(base, |&p| p.max(base))
     };
     let mut work_steps = 0.0;
+    let mut population_total = 0.0;
     let mut heaviest: Option<(String, f64)> = None;
     for (name, client) in &file.clients {
         let attempts = 1.0 + client.max_retries as f64;
@@ -63,6 +66,7 @@ pub fn estimate(file: &ScenarioFile) -> Estimate {
             }
             ClientKind::Connections => {
                 let population = peak(name, "population", client.population as f64);
+                population_total += population;
                 let heartbeats = if client.heartbeat_period_s > 0.0 {
                     duration_s / client.heartbeat_period_s
                 } else {
@@ -103,6 +107,7 @@ pub fn estimate(file: &ScenarioFile) -> Estimate {
         work_steps,
         heaviest_client: heaviest.map(|(name, steps)| (name, steps / work_steps.max(1.0))),
         series_values: windows * (series_names(file).len() as f64),
+        population: population_total,
     }
 }
 
@@ -147,17 +152,8 @@ pub fn check_counts(file: &ScenarioFile) -> Result<(), (String, String)> {
 /// Checks the totals and the estimated work against their bounds (after the wiring has been
 /// checked): a parameter path and a message that says what to lower.
 pub fn check_work(file: &ScenarioFile) -> Result<(), (String, String)> {
-    let peaks = timeline_peaks(file);
-    let population: f64 = file
-        .clients
-        .iter()
-        .filter(|(_, c)| c.kind == ClientKind::Connections)
-        .map(|(name, c)| {
-            peaks
-                .get(&format!("clients.{name}.population"))
-                .map_or(c.population as f64, |&p| p.max(c.population as f64))
-        })
-        .sum();
+    let estimate = estimate(file);
+    let population = estimate.population;
     if population > MAX_TOTAL_POPULATION {
         return Err((
             "clients".into(),
@@ -177,7 +173,6 @@ pub fn check_work(file: &ScenarioFile) -> Result<(), (String, String)> {
             ),
         ));
     }
-    let estimate = estimate(file);
     if estimate.series_values > MAX_SERIES_VALUES {
         return Err((
             "scenario.window_ms".into(),

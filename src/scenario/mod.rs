@@ -317,9 +317,10 @@ impl Scenario {
                     ),
                 ));
             }
-            let number = match patch::lookup(&self.tree, path) {
-                Some(Value::Integer(_)) => Value::Integer(libm::round(*value) as i64),
-                _ => Value::Float(*value),
+            let number = if self.is_integer_at(path) {
+                Value::Integer(libm::round(*value) as i64)
+            } else {
+                Value::Float(*value)
             };
             patch::apply(&mut tree, path, number)
                 .map_err(|message| self.error_at("parameters", format!("`{path}`: {message}")))?;

@@ -168,11 +168,6 @@ pub async fn fetch_bundled_source(id: &str) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| format!("scenarios/{id}.toml is not UTF-8 text"))
 }
 
-/// A file name for a scenario's TOML download: its id.
-pub fn file_name(scenario: &Scenario) -> String {
-    format!("{}.toml", scenario.id())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

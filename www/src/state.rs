@@ -984,6 +984,8 @@ impl Player {
     pub fn link(&self) -> Option<Link> {
         let session = self.session.as_ref()?.borrow();
         let scenario = &session.scenario;
+        #[cfg(feature = "authoring")]
+        let custom = self.custom(&session);
         Some(Link {
             scenario: scenario.id().to_string(),
             fixes: session.fixes.clone(),
@@ -1002,10 +1004,9 @@ impl Player {
             #[cfg(feature = "authoring")]
             set: session.set.clone(),
             #[cfg(feature = "authoring")]
-            src: self.custom(&session).and_then(|c| c.src.clone()),
+            src: custom.as_ref().and_then(|c| c.src.clone()),
             #[cfg(feature = "authoring")]
-            fragment: self
-                .custom(&session)
+            fragment: custom
                 .filter(|c| c.src.is_none())
                 .and_then(|c| c.fragment.clone().ok()),
         })
