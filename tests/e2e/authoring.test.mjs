@@ -5,13 +5,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { readFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { serve } from './server.mjs';
-import { launch, openPage, drawnPixels } from './browser.mjs';
+import { launch, openPage, drawnPixels, waitCaughtUp, cli } from './browser.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PRIMER = readFileSync(`${ROOT}scenarios/retry-storm.toml`, 'utf8');
@@ -29,15 +28,7 @@ after(async () => {
   await server?.close();
 });
 
-async function waitCaughtUp(page) {
-  await page.waitForFunction(() => !document.querySelector('.timeline [role=status]'), null, { timeout: 120_000 });
-}
 
-function cli(args) {
-  const binary = `${ROOT}target/release/cascade`;
-  if (existsSync(binary)) return execFileSync(binary, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
-  return execFileSync('cargo', ['run', '--release', '--quiet', '--', ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 28 });
-}
 
 /** Serves `text` at `path` (under the site) for this page only. */
 async function host(page, path, text, status = 200) {

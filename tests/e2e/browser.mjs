@@ -1,6 +1,11 @@
 // Launches the system Chromium through playwright-core (no browser download), with the flags
 // this closed network needs.
 import { chromium } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -42,4 +47,16 @@ export async function drawnPixels(page, selector = 'canvas') {
     }
     return count;
   });
+}
+
+/** Waits until the player's runs are computed up to the playhead (its "catching up" status is gone). */
+export async function waitCaughtUp(page) {
+  await page.waitForFunction(() => !document.querySelector('.timeline [role=status]'), null, { timeout: 120_000 });
+}
+
+/** What the CLI prints for these arguments (the release binary the test command built). */
+export function cli(args) {
+  const binary = `${ROOT}target/release/cascade`;
+  if (existsSync(binary)) return execFileSync(binary, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  return execFileSync('cargo', ['run', '--release', '--quiet', '--', ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 28 });
 }

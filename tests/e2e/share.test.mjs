@@ -3,11 +3,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { readFileSync, existsSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { serve } from './server.mjs';
-import { launch, openPage, drawnPixels } from './browser.mjs';
+import { launch, openPage, drawnPixels, waitCaughtUp, cli } from './browser.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIST = `${ROOT}dist/`;
@@ -24,9 +23,6 @@ after(async () => {
   await server?.close();
 });
 
-async function waitCaughtUp(page) {
-  await page.waitForFunction(() => !document.querySelector('.timeline [role=status]'), null, { timeout: 120_000 });
-}
 
 test('the URL follows the view and reopening it restores the same state', async () => {
   const errors = [];
@@ -182,11 +178,6 @@ test('the copied embed code is an iframe of this sandbox in embed mode', async (
   await page.close();
 });
 
-function cliCsv(args) {
-  const binary = `${ROOT}target/release/cascade`;
-  if (existsSync(binary)) return execFileSync(binary, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
-  return execFileSync('cargo', ['run', '--release', '--quiet', '--', ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 28 });
-}
 
 test('the CSV download holds exactly what the CLI prints, and the PNG is an image', async () => {
   const errors = [];
@@ -197,8 +188,8 @@ test('the CSV download holds exactly what the CLI prints, and the PNG is an imag
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download data (CSV)' }).click()]);
   assert.equal(csv.suggestedFilename(), 'retry-storm-seed4.csv');
   const web = readFileSync(await csv.path(), 'utf8');
-  const cli = cliCsv(['run', 'retry-storm', '--fix', 'jitter', '--seed', '4', '--format', 'csv']);
-  assert.equal(web, cli);
+  const fromCli = cli(['run', 'retry-storm', '--fix', 'jitter', '--seed', '4', '--format', 'csv']);
+  assert.equal(web, fromCli);
   // What the PNG says in words: the scenario, the run (fixes, seed, moment), each chart's title
   // and legend. (Recorded as it is drawn: the canvas's text calls.)
   await page.evaluate(() => {

@@ -4,10 +4,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { serve } from './server.mjs';
-import { launch, openPage, drawnPixels } from './browser.mjs';
+import { launch, openPage, drawnPixels, waitCaughtUp, cli } from './browser.mjs';
 
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 const SCENARIOS = fileURLToPath(new URL('../../scenarios/', import.meta.url));
@@ -15,12 +14,6 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Where the run leaves its screenshots of each scenario mid-incident (desktop, phone, embed). */
 const SHOTS = `${ROOT}target/screenshots/`;
 
-/** What the CLI prints for these arguments (the release binary the test command built). */
-function cliCsv(args) {
-  const binary = `${ROOT}target/release/cascade`;
-  if (existsSync(binary)) return execFileSync(binary, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
-  return execFileSync('cargo', ['run', '--release', '--quiet', '--', ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 28 });
-}
 let server;
 let browser;
 
@@ -65,11 +58,6 @@ async function seekTo(page, fraction) {
   await waitCaughtUp(page);
 }
 
-async function waitCaughtUp(page) {
-  await page.waitForFunction(() => !document.querySelector('.timeline [role=status]'), null, {
-    timeout: 120_000,
-  });
-}
 
 test('the gallery lists every bundled outage, with no failed requests from a sub-path', async () => {
   const errors = [];
@@ -241,8 +229,8 @@ test('every fix that moves an operator action applies now, and the fork is the C
     await seekTo(page, 1);
     const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download data (CSV)' }).click()]);
     const web = readFileSync(await csv.path(), 'utf8');
-    const cli = cliCsv(['run', id, '--fix-at', `single-flight@${at}s`, '--format', 'csv']);
-    assert.equal(web, cli, `single-flight applied at ${at} s`);
+    const fromCli = cli(['run', id, '--fix-at', `single-flight@${at}s`, '--format', 'csv']);
+    assert.equal(web, fromCli, `single-flight applied at ${at} s`);
     await page.close();
   }
   assert.deepEqual(errors, []);
@@ -273,8 +261,8 @@ test('every fix of every scenario can be applied now at three moments of its run
       await seekTo(page, 1);
       const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download data (CSV)' }).click()]);
       const web = readFileSync(await csv.path(), 'utf8');
-      const cli = cliCsv(['run', id, ...fixes.flatMap((fix) => ['--fix-at', `${fix}@${at}s`]), '--format', 'csv']);
-      assert.equal(web, cli, `${id}: every fix applied at ${at} s`);
+      const fromCli = cli(['run', id, ...fixes.flatMap((fix) => ['--fix-at', `${fix}@${at}s`]), '--format', 'csv']);
+      assert.equal(web, fromCli, `${id}: every fix applied at ${at} s`);
       await page.close();
     }
   }

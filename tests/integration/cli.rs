@@ -2,7 +2,8 @@
 
 use std::process::Command;
 
-fn cascade(args: &[&str]) -> (i32, String, String) {
+/// Runs the `cascade` binary: (exit code, stdout, stderr). The sweep tests use it too.
+pub(crate) fn cascade(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_cascade"))
         .args(args)
         .output()

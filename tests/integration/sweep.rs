@@ -1,28 +1,14 @@
 //! Sweeps over parameters × seeds: the retry storm's stability map, and the CLI's shards, merge
 //! and formats.
 
+use crate::cli::cascade;
 use cascade::scenario::Scenario;
 use cascade::sweep::{self, Axis};
-use std::process::Command;
 
 fn retry_storm() -> Scenario {
-    let bundled = cascade::bundled()
-        .iter()
-        .find(|b| b.file_name == "retry-storm.toml")
-        .unwrap();
-    Scenario::parse(bundled.file_name, bundled.source).unwrap()
-}
-
-fn cascade(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_cascade"))
-        .args(args)
-        .output()
-        .expect("cascade runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    cascade::scenario::find_bundled("retry-storm")
+        .unwrap()
+        .unwrap()
 }
 
 #[test]
