@@ -1,11 +1,13 @@
 //! Sweeps: one scenario run over a grid of parameter values × seeds, each cell summarised as the
-//! share of seeds that collapse (degraded and not recovered by the end), the mean outage and the
-//! mean recovery time. The CLI spreads cells over threads and machines (`--shard`); a cell's
-//! numbers depend only on the scenario, the fixes, the cell's values and the seeds.
+//! share of seeds that collapse (not recovered by the end, or down for at least the scenario's
+//! `sweep.collapse_outage_s`), the mean outage and the mean recovery time. The CLI spreads cells
+//! over threads and machines (`--shard`), the browser over its workers; a cell's numbers depend
+//! only on the scenario, the fixes, the cell's values and the seeds.
 
 use crate::scenario::Scenario;
 use crate::sim::Simulation;
-use crate::verdict::{Verdict, assess};
+use crate::verdict::{Verdict, assess_absolute};
+use serde::{Deserialize, Serialize};
 
 /// The most cells one sweep may have.
 pub const MAX_CELLS: usize = 10_000;
@@ -65,14 +67,23 @@ impl Axis {
     }
 }
 
-/// The scenario's suggested axes: its first two declared `parameters`, each over its range in
-/// `steps` values.
+/// The scenario's suggested axes: its `sweep.axes` (or else its first two declared
+/// `parameters`), each over its parameter's range in `steps` values.
 pub fn declared_axes(scenario: &Scenario, steps: usize) -> Vec<Axis> {
-    scenario
-        .file
-        .parameters
-        .iter()
-        .take(2)
+    let parameters = &scenario.file.parameters;
+    let chosen: Vec<_> = if scenario.file.sweep.axes.is_empty() {
+        parameters.iter().take(2).collect()
+    } else {
+        scenario
+            .file
+            .sweep
+            .axes
+            .iter()
+            .filter_map(|path| parameters.iter().find(|p| p.path == *path))
+            .collect()
+    };
+    chosen
+        .into_iter()
         .map(|p| Axis {
             path: p.path.clone(),
             from: p.min,
@@ -97,6 +108,49 @@ pub fn indices(axes: &[Axis], mut cell: usize) -> Vec<usize> {
     out
 }
 
+/// What one seed's run gave.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The seed.
+    pub seed: u64,
+    /// When the run degraded, s (none: no outage).
+    pub degraded_at_s: Option<f64>,
+    /// How long the outage lasted, s (to the end if it had not recovered; 0 with no outage).
+    pub outage_s: f64,
+    /// Whether it recovered.
+    pub recovered: bool,
+    /// Whether it collapsed: not recovered by the end, or down for at least the scenario's
+    /// `sweep.collapse_outage_s`.
+    pub collapsed: bool,
+}
+
+impl Outcome {
+    /// The outcome of a run of `scenario` with `seed` whose metrics gave `verdict`.
+    pub fn of(scenario: &Scenario, seed: u64, verdict: Verdict) -> Outcome {
+        let end_s = scenario.file.scenario.duration_s;
+        let threshold_s = scenario.file.sweep.collapse_outage_s;
+        let (degraded_at_s, outage_s, recovered) = match verdict {
+            Verdict::NotRecovered { degraded_at_s } => {
+                (Some(degraded_at_s), end_s - degraded_at_s, false)
+            }
+            Verdict::Recovered {
+                degraded_at_s,
+                recovered_at_s,
+            } => (Some(degraded_at_s), recovered_at_s - degraded_at_s, true),
+            Verdict::NoOutage | Verdict::TooEarly => (None, 0.0, false),
+        };
+        let collapsed = degraded_at_s.is_some()
+            && (!recovered || (threshold_s > 0.0 && outage_s >= threshold_s));
+        Outcome {
+            seed,
+            degraded_at_s,
+            outage_s,
+            recovered,
+            collapsed,
+        }
+    }
+}
+
 /// What the seeds of one cell gave.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cell {
@@ -106,7 +160,9 @@ pub struct Cell {
     pub values: Vec<f64>,
     /// Seeds run.
     pub seeds: u32,
-    /// Seeds whose run degraded and had not recovered by its end.
+    /// Seeds whose run had an outage.
+    pub degraded: u32,
+    /// Seeds whose run collapsed (see [`Outcome::collapsed`]).
     pub collapsed: u32,
     /// Mean outage over the seeds, s (from degrading to recovering, or to the end).
     pub outage_s_mean: f64,
@@ -119,6 +175,31 @@ impl Cell {
     pub fn collapse_probability(&self) -> f64 {
         self.collapsed as f64 / self.seeds.max(1) as f64
     }
+
+    /// Cell `cell` at `values`, from its seeds' outcomes (in any order: the sums are taken in
+    /// seed order, so the CLI and the browser add them up alike).
+    pub fn from_outcomes(cell: usize, values: Vec<f64>, outcomes: &[Outcome]) -> Cell {
+        let mut sorted = outcomes.to_vec();
+        crate::small_sort::sort_by_key(&mut sorted, |o| o.seed);
+        let (mut outage_s, mut recovery_s, mut recovered) = (0.0, 0.0, 0u32);
+        for o in &sorted {
+            outage_s += o.outage_s;
+            if o.recovered {
+                recovery_s += o.outage_s;
+                recovered += 1;
+            }
+        }
+        let n = sorted.len().max(1) as f64;
+        Cell {
+            cell,
+            values,
+            seeds: sorted.len() as u32,
+            degraded: sorted.iter().filter(|o| o.degraded_at_s.is_some()).count() as u32,
+            collapsed: sorted.iter().filter(|o| o.collapsed).count() as u32,
+            outage_s_mean: outage_s / n,
+            recovery_s_mean: (recovered > 0).then(|| recovery_s / recovered as f64),
+        }
+    }
 }
 
 /// Runs cell `cell` of a sweep of `scenario` with `fixes` over `axes`, on `seeds`.
@@ -129,42 +210,32 @@ pub fn run_cell(
     cell: usize,
     seeds: &[u64],
 ) -> Result<Cell, String> {
-    let values = values(axes, cell);
+    let outcomes = run_seeds(scenario, fixes, axes, cell, seeds)?;
+    Ok(Cell::from_outcomes(cell, values(axes, cell), &outcomes))
+}
+
+/// Each seed's outcome in cell `cell` of a sweep of `scenario` with `fixes` over `axes` (no
+/// axes: the scenario itself); what a browser worker computes for its share of a cell.
+pub fn run_seeds(
+    scenario: &Scenario,
+    fixes: &[String],
+    axes: &[Axis],
+    cell: usize,
+    seeds: &[u64],
+) -> Result<Vec<Outcome>, String> {
     let overrides = overrides(scenario, axes, cell);
     let variant = scenario
         .variant(fixes, &overrides)
         .map_err(|e| e.to_string())?;
-    let end_s = scenario.file.scenario.duration_s;
-    let (mut collapsed, mut outage_s, mut recovery_s, mut recovered) = (0, 0.0, 0.0, 0u32);
-    for &seed in seeds {
-        let mut sim = Simulation::new(&variant, seed);
-        sim.run_to_end()
-            .map_err(|e| format!("cell {cell} ({values:?}), seed {seed}: {e}"))?;
-        match assess(sim.metrics()) {
-            Verdict::NotRecovered { degraded_at_s } => {
-                collapsed += 1;
-                outage_s += end_s - degraded_at_s;
-            }
-            Verdict::Recovered {
-                degraded_at_s,
-                recovered_at_s,
-            } => {
-                outage_s += recovered_at_s - degraded_at_s;
-                recovery_s += recovered_at_s - degraded_at_s;
-                recovered += 1;
-            }
-            Verdict::NoOutage | Verdict::TooEarly => {}
-        }
-    }
-    let n = seeds.len().max(1) as f64;
-    Ok(Cell {
-        cell,
-        values,
-        seeds: seeds.len() as u32,
-        collapsed,
-        outage_s_mean: outage_s / n,
-        recovery_s_mean: (recovered > 0).then(|| recovery_s / recovered as f64),
-    })
+    seeds
+        .iter()
+        .map(|&seed| {
+            let mut sim = Simulation::new(&variant, seed);
+            sim.run_to_end()
+                .map_err(|e| format!("cell {cell} ({:?}), seed {seed}: {e}", values(axes, cell)))?;
+            Ok(Outcome::of(scenario, seed, assess_absolute(sim.metrics())))
+        })
+        .collect()
 }
 
 /// Each axis's value in cell `cell`.

@@ -34,8 +34,19 @@ pub const GOOD_WINDOWS_TO_RECOVER: usize = 3;
 /// Windows summed for each ratio.
 pub const SMOOTHING_WINDOWS: usize = 5;
 
-/// Judges the windows closed so far.
+/// Judges the windows closed so far, against the run's own early success ratio.
 pub fn assess(metrics: &Metrics) -> Verdict {
+    judge(metrics, None)
+}
+
+/// Judges the windows closed so far against full health (every offered request succeeding),
+/// not the run's own start: a sweep's cell that is failing from its first minutes is an
+/// outage from its start, not a calm run.
+pub fn assess_absolute(metrics: &Metrics) -> Verdict {
+    judge(metrics, Some(1.0))
+}
+
+fn judge(metrics: &Metrics, fixed_baseline: Option<f64>) -> Verdict {
     let (Some(t), Some(offered), Some(success)) = (
         metrics.series("t_s"),
         metrics.series("offered_rps"),
@@ -60,7 +71,8 @@ pub fn assess(metrics: &Metrics) -> Verdict {
     if early.is_empty() {
         return Verdict::TooEarly;
     }
-    let baseline = (early.iter().sum::<f64>() / early.len() as f64).max(0.2);
+    let baseline =
+        fixed_baseline.unwrap_or_else(|| (early.iter().sum::<f64>() / early.len() as f64).max(0.2));
     let bad = |r: &Option<f64>| r.is_some_and(|r| r < 0.75 * baseline);
     let good = |r: &Option<f64>| r.is_none_or(|r| r >= 0.9 * baseline);
     let Some(first_bad) = ratios.iter().position(bad) else {

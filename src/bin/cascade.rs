@@ -134,8 +134,9 @@ enum Command {
         out: std::path::PathBuf,
     },
     /// Run a scenario over a grid of parameter values × seeds, using every core: per cell, the
-    /// share of seeds that collapse (degraded, not recovered by the end), the mean outage and
-    /// the mean recovery time. `--shard I/N` runs every N-th cell (I from 1 to N) so a batch
+    /// share of seeds with an outage, the share that collapse (not recovered by the end, or
+    /// down for the scenario's `sweep.collapse_outage_s`), the mean outage and the mean
+    /// recovery time. With no `--param`, the scenario's `[sweep]` axes. `--shard I/N` runs every N-th cell (I from 1 to N) so a batch
     /// system can spread a sweep over machines; `--merge` joins the shards' CSV files.
     Sweep(SweepArgs),
     /// Measure simulation speed: medians over several runs.
@@ -445,7 +446,7 @@ fn sweep_header(axes: &[cascade::sweep::Axis]) -> String {
         header.push(',');
         header.push_str(&axis.path);
     }
-    header.push_str(",seeds,collapsed,collapse_probability,outage_s_mean,recovery_s_mean");
+    header.push_str(",seeds,degraded,collapsed,collapse_probability,outage_s_mean,recovery_s_mean");
     header
 }
 
@@ -455,8 +456,9 @@ fn sweep_row(cell: &cascade::sweep::Cell) -> String {
         row.push_str(&format!(",{v}"));
     }
     row.push_str(&format!(
-        ",{},{},{},{:.3},{}",
+        ",{},{},{},{},{:.3},{}",
         cell.seeds,
+        cell.degraded,
         cell.collapsed,
         cell.collapse_probability(),
         cell.outage_s_mean,
@@ -552,7 +554,7 @@ fn sweep(args: &SweepArgs) -> Result<ExitCode, String> {
                 .map(|c| {
                     json!({
                         "cell": c.cell, "values": c.values, "seeds": c.seeds,
-                        "collapsed": c.collapsed,
+                        "degraded": c.degraded, "collapsed": c.collapsed,
                         "collapse_probability": c.collapse_probability(),
                         "outage_s_mean": c.outage_s_mean,
                         "recovery_s_mean": c.recovery_s_mean,

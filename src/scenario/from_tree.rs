@@ -302,8 +302,9 @@ macro_rules! tagged {
 tables! {
     ScenarioFile { scenario, clients, load_balancers, http_caches, services, caches, datastores,
         dependencies, probes, deploys, timeline, beats, fixes, expectations, questions, drill,
-        parameters }
+        parameters, sweep }
     Parameter { path, label, unit, min, max, step }
+    SweepSpec { axes, collapse_outage_s }
     DeploySpec { service, replaces, balancer, instances, deadline_s, retries, retry_after_s }
     Meta { id, title, organisation, date, source_url, summary, started_at, incident_duration_s,
         duration_s, window_ms, seed, key_series, series_labels, difficulty, objectives }

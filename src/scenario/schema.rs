@@ -62,6 +62,25 @@ pub struct ScenarioFile {
     /// panel (the browser form of `--set`).
     #[serde(default)]
     pub parameters: Vec<Parameter>,
+    /// The stability map: which declared parameters it sweeps, and what counts as collapse.
+    #[serde(default)]
+    pub sweep: SweepSpec,
+}
+
+/// The stability map's suggested axes (`cascade sweep` with no `--param`, the browser's map)
+/// and what counts as a collapse for this outage.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    /// One or two declared parameters' paths: the map's x axis, then its y axis (none: the
+    /// first two parameters).
+    #[serde(default)]
+    pub axes: Vec<String>,
+    /// A run collapses when it has not recovered by its end, or (when above 0) when its outage
+    /// lasts at least this long, s: for an outage that operators ended, "it did not recover
+    /// on its own before they acted".
+    #[serde(default)]
+    pub collapse_outage_s: f64,
 }
 
 /// A key parameter, its label and the range a reader may move it over.

@@ -1413,5 +1413,46 @@ pub fn check_parameters(scenario: &super::Scenario) -> Result<(), super::Scenari
             }
         }
     }
+    check_sweep(scenario)
+}
+
+#[cfg(feature = "validation")]
+/// Checks `[sweep]`: one or two distinct declared parameters as axes, and a collapse threshold
+/// from 0 (none) to the run's length.
+fn check_sweep(scenario: &super::Scenario) -> Result<(), super::ScenarioError> {
+    let sweep = &scenario.file.sweep;
+    let fail = |path: &str, message: String| Err(scenario.error_at(path, message));
+    if sweep.axes.len() > 2 {
+        return fail(
+            "sweep.axes",
+            format!("{} axes: a stability map has one or two", sweep.axes.len()),
+        );
+    }
+    for (i, path) in sweep.axes.iter().enumerate() {
+        if !scenario.file.parameters.iter().any(|p| p.path == *path) {
+            return fail(
+                &format!("sweep.axes.{i}"),
+                format!(
+                    "`{path}` is not a declared parameter: expected the path of one of the [[parameters]]"
+                ),
+            );
+        }
+        if sweep.axes[..i].contains(path) {
+            return fail(
+                &format!("sweep.axes.{i}"),
+                format!("`{path}` is an axis twice"),
+            );
+        }
+    }
+    let duration_s = scenario.file.scenario.duration_s;
+    if !(sweep.collapse_outage_s >= 0.0 && sweep.collapse_outage_s < duration_s) {
+        return fail(
+            "sweep.collapse_outage_s",
+            format!(
+                "expected a number of seconds from 0 (none) to below the run's {duration_s} s, found {}",
+                sweep.collapse_outage_s
+            ),
+        );
+    }
     Ok(())
 }

@@ -705,3 +705,40 @@ fn a_file_at_every_count_bound_is_checked_in_well_under_a_second() {
     assert!(took.as_secs_f64() < 20.0, "{took:?}");
     eprintln!("a file at the count bounds parsed and checked in {took:?}");
 }
+
+#[test]
+fn sweep_axes_name_declared_parameters_and_the_collapse_threshold_fits_the_run() {
+    let declared = format!(
+        "{GOOD}\n[[parameters]]\npath = \"clients.users.rate_rps\"\nlabel = \"Load\"\nmin = 1\nmax = 20\n"
+    );
+    let good = format!(
+        "{declared}\n[sweep]\naxes = [\"clients.users.rate_rps\"]\ncollapse_outage_s = 5\n"
+    );
+    Scenario::parse("tiny.toml", &good).unwrap_or_else(|e| panic!("{e}"));
+    let err = error(&format!(
+        "{declared}\n[sweep]\naxes = [\"services.api.workers\"]\n"
+    ));
+    assert_eq!(err.path.as_deref(), Some("sweep.axes.0"), "{err}");
+    assert!(err.message.contains("not a declared parameter"), "{err}");
+    assert_eq!(
+        err.location.map(|l| l.line),
+        Some(line_of(
+            &format!("{declared}\n[sweep]\naxes = [\"services.api.workers\"]\n"),
+            "axes ="
+        )),
+        "{err}"
+    );
+    let err = error(&format!(
+        "{declared}\n[sweep]\naxes = [\"clients.users.rate_rps\", \"clients.users.rate_rps\"]\n"
+    ));
+    assert!(err.message.contains("an axis twice"), "{err}");
+    let err = error(&format!("{declared}\n[sweep]\ncollapse_outage_s = 10\n"));
+    assert_eq!(
+        err.path.as_deref(),
+        Some("sweep.collapse_outage_s"),
+        "{err}"
+    );
+    assert!(err.message.contains("below the run's 10 s"), "{err}");
+    let err = error(&format!("{declared}\n[sweep]\naxis = []\n"));
+    assert!(err.message.contains("axis"), "{err}");
+}

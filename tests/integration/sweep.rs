@@ -191,3 +191,25 @@ fn bad_sweeps_are_refused_with_what_was_expected() {
         assert!(err.contains(expected), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn every_bundled_scenario_sweeps_declared_axes_and_its_documented_configuration_collapses() {
+    let seeds: Vec<u64> = (1..=4).collect();
+    let mut wrong = Vec::new();
+    for bundled in cascade::scenario::bundled() {
+        let scenario = Scenario::parse(bundled.file_name, bundled.source).unwrap();
+        let id = scenario.id().to_string();
+        let axes = sweep::declared_axes(&scenario, 5);
+        assert_eq!(axes.len(), 2, "{id}: two sweep axes");
+        let outcomes = sweep::run_seeds(&scenario, &[], &[], 0, &seeds).unwrap();
+        let cell = sweep::Cell::from_outcomes(0, Vec::new(), &outcomes);
+        if cell.collapse_probability() < 0.75 {
+            wrong.push(format!("{id}: {outcomes:?}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "documented configurations outside the collapse region:\n{}",
+        wrong.join("\n")
+    );
+}
