@@ -223,15 +223,17 @@ pub fn run_seeds(
     cell: usize,
     seeds: &[u64],
 ) -> Result<Vec<Outcome>, String> {
-    let overrides = overrides(scenario, axes, cell);
     let variant = scenario
-        .variant(fixes, &overrides)
+        .variant_with_numbers(fixes, &overrides(axes, cell))
         .map_err(|e| e.to_string())?;
     seeds
         .iter()
         .map(|&seed| {
             let mut sim = Simulation::new(&variant, seed);
-            sim.run_to_end()
+            // The replay's own loop (with no limit it runs to the end): the web module then
+            // carries one copy of the engine's inner loop, not two.
+            let end_us = sim.end_us();
+            sim.run_until_budget(end_us, u64::MAX)
                 .map_err(|e| format!("cell {cell} ({:?}), seed {seed}: {e}", values(axes, cell)))?;
             Ok(Outcome::of(scenario, seed, assess_absolute(sim.metrics())))
         })
@@ -247,18 +249,55 @@ pub fn values(axes: &[Axis], cell: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Cell `cell` as `--set` overrides (path, text): a whole number for a parameter that is an
-/// integer in the file.
-pub fn overrides(scenario: &Scenario, axes: &[Axis], cell: usize) -> Vec<(String, String)> {
+/// Cell `cell` as parameter values: (path, value), each axis's value in the cell (the run
+/// rounds it for a parameter that is an integer in the file).
+pub fn overrides(axes: &[Axis], cell: usize) -> Vec<(String, f64)> {
     axes.iter()
         .zip(values(axes, cell))
-        .map(|(axis, value)| {
-            let text = if scenario.is_integer_at(&axis.path) {
-                format!("{}", libm::round(value) as i64)
-            } else {
-                format!("{value}")
-            };
-            (axis.path.clone(), text)
-        })
+        .map(|(axis, value)| (axis.path.clone(), value))
         .collect()
+}
+
+/// The first line of a sweep's CSV: what was swept, for `--merge` to check that shards belong
+/// together.
+pub fn csv_spec(id: &str, axes: &[Axis], seeds: u32, fixes: &[String]) -> String {
+    let mut spec = format!("# sweep: {id}");
+    for axis in axes {
+        spec.push_str(&format!(" --param {}", axis.spec()));
+    }
+    spec.push_str(&format!(" --seeds {seeds}"));
+    for fix in fixes {
+        spec.push_str(&format!(" --fix {fix}"));
+    }
+    spec
+}
+
+/// The CSV's header line.
+pub fn csv_header(axes: &[Axis]) -> String {
+    let mut header = "cell".to_string();
+    for axis in axes {
+        header.push(',');
+        header.push_str(&axis.path);
+    }
+    header.push_str(",seeds,degraded,collapsed,collapse_probability,outage_s_mean,recovery_s_mean");
+    header
+}
+
+/// One cell's CSV line.
+pub fn csv_row(cell: &Cell) -> String {
+    let mut row = cell.cell.to_string();
+    for v in &cell.values {
+        row.push_str(&format!(",{v}"));
+    }
+    row.push_str(&format!(
+        ",{},{},{},{},{:.3},{}",
+        cell.seeds,
+        cell.degraded,
+        cell.collapsed,
+        cell.collapse_probability(),
+        cell.outage_s_mean,
+        cell.recovery_s_mean
+            .map_or(String::new(), |r| format!("{r:.3}"))
+    ));
+    row
 }

@@ -426,48 +426,6 @@ fn new_from(id: &str) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The first line of a sweep's CSV: what was swept, for `--merge` to check that shards belong
-/// together.
-fn sweep_spec(id: &str, axes: &[cascade::sweep::Axis], seeds: u32, fixes: &[String]) -> String {
-    let mut spec = format!("# sweep: {id}");
-    for axis in axes {
-        spec.push_str(&format!(" --param {}", axis.spec()));
-    }
-    spec.push_str(&format!(" --seeds {seeds}"));
-    for fix in fixes {
-        spec.push_str(&format!(" --fix {fix}"));
-    }
-    spec
-}
-
-fn sweep_header(axes: &[cascade::sweep::Axis]) -> String {
-    let mut header = "cell".to_string();
-    for axis in axes {
-        header.push(',');
-        header.push_str(&axis.path);
-    }
-    header.push_str(",seeds,degraded,collapsed,collapse_probability,outage_s_mean,recovery_s_mean");
-    header
-}
-
-fn sweep_row(cell: &cascade::sweep::Cell) -> String {
-    let mut row = cell.cell.to_string();
-    for v in &cell.values {
-        row.push_str(&format!(",{v}"));
-    }
-    row.push_str(&format!(
-        ",{},{},{},{},{:.3},{}",
-        cell.seeds,
-        cell.degraded,
-        cell.collapsed,
-        cell.collapse_probability(),
-        cell.outage_s_mean,
-        cell.recovery_s_mean
-            .map_or(String::new(), |r| format!("{r:.3}"))
-    ));
-    row
-}
-
 fn sweep(args: &SweepArgs) -> Result<ExitCode, String> {
     use cascade::sweep::{self, Axis};
     let reference = args
@@ -518,7 +476,7 @@ fn sweep(args: &SweepArgs) -> Result<ExitCode, String> {
     // run with: a bad path or value fails fast.
     for cell in [0, cells - 1] {
         scenario
-            .variant(&args.fixes, &sweep::overrides(&scenario, &axes, cell))
+            .variant_with_numbers(&args.fixes, &sweep::overrides(&axes, cell))
             .map_err(|e| e.to_string())?;
     }
     let mine: Vec<usize> = (0..cells).filter(|c| c % shards == shard - 1).collect();
@@ -577,12 +535,12 @@ fn sweep(args: &SweepArgs) -> Result<ExitCode, String> {
         _ => {
             outln!(
                 "{}",
-                sweep_spec(scenario.id(), &axes, args.seeds, &args.fixes)
+                cascade::sweep::csv_spec(scenario.id(), &axes, args.seeds, &args.fixes)
             );
             outln!("# shard: {shard}/{shards}");
-            outln!("{}", sweep_header(&axes));
+            outln!("{}", cascade::sweep::csv_header(&axes));
             for cell in &done {
-                outln!("{}", sweep_row(cell));
+                outln!("{}", cascade::sweep::csv_row(cell));
             }
         }
     }

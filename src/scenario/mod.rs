@@ -281,6 +281,31 @@ impl Scenario {
         self.build_variant(fixes, &parsed)
     }
 
+    /// Applies the named fixes, then sets each path to a number (a whole one where the file has
+    /// an integer), and validates the result: what a sweep's cell runs.
+    pub fn variant_with_numbers(
+        &self,
+        fixes: &[String],
+        set: &[(String, f64)],
+    ) -> Result<Variant, ScenarioError> {
+        let texts: Vec<String> = set.iter().map(|(_, v)| format!("{v}")).collect();
+        let parsed: Vec<(&str, &str, Value)> = set
+            .iter()
+            .zip(&texts)
+            .map(|((path, v), text)| (path.as_str(), text.as_str(), self.number_value(path, *v)))
+            .collect();
+        self.build_variant(fixes, &parsed)
+    }
+
+    /// `value` as the parameter at `path` takes it: whole for an integer.
+    fn number_value(&self, path: &str, value: f64) -> Value {
+        if self.is_integer_at(path) {
+            Value::Integer(libm::round(value) as i64)
+        } else {
+            Value::Float(value)
+        }
+    }
+
     /// The number at a parameter path (`clients.users.rate_rps`), if there is one there.
     pub fn number_at(&self, path: &str) -> Option<f64> {
         match patch::lookup(&self.tree, path)? {
@@ -317,12 +342,7 @@ impl Scenario {
                     ),
                 ));
             }
-            let number = if self.is_integer_at(path) {
-                Value::Integer(libm::round(*value) as i64)
-            } else {
-                Value::Float(*value)
-            };
-            patch::apply(&mut tree, path, number)
+            patch::apply(&mut tree, path, self.number_value(path, *value))
                 .map_err(|message| self.error_at("parameters", format!("`{path}`: {message}")))?;
         }
         let file = ScenarioFile::from_tree(tree.clone())

@@ -11,7 +11,11 @@
 //      fix on in turn at the end of the run, and while a link with every fix on opens and
 //      computes (page start-up included), for every bundled scenario;
 //   6. with every fix on and the comparison, per scenario: the peak wasm memory of the page and its
-//      workers (as the page reports it), and the peak memory of all the browser's processes.
+//      workers (as the page reports it), and the peak memory of all the browser's processes;
+//   7. the 20×20 stability map of retry-storm, 4 seeds per cell: the page's time to fill it (median
+//      of 3) as a ratio to `cascade sweep` on the same grid (median of 3, every core both ways),
+//      and the frame times and longest main-thread task while it fills.
+// BENCH_MAP_ONLY=1 runs part 7 alone.
 // Usage: node tests/e2e/bench.mjs [LONGEST_ID] (after `trunk build --release` and
 // `cargo build --release`).
 import { fileURLToPath } from 'node:url';
@@ -131,7 +135,53 @@ const browser = await launch();
 const pid = process.pid;
 const browserRss = () => treeRss(pid) - process.memoryUsage().rss;
 const results = {};
+
+/** Part 7: the stability map, browser ÷ CLI. */
+async function mapBench() {
+  const native = [];
+  for (let i = 0; i < 3; i++) {
+    const start = process.hrtime.bigint();
+    execFileSync(CLI, ['sweep', 'retry-storm', '--steps', '20', '--seeds', '4'], { maxBuffer: 1 << 28 });
+    native.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  const browserMs = [];
+  let figures;
+  for (let i = 0; i < 3; i++) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await page.goto(`${server.url}?s=retry-storm&whatif=1`);
+    await page.getByRole('button', { name: 'Stability map' }).waitFor();
+    // The 10×10 map the button opens on, then the 20×20 one, timed from the page's own clock.
+    await page.getByRole('button', { name: 'Stability map' }).click();
+    await page.waitForSelector('.explore-status[data-done]', { timeout: 300_000 });
+    await watchFrames(page);
+    await page.getByLabel('Grid').selectOption('20');
+    await page.waitForFunction(() => document.querySelectorAll('.map-cell').length === 400 && document.querySelector('.explore-status[data-done]'), null, { timeout: 300_000 });
+    browserMs.push(Number(await page.locator('.explore-status').getAttribute('data-elapsed-ms')));
+    figures = await frameFigures(page);
+    await page.close();
+  }
+  const cores = await (async () => {
+    const page = await browser.newPage();
+    const n = await page.evaluate(() => navigator.hardwareConcurrency);
+    await page.close();
+    return n;
+  })();
+  results.stability_map = {
+    grid: '20x20, 4 seeds per cell, retry-storm',
+    workers: Math.min(cores, 8),
+    native_sweep_ms: Math.round(median(native)),
+    browser_ms: Math.round(median(browserMs)),
+    browser_ms_runs: browserMs.map(Math.round),
+    ratio_to_native: Number((median(browserMs) / median(native)).toFixed(2)),
+    while_filling: figures,
+  };
+}
+
 try {
+  if (process.env.BENCH_MAP_ONLY) {
+    await mapBench();
+    throw 'done';
+  }
   // 1. Load and first chart.
   const loads = [];
   const charts = [];
@@ -286,6 +336,10 @@ try {
     await full.close();
     results.scenarios.push(row);
   }
+  // 7. The stability map.
+  await mapBench();
+} catch (e) {
+  if (e !== 'done') throw e;
 } finally {
   await browser.close();
   await server.close();

@@ -88,7 +88,7 @@ fn own_module_urls() -> Option<(String, String)> {
 /// A loader for a worker that runs this very module (so the page and its workers download one
 /// wasm, not two): a classic worker script that imports the page's glue and starts it; the
 /// module's `main` sees it has no document and serves simulation requests.
-fn worker_loader_url(glue: &str, wasm: &str) -> Option<String> {
+pub(crate) fn worker_loader_url(glue: &str, wasm: &str) -> Option<String> {
     let script = format!(
         "import({}).then((m) => m.default({{ module_or_path: {} }}));",
         js_string(glue)?,
@@ -598,6 +598,9 @@ fn player_view(
                             <Chart spec={spec} session={session.clone()} frame={player.frame} revision={player.revision} compare={player.compare} playing={player.playing} slot={slot} slots={slots} />
                         }) }
                     </div>
+                    if !drill {
+                        { explore_panel(session, player.revision, dispatch) }
+                    }
                     if let Some(link) = link {
                         if !on_call {
                             <Share session={session.clone()} link={link} />
@@ -617,6 +620,21 @@ fn what_if_panel(
     dispatch: &Callback<Action>,
 ) -> Html {
     html! { <crate::components::what_if::WhatIf session={session.clone()} revision={revision} dispatch={dispatch.clone()} /> }
+}
+
+/// "How likely is collapse?": many seeds and the stability map, in the authoring module.
+#[cfg(feature = "authoring")]
+fn explore_panel(
+    session: &Rc<RefCell<crate::state::Session>>,
+    revision: u64,
+    dispatch: &Callback<Action>,
+) -> Html {
+    html! { <crate::components::explore::Explore session={session.clone()} revision={revision} dispatch={dispatch.clone()} /> }
+}
+
+#[cfg(not(feature = "authoring"))]
+fn explore_panel(_: &Rc<RefCell<crate::state::Session>>, _: u64, _: &Callback<Action>) -> Html {
+    Html::default()
 }
 
 #[cfg(not(feature = "authoring"))]

@@ -14,6 +14,8 @@ pub mod permalink;
 #[cfg(feature = "training")]
 pub mod progress;
 pub mod state;
+#[cfg(feature = "authoring")]
+pub mod sweep_worker;
 pub mod worker;
 
 use wasm_bindgen::JsCast;

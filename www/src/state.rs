@@ -590,6 +590,12 @@ impl Session {
         })
     }
 
+    /// The scenario as documented and its precompiled file: what a sweep's workers vary.
+    #[cfg(feature = "authoring")]
+    pub fn documented(&self) -> (Rc<Scenario>, Rc<[u8]>) {
+        (self.documented.clone(), self.source.clone())
+    }
+
     /// End of the run, µs.
     pub fn end_us(&self) -> TimeUs {
         self.end_us
@@ -1178,6 +1184,14 @@ pub enum Action {
     /// Open the editor on this text (none: close it).
     Edit(Option<Rc<str>>),
     #[cfg(feature = "authoring")]
+    /// Replay another configuration of the open scenario: a seed (none: the same), fixes from
+    /// the start and declared parameters set (a cell of the stability map, a seed of many).
+    Configure {
+        seed: Option<u64>,
+        fixes: Vec<String>,
+        set: Vec<(String, f64)>,
+    },
+    #[cfg(feature = "authoring")]
     /// Set a declared parameter (none: back to the documented value); the runs start again.
     SetParameter(String, Option<f64>),
 }
@@ -1700,6 +1714,13 @@ impl Reducible for Player {
                 if let Some(value) = value {
                     set.push((path, value));
                 }
+                next.playing = false;
+                next.rebuild_with(seed, fixes, set);
+            }
+            #[cfg(feature = "authoring")]
+            Action::Configure { seed, fixes, set } => {
+                let Some(session) = session else { return self };
+                let seed = seed.unwrap_or(session.borrow().seed);
                 next.playing = false;
                 next.rebuild_with(seed, fixes, set);
             }

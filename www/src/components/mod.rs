@@ -6,6 +6,8 @@ pub mod controls;
 pub mod drill;
 #[cfg(feature = "authoring")]
 pub mod editor;
+#[cfg(feature = "authoring")]
+pub mod explore;
 pub mod fixes;
 pub mod gallery;
 pub mod glossary;
