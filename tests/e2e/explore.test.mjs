@@ -124,6 +124,22 @@ test('the map by keyboard: arrows move a cursor that is read out, Enter replays 
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => location.search.includes('set='));
   assert.deepEqual(new URL(page.url()).searchParams.getAll('set').join(',').split(',').sort(), ['clients.users.rate_rps@62.5', 'timeline.1.at_s@14.5']);
+  // The axes are editable: another parameter up, a narrower range across; the CLI's sweep with
+  // the same --param gives the same cells. The crash's end, set by the cell replayed above, stays
+  // as set (a one-value axis), as the open configuration has it.
+  await page.getByLabel('Up: parameter').selectOption({ label: 'Client timeout per attempt' });
+  await done(page);
+  const across = page.locator('.map-axis').first();
+  await across.getByLabel('from').fill('60');
+  await across.getByLabel('from').press('Tab');
+  await done(page);
+  await across.getByLabel('to').fill('90');
+  await across.getByLabel('to').press('Tab');
+  await done(page);
+  assert.equal(
+    await mapCsv(page),
+    cli(['sweep', 'retry-storm', '--param', 'timeline.1.at_s=14.5..14.5:1', '--param', 'clients.users.rate_rps=60..90:5', '--param', 'clients.users.timeout_ms=250..3000:5', '--seeds', '4']),
+  );
   for (const scheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme: scheme });
     await page.addScriptTag({ path: AXE });

@@ -143,6 +143,8 @@ pub struct Explore {
     maps: Maps,
     /// The map's keyboard cursor.
     cursor: usize,
+    /// The axes chosen instead of the declared ones: (path, from, to), across then up.
+    chosen: Option<Vec<(String, f64, f64)>>,
 }
 
 /// Messages of [`Explore`].
@@ -165,6 +167,10 @@ pub enum Msg {
     Cursor(i64, i64),
     /// Replay a cell of the map.
     OpenCell(usize),
+    /// Sweep another parameter on axis `0` (across) or `1` (up), over its whole range.
+    AxisParameter(usize, String),
+    /// Set the first (`false`) or last (`true`) value of axis `0` or `1`.
+    AxisEnd(usize, bool, f64),
     /// Replay a seed with these fixes.
     OpenSeed(u64, Vec<String>),
 }
@@ -350,23 +356,43 @@ impl Explore {
         }
     }
 
-    fn map_axes(session: &Session, steps: usize) -> Vec<Axis> {
-        let (documented, _) = session.documented();
-        sweep::declared_axes(&documented, steps)
+    /// The map's axes: the ones chosen, or the scenario's declared ones.
+    fn map_axes(&self, session: &Session) -> Vec<Axis> {
+        match &self.chosen {
+            Some(chosen) => chosen
+                .iter()
+                .map(|(path, from, to)| Axis {
+                    path: path.clone(),
+                    from: *from,
+                    to: *to,
+                    steps: self.steps,
+                })
+                .collect(),
+            None => sweep::declared_axes(&session.documented().0, self.steps),
+        }
+    }
+
+    /// The map's two axes as (path, from, to).
+    fn current_axes(&self, ctx: &Context<Self>) -> Vec<(String, f64, f64)> {
+        let session = ctx.props().session.borrow();
+        self.map_axes(&session)
+            .into_iter()
+            .map(|a| (a.path, a.from, a.to))
+            .collect()
     }
 
     /// The key of a map: its grid, its fixes and the open configuration's other parameters.
-    fn map_key(steps: usize, fixes: &[String], session: &Session) -> String {
-        let axes = Self::map_axes(session, steps);
-        format!("{steps} {fixes:?} {:?}", with_set(&session.set, axes))
+    fn map_key(&self, fixes: &[String], session: &Session) -> String {
+        let axes = self.map_axes(session);
+        format!("{fixes:?} {:?}", with_set(&session.set, axes))
     }
 
     fn run_map(&mut self, ctx: &Context<Self>) {
         let (axes, key) = {
             let session = ctx.props().session.borrow();
             (
-                Self::map_axes(&session, self.steps),
-                Self::map_key(self.steps, &self.map_fixes, &session),
+                self.map_axes(&session),
+                self.map_key(&self.map_fixes, &session),
             )
         };
         if axes.len() != 2 {
@@ -380,7 +406,7 @@ impl Explore {
         let mut groups = vec![(key, self.map_fixes.clone())];
         if !self.map_fixes.is_empty() {
             let session = ctx.props().session.borrow();
-            groups.push((Self::map_key(self.steps, &[], &session), Vec::new()));
+            groups.push((self.map_key(&[], &session), Vec::new()));
         }
         groups.retain(|(key, _)| !self.maps.contains_key(key));
         if groups.is_empty() {
@@ -398,6 +424,14 @@ impl Explore {
             sweep.map_keys = keys;
         }
     }
+}
+
+/// A declared parameter's range.
+fn parameter_range(ctx: &Context<Explore>, path: &str) -> Option<(f64, f64)> {
+    let session = ctx.props().session.borrow();
+    let (documented, _) = session.documented();
+    let p = documented.file.parameters.iter().find(|p| p.path == path)?;
+    Some((p.min, p.max))
 }
 
 /// `axes` after the open configuration's other parameters as set (one-value axes): what a sweep
@@ -460,6 +494,7 @@ impl Component for Explore {
             map_fixes,
             maps: Maps::default(),
             cursor: 0,
+            chosen: None,
         }
     }
 
@@ -542,7 +577,7 @@ impl Component for Explore {
             Msg::OpenCell(cell) => {
                 let (axes, set) = {
                     let session = ctx.props().session.borrow();
-                    (Self::map_axes(&session, self.steps), session.set.clone())
+                    (self.map_axes(&session), session.set.clone())
                 };
                 let mut set: Vec<(String, f64)> = set
                     .into_iter()
@@ -564,6 +599,48 @@ impl Component for Explore {
                     fixes: self.map_fixes.clone(),
                     set,
                 });
+            }
+            Msg::AxisParameter(axis, path) => {
+                let mut chosen = self.current_axes(ctx);
+                let Some((min, max)) = parameter_range(ctx, &path) else {
+                    return false;
+                };
+                if chosen[1 - axis].0 == path {
+                    // The other axis had it: the two swap.
+                    chosen.swap(0, 1);
+                } else {
+                    chosen[axis] = (path, min, max);
+                }
+                self.chosen = Some(chosen);
+                self.cursor = 0;
+                self.run_map(ctx);
+            }
+            Msg::AxisEnd(axis, last, value) => {
+                if !value.is_finite() {
+                    return true;
+                }
+                let mut chosen = self.current_axes(ctx);
+                let Some((min, max)) = parameter_range(ctx, &chosen[axis].0) else {
+                    return false;
+                };
+                let value = value.clamp(min, max);
+                let (_, from, to) = &mut chosen[axis];
+                if last {
+                    *to = value
+                } else {
+                    *from = value
+                }
+                if *from >= *to {
+                    // An empty range: the other end moves a tenth of the parameter's range away.
+                    let span = (max - min) / 10.0;
+                    if last {
+                        *from = (*to - span).max(min)
+                    } else {
+                        *to = (*from + span).min(max)
+                    }
+                }
+                self.chosen = Some(chosen);
+                self.run_map(ctx);
             }
             Msg::OpenSeed(seed, fixes) => {
                 let set = ctx.props().session.borrow().set.clone();
@@ -589,12 +666,12 @@ impl Component for Explore {
             match (&s.error, s.elapsed_ms) {
                 (Some(e), _) => html! { <p class="error" role="alert">{ format!("A run stopped: {e}") }</p> },
                 (None, Some(ms)) => html! {
-                    <p class="muted small explore-status" data-elapsed-ms={format!("{ms:.0}")} data-done="1">
+                    <p class="muted small explore-status" role="status" data-elapsed-ms={format!("{ms:.0}")} data-done="1">
                         { format!("{runs} runs in {:.1} s on {} workers.", ms / 1000.0, self.workers.len().max(1)) }
                     </p>
                 },
                 (None, None) => html! {
-                    <p class="muted small explore-status" aria-live="polite">
+                    <p class="muted small explore-status">
                         { format!("Running: {} of {total} cells done…", s.done()) }
                     </p>
                 },
@@ -727,7 +804,7 @@ impl Explore {
     fn map_view(&self, ctx: &Context<Self>, session: &Session) -> Html {
         let link = ctx.link();
         let (documented, _) = session.documented();
-        let axes = sweep::declared_axes(&documented, self.steps);
+        let axes = self.map_axes(session);
         if axes.len() != 2 {
             return html! { <p class="muted">{ "This scenario declares fewer than two parameters to map." }</p> };
         }
@@ -747,13 +824,11 @@ impl Explore {
                 .unwrap_or_else(|| axis.path.clone())
         };
         let (xl, yl) = (label(&axes[0]), label(&axes[1]));
-        let shown_cells = self
-            .maps
-            .get(&Self::map_key(self.steps, &self.map_fixes, session));
+        let shown_cells = self.maps.get(&self.map_key(&self.map_fixes, session));
         let baseline = if self.map_fixes.is_empty() {
             None
         } else {
-            self.maps.get(&Self::map_key(self.steps, &[], session))
+            self.maps.get(&self.map_key(&[], session))
         };
         let n = self.steps;
         let size = 300.0;
@@ -812,7 +887,10 @@ impl Explore {
             ((v - axis.from) / step + 0.5) / n as f64
         };
         let marker = match (at(&axes[0]), at(&axes[1])) {
-            (Some(xv), Some(yv)) => {
+            (Some(xv), Some(yv))
+                if (0.0..=1.0).contains(&position(&axes[0], xv))
+                    && (0.0..=1.0).contains(&position(&axes[1], yv)) =>
+            {
                 let cx = 40.0 + size * position(&axes[0], xv);
                 let cy = size - size * position(&axes[1], yv);
                 html! { <circle cx={format!("{cx:.1}")} cy={format!("{cy:.1}")} r="6" class="map-marker"><title>{ format!("This run: {xl} {}, {yl} {}", shown(xv), shown(yv)) }</title></circle> }
@@ -848,6 +926,37 @@ impl Explore {
             });
             html! { <label>{ "Grid " }<select onchange={onchange}>{ for options }</select></label> }
         };
+        let axis_controls = (0..2).map(|i| {
+            let axis = &axes[i];
+            let options = documented.file.parameters.iter().map(|p| {
+                html! { <option value={p.path.clone()} selected={p.path == axis.path}>{ p.label.clone() }</option> }
+            });
+            let onchange = link.callback(move |e: Event| {
+                let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
+                Msg::AxisParameter(i, select.value())
+            });
+            let end = |last: bool| {
+                link.callback(move |e: Event| {
+                    let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+                    Msg::AxisEnd(i, last, input.value().parse().unwrap_or(f64::NAN))
+                })
+            };
+            let (min, max) = documented
+                .file
+                .parameters
+                .iter()
+                .find(|p| p.path == axis.path)
+                .map_or((axis.from, axis.to), |p| (p.min, p.max));
+            let name = if i == 0 { "Across" } else { "Up" };
+            html! {
+                <fieldset class="map-axis">
+                    <legend class="small">{ name }</legend>
+                    <select aria-label={format!("{name}: parameter")} onchange={onchange}>{ for options }</select>
+                    <label>{ "from " }<input type="number" min={min.to_string()} max={max.to_string()} step="any" value={shown(axis.from)} onchange={end(false)} /></label>
+                    <label>{ "to " }<input type="number" min={min.to_string()} max={max.to_string()} step="any" value={shown(axis.to)} onchange={end(true)} /></label>
+                </fieldset>
+            }
+        });
         let metric = {
             let collapse = link.callback(|_| Msg::Metric(Metric::Collapse));
             let outage = link.callback(|_| Msg::Metric(Metric::Outage));
@@ -886,6 +995,7 @@ impl Explore {
         html! {
             <div class="explore-map">
                 <div class="map-controls">
+                    { for axis_controls }
                     { steps_select }
                     { metric }
                     <fieldset class="map-fixes"><legend class="small">{ "Fixes in the map" }</legend>{ for fixes }</fieldset>
