@@ -95,6 +95,8 @@ test('a trainee predicts, right and wrong, sees why, and the progress is kept, e
   await page.getByRole('button', { name: 'a brief flicker, then almost none' }).click();
   await page.getByRole('heading', { name: '✓ Your prediction held' }).waitFor({ timeout: 30_000 });
   assert.doesNotMatch(await card.textContent(), /What happened:/);
+  // The explanation's terms link to the glossary.
+  assert.ok((await card.locator('.explanation a.term').allTextContents()).some((t) => /metastable/i.test(t)), 'the explanation links its terms');
   await page.getByRole('button', { name: 'Continue' }).click();
 
   // Kept in the browser: the gallery scores it, and a new visit asks the next question only.
@@ -222,6 +224,8 @@ test('terms link to the glossary, from a lesson and from the plain player', asyn
   assert.match(await dialog.textContent(), /metastable failure/);
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'detached' });
+  // In the training module the fixes' texts link their terms too.
+  assert.ok((await page.locator('.fix-description a.term, .fix-tradeoff a.term').allTextContents()).includes('circuit breaker'));
   // In the training module the story's terms are links to their definitions.
   const term = page.locator('a.term').first();
   await term.waitFor();
