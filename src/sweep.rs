@@ -67,21 +67,26 @@ impl Axis {
     }
 }
 
-/// The scenario's suggested axes: its `sweep.axes` (or else its first two declared
-/// `parameters`), each over its parameter's range in `steps` values.
+/// The scenario's suggested axes: its `sweep.axes`, made up to two with its first other declared
+/// `parameters`, each over its parameter's range in `steps` values.
 pub fn declared_axes(scenario: &Scenario, steps: usize) -> Vec<Axis> {
     let parameters = &scenario.file.parameters;
-    let chosen: Vec<_> = if scenario.file.sweep.axes.is_empty() {
-        parameters.iter().take(2).collect()
-    } else {
-        scenario
-            .file
-            .sweep
-            .axes
-            .iter()
-            .filter_map(|path| parameters.iter().find(|p| p.path == *path))
-            .collect()
-    };
+    let mut chosen: Vec<_> = scenario
+        .file
+        .sweep
+        .axes
+        .iter()
+        .filter_map(|path| parameters.iter().find(|p| p.path == *path))
+        .collect();
+    // Fewer than two named: the first other declared parameters make up the pair.
+    for p in parameters {
+        if chosen.len() >= 2 {
+            break;
+        }
+        if !chosen.iter().any(|c| c.path == p.path) {
+            chosen.push(p);
+        }
+    }
     chosen
         .into_iter()
         .map(|p| Axis {

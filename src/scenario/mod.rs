@@ -281,20 +281,31 @@ impl Scenario {
         self.build_variant(fixes, &parsed)
     }
 
-    /// Applies the named fixes, then sets each path to a number (a whole one where the file has
-    /// an integer), and validates the result: what a sweep's cell runs.
+    /// Sets each path to a number (a whole one where the file has an integer), then applies the
+    /// named fixes, and validates the result: what a sweep's cell runs. The order is the
+    /// player's (`what_if`, then fixes): a fix that sets a swept parameter wins, as it does in
+    /// the replay of the cell.
     pub fn variant_with_numbers(
         &self,
         fixes: &[String],
         set: &[(String, f64)],
     ) -> Result<Variant, ScenarioError> {
-        let texts: Vec<String> = set.iter().map(|(_, v)| format!("{v}")).collect();
-        let parsed: Vec<(&str, &str, Value)> = set
-            .iter()
-            .zip(&texts)
-            .map(|((path, v), text)| (path.as_str(), text.as_str(), self.number_value(path, *v)))
-            .collect();
-        self.build_variant(fixes, &parsed)
+        let mut tree = self.tree.clone();
+        for (path, v) in set {
+            patch::apply(&mut tree, path, self.number_value(path, *v)).map_err(|message| {
+                ScenarioError {
+                    file: self.name.clone(),
+                    location: None,
+                    path: Some(path.clone()),
+                    message: format!("{path}={v}: {message}"),
+                }
+            })?;
+        }
+        Scenario {
+            tree,
+            ..self.clone()
+        }
+        .build_variant(fixes, &[])
     }
 
     /// `value` as the parameter at `path` takes it: whole for an integer.

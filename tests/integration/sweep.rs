@@ -213,3 +213,54 @@ fn every_bundled_scenario_sweeps_declared_axes_and_its_documented_configuration_
         wrong.join("\n")
     );
 }
+
+#[test]
+fn a_fix_that_sets_a_swept_parameter_wins_in_the_cell_as_in_its_replay() {
+    // Airtame's index-query fix sets the scan's cost, one of its map's axes: a cell runs the
+    // fix's cost whatever the axis says, as the player's replay of that cell does (what-if
+    // values first, then fixes).
+    let scenario = cascade::scenario::find_bundled("airtame-2020-02-table-scan-reconnect")
+        .unwrap()
+        .unwrap();
+    let path = "datastores.db.queries.device-uuid-full-scan.cost.ms";
+    let fixes = vec!["index-query".to_string()];
+    let cell = scenario
+        .variant_with_numbers(&fixes, &[(path.to_string(), 2000.0)])
+        .unwrap();
+    let replay = scenario
+        .what_if(&[(path.to_string(), 2000.0)])
+        .unwrap()
+        .with_fixes(&fixes)
+        .unwrap();
+    assert_eq!(
+        cell.tree, replay.tree,
+        "the cell runs exactly the replay's configuration"
+    );
+    let documented_with_fix = scenario.with_fixes(&fixes).unwrap();
+    assert_eq!(
+        cell.tree, documented_with_fix.tree,
+        "at the fix's cost, whatever the axis"
+    );
+}
+
+#[test]
+fn one_declared_sweep_axis_is_paired_with_the_first_other_parameter() {
+    let text = cascade::scenario::bundled()
+        .iter()
+        .find(|b| b.file_name == "retry-storm.toml")
+        .unwrap()
+        .source
+        .replace(
+            "axes = [\"clients.users.rate_rps\", \"timeline.1.at_s\"]",
+            "axes = [\"clients.users.timeout_ms\"]",
+        );
+    let scenario = Scenario::parse("one-axis.toml", &text).unwrap();
+    let paths: Vec<String> = sweep::declared_axes(&scenario, 3)
+        .into_iter()
+        .map(|a| a.path)
+        .collect();
+    assert_eq!(
+        paths,
+        ["clients.users.timeout_ms", "clients.users.rate_rps"]
+    );
+}

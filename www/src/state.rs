@@ -1720,6 +1720,12 @@ impl Reducible for Player {
             #[cfg(feature = "authoring")]
             Action::Configure { seed, fixes, set } => {
                 let Some(session) = session else { return self };
+                if !session.borrow().scheduled.is_empty() {
+                    next.message = Some(
+                        "Fixes applied mid-run were cleared: the run starts again from the top."
+                            .into(),
+                    );
+                }
                 let seed = seed.unwrap_or(session.borrow().seed);
                 next.playing = false;
                 next.rebuild_with(seed, fixes, set);

@@ -43,17 +43,21 @@ impl PartialEq for ExploreProps {
 /// Maps computed: (key, cells), a few at most (a list: a map of maps would cost the module
 /// another copy of the B-tree's code).
 #[derive(Default)]
-struct Maps(Vec<(String, Vec<Option<Cell>>)>);
+struct Maps(Vec<(String, Vec<Option<MapCell>>)>);
+
+/// A computed cell of a map, and the seed its replay opens on (its first seed that collapsed,
+/// or else its first seed): a cell's colour comes from its own seeds, not the player's.
+type MapCell = (Cell, u64);
 
 impl Maps {
-    fn get(&self, key: &str) -> Option<&Vec<Option<Cell>>> {
+    fn get(&self, key: &str) -> Option<&Vec<Option<MapCell>>> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, m)| m)
     }
 
     fn contains_key(&self, key: &str) -> bool {
         self.get(key).is_some()
     }
-    fn insert(&mut self, key: String, cells: Vec<Option<Cell>>) {
+    fn insert(&mut self, key: String, cells: Vec<Option<MapCell>>) {
         match self.0.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = cells,
             None => self.0.push((key, cells)),
@@ -95,6 +99,8 @@ struct Sweep {
     error: Option<String>,
     /// For a map: each group's key in [`Explore::maps`].
     map_keys: Vec<String>,
+    /// The configuration it ran (parameters set, fixes on): many seeds say when it is another.
+    config: String,
 }
 
 impl Sweep {
@@ -259,6 +265,7 @@ impl Explore {
             elapsed_ms: None,
             error: None,
             map_keys: Vec::new(),
+            config: configuration(&session),
         });
         drop(session);
         if self.workers.is_empty() {
@@ -350,9 +357,24 @@ impl Explore {
         if sweep.done() == total && sweep.elapsed_ms.is_none() {
             sweep.elapsed_ms = Some(now_ms() - sweep.started_ms);
         }
-        if let Some(key) = sweep.map_keys.get(group).cloned() {
-            let shown: Vec<Option<Cell>> = (0..cells).map(|c| sweep.cell(group, c)).collect();
-            self.maps.insert(key, shown);
+        if let (Some(key), Some(done)) = (sweep.map_keys.get(group), sweep.cell(group, cell)) {
+            let outcomes = &sweep.groups[group].outcomes[cell];
+            let seed = outcomes
+                .iter()
+                .filter(|o| o.collapsed)
+                .map(|o| o.seed)
+                .min()
+                .or_else(|| outcomes.iter().map(|o| o.seed).min())
+                .unwrap_or(1);
+            if let Some(slot) = self
+                .maps
+                .0
+                .iter_mut()
+                .find(|(k, _)| k == key)
+                .and_then(|(_, m)| m.get_mut(cell))
+            {
+                *slot = Some((done, seed));
+            }
         }
     }
 
@@ -424,6 +446,11 @@ impl Explore {
             sweep.map_keys = keys;
         }
     }
+}
+
+/// The open configuration, for comparing: its parameters as set and its fixes.
+fn configuration(session: &Session) -> String {
+    format!("{:?} {:?}", session.set, session.fixes)
 }
 
 /// A declared parameter's range.
@@ -504,6 +531,12 @@ impl Component for Explore {
             self.sweep = None;
             self.maps.clear();
             self.view = View::None;
+            self.chosen = None;
+            self.cursor = 0;
+            self.map_fixes = ctx.props().session.borrow().fixes.clone();
+        } else if self.view == View::Map {
+            // Another value of a parameter off the map's axes: its own map (kept if computed).
+            self.run_map(ctx);
         }
         true
     }
@@ -535,7 +568,10 @@ impl Component for Explore {
                 self.feed(ctx);
                 // Progress is drawn every so often, and at the end.
                 let now = now_ms();
-                let finished = self.sweep.as_ref().is_none_or(|s| s.elapsed_ms.is_some());
+                let finished = self
+                    .sweep
+                    .as_ref()
+                    .is_none_or(|s| s.elapsed_ms.is_some() || s.error.is_some());
                 if !finished && now - self.rendered_ms < RENDER_EVERY_MS {
                     return false;
                 }
@@ -594,8 +630,16 @@ impl Component for Explore {
                     (path, v)
                 }));
                 self.cursor = cell;
+                // The replay runs one of the cell's own seeds: one that collapsed, if any did.
+                let seed = {
+                    let session = ctx.props().session.borrow();
+                    self.maps
+                        .get(&self.map_key(&self.map_fixes, &session))
+                        .and_then(|m| m.get(cell).cloned().flatten())
+                        .map(|(_, seed)| seed)
+                };
                 ctx.props().dispatch.emit(Action::Configure {
-                    seed: None,
+                    seed,
                     fixes: self.map_fixes.clone(),
                     set,
                 });
@@ -631,12 +675,19 @@ impl Component for Explore {
                     *from = value
                 }
                 if *from >= *to {
-                    // An empty range: the other end moves a tenth of the parameter's range away.
+                    // An empty range: the other end moves a tenth of the parameter's range away
+                    // (this end moves instead where that would leave the parameter's range).
                     let span = (max - min) / 10.0;
                     if last {
-                        *from = (*to - span).max(min)
+                        *from = *to - span;
                     } else {
-                        *to = (*from + span).min(max)
+                        *to = *from + span;
+                    }
+                    if *from < min {
+                        (*from, *to) = (min, min + span);
+                    }
+                    if *to > max {
+                        (*from, *to) = (max - span, max);
                     }
                 }
                 self.chosen = Some(chosen);
@@ -660,23 +711,42 @@ impl Component for Explore {
             return Html::default();
         }
         let link = ctx.link();
-        let status = self.sweep.as_ref().map(|s| {
-            let total = s.groups.len() * s.cells();
-            let runs = total as u64 * s.seeds;
-            match (&s.error, s.elapsed_ms) {
-                (Some(e), _) => html! { <p class="error" role="alert">{ format!("A run stopped: {e}") }</p> },
-                (None, Some(ms)) => html! {
-                    <p class="muted small explore-status" role="status" data-elapsed-ms={format!("{ms:.0}")} data-done="1">
-                        { format!("{runs} runs in {:.1} s on {} workers.", ms / 1000.0, self.workers.len().max(1)) }
-                    </p>
-                },
-                (None, None) => html! {
-                    <p class="muted small explore-status">
-                        { format!("Running: {} of {total} cells done…", s.done()) }
-                    </p>
-                },
+        // One status line, there from the start: what it says when a sweep ends is read out
+        // (its progress, redrawn every so often, is not).
+        let (status, elapsed_ms) = match &self.sweep {
+            None => (String::new(), None),
+            Some(s) => {
+                let total = s.groups.len() * s.cells();
+                let runs = total as u64 * s.seeds;
+                match (&s.error, s.elapsed_ms) {
+                    (Some(e), _) => (format!("A run stopped: {e}"), None),
+                    (None, Some(ms)) => (
+                        format!(
+                            "{runs} runs in {:.1} s on {} workers.",
+                            ms / 1000.0,
+                            self.workers.len().max(1)
+                        ),
+                        Some(ms),
+                    ),
+                    (None, None) => (
+                        format!("Running: {} of {total} cells done…", s.done()),
+                        None,
+                    ),
+                }
             }
-        });
+        };
+        let failed = self.sweep.as_ref().is_some_and(|s| s.error.is_some());
+        let running = self
+            .sweep
+            .as_ref()
+            .is_some_and(|s| s.error.is_none() && s.elapsed_ms.is_none());
+        let status = html! {
+            <p class={classes!("small", "explore-status", if failed { "error" } else { "muted" })} role="status"
+                aria-live={if running { "off" } else { "polite" }}
+                data-elapsed-ms={elapsed_ms.map(|ms| format!("{ms:.0}"))} data-done={elapsed_ms.map(|_| "1")}>
+                { status }
+            </p>
+        };
         let body = match self.view {
             View::None => Html::default(),
             View::Seeds => self.seeds_view(ctx, &session),
@@ -693,7 +763,7 @@ impl Component for Explore {
                         <button type="button" class="link-button" onclick={link.callback(|_| Msg::Close)}>{ "Close" }</button>
                     }
                 </div>
-                { status.unwrap_or_default() }
+                { status }
                 { body }
             </section>
         }
@@ -792,8 +862,12 @@ impl Explore {
         } else {
             "Collapse: not recovered by the end of the run.".to_string()
         };
+        let stale = sweep.config != configuration(session);
         html! {
             <div class="explore-seeds">
+                if stale {
+                    <p class="small">{ format!("These seeds ran the configuration before your last change: run {MANY_SEEDS} seeds again to see this one.") }</p>
+                }
                 <p class="muted small">{ rule }</p>
                 <div class="explore-columns">{ for columns }</div>
                 { note }
@@ -838,29 +912,39 @@ impl Explore {
             Metric::Collapse => c.collapse_probability(),
             Metric::Outage => c.outage_s_mean / end_s,
         };
-        let describe = |c: &Cell| {
+        let integer = |axis: &Axis| documented.is_integer_at(&axis.path);
+        let describe = |c: &Cell, was_collapse: bool| {
             let k = c.values.len();
+            let value = |v: f64, axis: &Axis| shown(if integer(axis) { v.round() } else { v });
             format!(
-                "{} {}, {} {}: collapse {:.0}% of {} seeds, mean outage {}",
+                "{} {}, {} {}: collapse {:.0}% of {} seeds, mean outage {}{}",
                 xl,
-                shown(c.values[k - 2]),
+                value(c.values[k - 2], &axes[0]),
                 yl,
-                shown(c.values[k - 1]),
+                value(c.values[k - 1], &axes[1]),
                 100.0 * c.collapse_probability(),
                 c.seeds,
-                minutes(c.outage_s_mean)
+                minutes(c.outage_s_mean),
+                if was_collapse {
+                    "; collapsed without the fixes"
+                } else {
+                    ""
+                }
             )
+        };
+        let collapsed_without = |cell: usize| {
+            baseline
+                .and_then(|m| m.get(cell).cloned().flatten())
+                .is_some_and(|(c, _)| c.collapse_probability() >= 0.5)
         };
         let rects = (0..n * n).map(|cell| {
             let (xi, yi) = (cell / n, cell % n);
             let x = 40.0 + xi as f64 * cell_px;
             let y = size - (yi + 1) as f64 * cell_px;
-            let computed = shown_cells.and_then(|m| m.get(cell).cloned().flatten());
-            let was_collapse = baseline
-                .and_then(|m| m.get(cell).cloned().flatten())
-                .is_some_and(|c| c.collapse_probability() >= 0.5);
+            let computed = shown_cells.and_then(|m| m.get(cell).cloned().flatten()).map(|(c, _)| c);
+            let was_collapse = collapsed_without(cell);
             let (fill, title) = match &computed {
-                Some(c) => (heat(value(c)), describe(c)),
+                Some(c) => (heat(value(c)), describe(c, was_collapse)),
                 None => ("none".to_string(), "not computed yet".to_string()),
             };
             html! {
@@ -899,7 +983,7 @@ impl Explore {
         };
         let cursor_text = shown_cells
             .and_then(|m| m.get(self.cursor).cloned().flatten())
-            .map(|c| describe(&c))
+            .map(|(c, _)| describe(&c, collapsed_without(self.cursor)))
             .unwrap_or_else(|| "this cell is not computed yet".into());
         let onkeydown = {
             let link = link.clone();
@@ -981,7 +1065,7 @@ impl Explore {
             text.push_str("\n# shard: 1/1\n");
             text.push_str(&sweep::csv_header(&all_axes));
             text.push('\n');
-            for c in m.iter().flatten() {
+            for (c, _) in m.iter().flatten() {
                 text.push_str(&sweep::csv_row(c));
                 text.push('\n');
             }
