@@ -156,6 +156,18 @@ test('a drill with the documented actions at the documented moments ends with th
   const cliSooner = cliDrill([SVIX, ...documented.flatMap((a) => ['--action', `${a.name}@${Math.round(a.at_s * 0.75)}s`])]);
   assert.equal(sooner.yours.minutes, cliSooner.yours.impact_minutes);
   assert.ok(sooner.yours.minutes < onTime.yours.minutes, `${sooner.yours.minutes} < ${onTime.yours.minutes}`);
+  // The last debrief is kept in the trainee's progress, and its JSON carries it.
+  await page.getByRole('button', { name: '← All outages' }).click();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download my progress (JSON)' }).click(),
+  ]);
+  const drill = JSON.parse(readFileSync(await download.path(), 'utf8')).scenarios.find((s) => s.id === SVIX).drill;
+  assert.equal(drill.impact_minutes.toFixed(1), sooner.yours.minutes.toFixed(1));
+  assert.equal(drill.failed_requests, sooner.yours.failed);
+  assert.equal(drill.documented_impact_minutes.toFixed(1), sooner.documented.minutes.toFixed(1));
+  assert.equal(drill.documented_failed_requests, sooner.documented.failed);
+  assert.equal(drill.actions.split(',').length, documented.length);
   assert.deepEqual(errors, []);
   await page.close();
 });
