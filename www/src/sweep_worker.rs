@@ -2,11 +2,10 @@
 //! the "many seeds" view, with the core's own `sweep::run_seeds`, so a cell's numbers are the
 //! CLI's. The page keeps one per core busy, a cell at a time.
 
-use cascade::Scenario;
+use crate::worker::LastParsed;
 use cascade::sweep::{self, Axis, Outcome};
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 use serde::{Deserialize, Serialize};
-use std::rc::Rc;
 
 /// One cell's seeds to run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -52,21 +51,7 @@ pub fn axes_of(axes: &[(String, f64, f64, usize)]) -> Vec<Axis> {
 
 /// The worker: one job at a time, its scenario kept parsed between jobs.
 pub struct SweepWorker {
-    parsed: Option<(Vec<u8>, Rc<Scenario>)>,
-}
-
-impl SweepWorker {
-    fn scenario(&mut self, name: &str, bytes: Vec<u8>) -> Result<Rc<Scenario>, String> {
-        if let Some((parsed_bytes, scenario)) = &self.parsed
-            && *parsed_bytes == bytes
-        {
-            return Ok(scenario.clone());
-        }
-        let scenario =
-            Rc::new(Scenario::from_precompiled(name, &bytes).map_err(|e| e.to_string())?);
-        self.parsed = Some((bytes, scenario.clone()));
-        Ok(scenario)
-    }
+    parsed: LastParsed,
 }
 
 impl Worker for SweepWorker {
@@ -75,21 +60,26 @@ impl Worker for SweepWorker {
     type Output = CellDone;
 
     fn create(_: &WorkerScope<Self>) -> Self {
-        SweepWorker { parsed: None }
+        SweepWorker {
+            parsed: LastParsed::default(),
+        }
     }
 
     fn update(&mut self, _: &WorkerScope<Self>, _: ()) {}
 
     fn received(&mut self, scope: &WorkerScope<Self>, job: CellJob, owner: HandlerId) {
-        let outcomes = self.scenario(&job.name, job.scenario).and_then(|scenario| {
-            sweep::run_seeds(
-                &scenario,
-                &job.fixes,
-                &axes_of(&job.axes),
-                job.cell,
-                &job.seeds,
-            )
-        });
+        let outcomes = self
+            .parsed
+            .get(&job.name, job.scenario)
+            .and_then(|scenario| {
+                sweep::run_seeds(
+                    &scenario,
+                    &job.fixes,
+                    &axes_of(&job.axes),
+                    job.cell,
+                    &job.seeds,
+                )
+            });
         scope.respond(
             owner,
             CellDone {

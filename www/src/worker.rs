@@ -211,7 +211,26 @@ pub struct RunWorker {
     ticker: Option<Ticker>,
     tick_pending: bool,
     /// The last scenario parsed, by its file (parsing costs more than a slice).
-    parsed: Option<(Vec<u8>, Rc<Scenario>)>,
+    parsed: LastParsed,
+}
+
+/// A worker's last scenario, kept by its precompiled file: parsing costs more than a slice.
+#[derive(Default)]
+pub struct LastParsed(Option<(Vec<u8>, Rc<Scenario>)>);
+
+impl LastParsed {
+    /// The scenario of `bytes`, parsed unless it is the last one.
+    pub fn get(&mut self, name: &str, bytes: Vec<u8>) -> Result<Rc<Scenario>, String> {
+        if let Some((parsed_bytes, scenario)) = &self.0
+            && *parsed_bytes == bytes
+        {
+            return Ok(scenario.clone());
+        }
+        let scenario =
+            Rc::new(Scenario::from_precompiled(name, &bytes).map_err(|e| e.to_string())?);
+        self.0 = Some((bytes, scenario.clone()));
+        Ok(scenario)
+    }
 }
 
 impl RunWorker {
@@ -226,18 +245,6 @@ impl RunWorker {
         }
     }
 
-    fn scenario(&mut self, name: &str, bytes: Vec<u8>) -> Result<Rc<Scenario>, String> {
-        if let Some((parsed_bytes, scenario)) = &self.parsed
-            && *parsed_bytes == bytes
-        {
-            return Ok(scenario.clone());
-        }
-        let scenario =
-            Rc::new(Scenario::from_precompiled(name, &bytes).map_err(|e| e.to_string())?);
-        self.parsed = Some((bytes, scenario.clone()));
-        Ok(scenario)
-    }
-
     #[allow(clippy::type_complexity)]
     fn start(
         &mut self,
@@ -248,7 +255,7 @@ impl RunWorker {
         seed: u64,
         at: &[(String, u64)],
     ) -> Result<(Rc<Scenario>, Option<Rc<DrillPlan>>, Replay), String> {
-        let scenario = self.scenario(name, bytes)?;
+        let scenario = self.parsed.get(name, bytes)?;
         let plan = if drill {
             Some(Rc::new(
                 DrillPlan::new(&scenario).map_err(|e| e.to_string())?,
@@ -277,7 +284,7 @@ impl Worker for RunWorker {
             running: None,
             ticker: Ticker::new(tick),
             tick_pending: false,
-            parsed: None,
+            parsed: LastParsed::default(),
         }
     }
 
