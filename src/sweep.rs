@@ -16,7 +16,7 @@ pub const MAX_SEEDS: u32 = 1_000;
 
 /// One axis of a sweep: a parameter path and the values it takes, `steps` of them evenly from
 /// `from` to `to` (both included).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Axis {
     /// The parameter path, as `--set` takes it.
     pub path: String,

@@ -301,11 +301,7 @@ impl Scenario {
                 }
             })?;
         }
-        Scenario {
-            tree,
-            ..self.clone()
-        }
-        .build_variant(fixes, &[])
+        self.build_variant_from(tree, fixes, &[])
     }
 
     /// `value` as the parameter at `path` takes it: whole for an integer.
@@ -386,7 +382,16 @@ impl Scenario {
         fixes: &[String],
         overrides: &[(&str, &str, Value)],
     ) -> Result<Variant, ScenarioError> {
-        let mut tree = self.tree.clone();
+        self.build_variant_from(self.tree.clone(), fixes, overrides)
+    }
+
+    /// [`Scenario::build_variant`] on `tree`, this scenario's own tree or one patched from it.
+    fn build_variant_from(
+        &self,
+        mut tree: Value,
+        fixes: &[String],
+        overrides: &[(&str, &str, Value)],
+    ) -> Result<Variant, ScenarioError> {
         for name in fixes {
             let fix = self.file.fixes.get(name).ok_or_else(|| {
                 let known: Vec<&str> = self.file.fixes.keys().map(String::as_str).collect();

@@ -90,19 +90,11 @@ fn a_sweep_split_into_shards_and_merged_is_the_whole_sweep() {
     let (code, _, err) = cascade(&["sweep", "--merge", &files[0]]);
     assert_eq!(code, 2);
     assert!(err.contains("is a shard missing"), "{err}");
-    // Shards of another sweep do not mix.
-    let (_, other, _) = cascade(&[
-        "sweep",
-        "retry-storm",
-        "--param",
-        "clients.users.rate_rps=40..80:3",
-        "--param",
-        "timeline.1.at_s=8..20:3",
-        "--seeds",
-        "3",
-        "--shard",
-        "2/2",
-    ]);
+    // Shards of another sweep (more seeds) do not mix.
+    let mut another = args.to_vec();
+    *another.last_mut().unwrap() = "3";
+    another.extend(["--shard", "2/2"]);
+    let (_, other, _) = cascade(&another);
     let other_file = dir.join("other.csv");
     std::fs::write(&other_file, other).unwrap();
     let (code, _, err) = cascade(&["sweep", "--merge", &files[0], other_file.to_str().unwrap()]);
@@ -126,9 +118,12 @@ fn a_sweep_defaults_to_the_declared_axes_and_writes_json() {
     assert_eq!(code, 0, "{err}");
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     let scenario = retry_storm();
-    let declared: Vec<&str> = scenario.file.parameters[..2]
+    let declared: Vec<&str> = scenario
+        .file
+        .sweep
+        .axes
         .iter()
-        .map(|p| p.path.as_str())
+        .map(String::as_str)
         .collect();
     let axes: Vec<&str> = report["axes"]
         .as_array()
@@ -138,10 +133,13 @@ fn a_sweep_defaults_to_the_declared_axes_and_writes_json() {
         .collect();
     assert_eq!(axes, declared);
     assert_eq!(report["cells"].as_array().unwrap().len(), 4);
-    assert_eq!(
-        report["cells"][0]["values"][0],
-        scenario.file.parameters[0].min
-    );
+    let first = scenario
+        .file
+        .parameters
+        .iter()
+        .find(|p| p.path == declared[0])
+        .unwrap();
+    assert_eq!(report["cells"][0]["values"][0], first.min);
 }
 
 #[test]

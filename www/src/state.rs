@@ -1201,6 +1201,15 @@ impl Player {
         (session.end_us() / 100).max(s_to_us(1.0))
     }
 
+    /// Says so when starting the runs again from the top drops fixes applied mid-run.
+    fn say_if_mid_run_fixes_clear(&mut self, session: &Session) {
+        if !session.scheduled.is_empty() {
+            self.message = Some(
+                "Fixes applied mid-run were cleared: the run starts again from the top.".into(),
+            );
+        }
+    }
+
     fn rebuild(&mut self, seed: u64, fixes: Vec<String>) {
         let Some(set) = self.session.as_ref().map(|s| s.borrow().set.clone()) else {
             return;
@@ -1583,12 +1592,7 @@ impl Reducible for Player {
             Action::ToggleFix(name) => {
                 let Some(session) = session else { return self };
                 next.fix_error = None;
-                if !session.borrow().scheduled.is_empty() {
-                    next.message = Some(
-                        "Fixes applied mid-run were cleared: the run starts again from the top."
-                            .into(),
-                    );
-                }
+                next.say_if_mid_run_fixes_clear(&session.borrow());
                 let (seed, fixes) = {
                     let s = session.borrow();
                     let mut fixes = s.fixes.clone();
@@ -1720,12 +1724,7 @@ impl Reducible for Player {
             #[cfg(feature = "authoring")]
             Action::Configure { seed, fixes, set } => {
                 let Some(session) = session else { return self };
-                if !session.borrow().scheduled.is_empty() {
-                    next.message = Some(
-                        "Fixes applied mid-run were cleared: the run starts again from the top."
-                            .into(),
-                    );
-                }
+                next.say_if_mid_run_fixes_clear(&session.borrow());
                 let seed = seed.unwrap_or(session.borrow().seed);
                 next.playing = false;
                 next.rebuild_with(seed, fixes, set);

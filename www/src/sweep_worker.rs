@@ -18,8 +18,8 @@ pub struct CellJob {
     pub scenario: Vec<u8>,
     /// Fixes from the start.
     pub fixes: Vec<String>,
-    /// The axes: (path, from, to, steps); none for the scenario itself.
-    pub axes: Vec<(String, f64, f64, usize)>,
+    /// The axes; none for the scenario itself.
+    pub axes: Vec<Axis>,
     /// The cell (row-major, the last axis fastest).
     pub cell: usize,
     /// Its seeds.
@@ -35,18 +35,6 @@ pub struct CellDone {
     pub cell: usize,
     /// Each seed's outcome, or why the cell could not run.
     pub outcomes: Result<Vec<Outcome>, String>,
-}
-
-/// The axes of a job as the core's.
-pub fn axes_of(axes: &[(String, f64, f64, usize)]) -> Vec<Axis> {
-    axes.iter()
-        .map(|(path, from, to, steps)| Axis {
-            path: path.clone(),
-            from: *from,
-            to: *to,
-            steps: *steps,
-        })
-        .collect()
 }
 
 /// The worker: one job at a time, its scenario kept parsed between jobs.
@@ -72,13 +60,7 @@ impl Worker for SweepWorker {
             .parsed
             .get(&job.name, job.scenario)
             .and_then(|scenario| {
-                sweep::run_seeds(
-                    &scenario,
-                    &job.fixes,
-                    &axes_of(&job.axes),
-                    job.cell,
-                    &job.seeds,
-                )
+                sweep::run_seeds(&scenario, &job.fixes, &job.axes, job.cell, &job.seeds)
             });
         scope.respond(
             owner,

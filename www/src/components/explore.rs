@@ -3,7 +3,7 @@
 //! workers (one per core) with the core's `sweep` functions, so every number is the CLI's.
 
 use crate::state::{Action, Session};
-use crate::sweep_worker::{CellDone, CellJob, SweepWorker, axes_of};
+use crate::sweep_worker::{CellDone, CellJob, SweepWorker};
 use cascade::sweep::{self, Axis, Cell, Outcome};
 use gloo_worker::{Spawnable, WorkerBridge};
 use std::cell::RefCell;
@@ -288,11 +288,7 @@ impl Explore {
             name: documented.source_name().to_string(),
             scenario: bytes.to_vec(),
             fixes: sweep.groups[group].fixes.clone(),
-            axes: sweep
-                .axes
-                .iter()
-                .map(|a| (a.path.clone(), a.from, a.to, a.steps))
-                .collect(),
+            axes: sweep.axes.clone(),
             cell: cell + group * sweep.cells(),
             seeds,
         };
@@ -302,7 +298,7 @@ impl Explore {
                 let outcomes = sweep::run_seeds(
                     &documented,
                     &job.fixes,
-                    &axes_of(&job.axes),
+                    &job.axes,
                     job.cell % sweep.cells(),
                     &job.seeds,
                 );
